@@ -1,0 +1,3 @@
+"""Raschet: billing for Russian housing and communal services (ЖКХ)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,149 @@
+"""The ``raschet`` command: demo, serve, imports and Django management passthrough.
+
+Delivery only: every subcommand parses its arguments and calls a service.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "raschet.config.settings")
+    import django
+    from django.conf import settings
+
+    Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def _serve(host: str, port: int) -> int:
+    from django.core.management import call_command
+
+    print(f"Raschet: http://{host}:{port}/  (Ctrl+C — остановить)")
+    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from raschet.cli_progress import rich_progress
+    from raschet.demo.services import demo_build, demo_exists, demo_logins
+
+    console = Console()
+    _migrate()
+    if args.reset or not demo_exists():
+        with rich_progress(console) as progress:
+            result = demo_build(accounts=args.accounts, seed=args.seed, progress=progress)
+        console.print(f"Демо-данные созданы: {result.summary}")
+    else:
+        console.print("Демо-данные уже есть (--reset — пересоздать).")
+    console.print(f"\n[bold]Входы в бэк-офис[/bold] http://{args.host}:{args.port}/admin/")
+    for login in demo_logins():
+        console.print(f"  {login.username:<14} пароль {login.password:<16} {login.description}")
+    if args.no_serve:
+        return 0
+    return _serve(args.host, args.port)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _migrate()
+    return _serve(args.host, args.port)
+
+
+def cmd_import_housing(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from raschet.cli_progress import rich_progress
+    from raschet.importers.housing import housing_import, render_report
+    from raschet.organizations.models import Organization
+
+    console = Console()
+    _migrate()
+    orgs = Organization.objects.exclude(kind="supplier").exclude(kind="billing_centre")
+    if args.organization:
+        organization = Organization.objects.filter(code=args.organization).first()
+        if organization is None:
+            console.print(f"[red]Нет организации с кодом {args.organization!r}[/red]")
+            return 2
+    elif orgs.count() == 1:
+        organization = orgs.get()
+    else:
+        codes = ", ".join(orgs.values_list("code", flat=True)) or "—"
+        console.print(f"[red]Укажите --organization CODE (есть: {codes})[/red]")
+        return 2
+    with rich_progress(console) as progress:
+        report = housing_import(path=Path(args.file), organization=organization,
+                                dry_run=args.dry_run, progress=progress)
+    render_report(report, console)
+    return 0 if report.ok else 1
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["raschet manage", *args.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="raschet", description="Raschet — биллинг ЖКХ с открытым кодом"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="создать демо-расчётный центр и запустить сервер")
+    demo.add_argument("--accounts", type=int, default=1000,
+                      help="число лицевых счетов (по умолчанию 1000)")
+    demo.add_argument("--seed", type=int, default=1, help="зерно генератора (по умолчанию 1)")
+    demo.add_argument("--reset", action="store_true", help="пересоздать демо-данные")
+    demo.add_argument("--no-serve", action="store_true", help="не запускать сервер")
+    demo.add_argument("--host", default=DEFAULT_HOST)
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="запустить веб-сервер")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.set_defaults(func=cmd_serve)
+
+    imp = sub.add_parser("import", help="импорт данных из файлов")
+    imp_sub = imp.add_subparsers(dest="what", required=True)
+    housing = imp_sub.add_parser("housing", help="жилфонд из XLSX/CSV по шаблону")
+    housing.add_argument("file", help="файл .xlsx или .csv")
+    housing.add_argument("--organization", help="код организации-владельца данных")
+    housing.add_argument("--dry-run", action="store_true",
+                         help="только проверить файл, ничего не записывать")
+    housing.set_defaults(func=cmd_import_housing)
+
+    manage = sub.add_parser("manage", help="команды управления Django", add_help=False)
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo" and args.accounts < 1:
+        print("--accounts: нужно число больше нуля", file=sys.stderr)
+        return 2
+    _setup_django()
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Reads about organizations and staff scope."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from raschet.organizations.models import Membership, Organization
+
+
+def organizations_for_user(user) -> QuerySet[Organization]:
+    """Organizations whose data ``user`` may see.
+
+    Superusers see all. Others see each organization they are a member of, and every
+    organization served by a billing centre they are a member of.
+    """
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    if user.is_superuser:
+        return Organization.objects.all()
+    member_of = Membership.objects.filter(user=user).values("organization_id")
+    return Organization.objects.filter(Q(pk__in=member_of) | Q(served_by__in=member_of))
+
+
+def organization_ids_for_user(user) -> list[int] | None:
+    """Like `organizations_for_user`, as a list of ids; ``None`` means "all" (superuser)."""
+    if user.is_superuser:
+        return None
+    return list(organizations_for_user(user).values_list("pk", flat=True))

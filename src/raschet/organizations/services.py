@@ -1,0 +1,67 @@
+"""Writes for organizations and staff: every change goes through here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from raschet.organizations.models import Membership, Organization, Role
+
+# Which apps' permissions each role gets: (app_label, actions).
+_ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    Role.ADMINISTRATOR: [
+        (app, ("view", "add", "change", "delete"))
+        for app in ("organizations", "housing", "registry", "tariffs")
+    ],
+    Role.OPERATOR: [
+        ("organizations", ("view",)),
+        ("housing", ("view", "add", "change")),
+        ("registry", ("view", "add", "change")),
+        ("tariffs", ("view", "add", "change")),
+    ],
+    Role.ACCOUNTANT: [
+        ("organizations", ("view",)),
+        ("housing", ("view",)),
+        ("registry", ("view",)),
+        ("tariffs", ("view", "add", "change")),
+    ],
+    Role.CASHIER: [
+        ("housing", ("view",)),
+        ("registry", ("view",)),
+    ],
+    Role.PASSPORT_OFFICER: [
+        ("housing", ("view",)),
+        ("registry", ("view", "add", "change")),
+    ],
+}
+
+
+def role_group_name(role: str) -> str:
+    return f"role:{role}"
+
+
+def roles_sync() -> None:
+    """Create one auth group per role and give it exactly its permissions."""
+    for role, grants in _ROLE_GRANTS.items():
+        group, _ = Group.objects.get_or_create(name=role_group_name(role))
+        perms = []
+        for app_label, actions in grants:
+            qs = Permission.objects.filter(content_type__app_label=app_label)
+            perms.extend(p for p in qs if p.codename.split("_", 1)[0] in actions)
+        group.permissions.set(perms)
+
+
+@transaction.atomic
+def membership_grant(*, user, organization: Organization, role: str) -> Membership:
+    """Give ``user`` a ``role`` in ``organization`` and put them in the role's group."""
+    if role not in Role.values:
+        raise ValueError(f"неизвестная роль: {role}")
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organization=organization, role=role
+    )
+    group, _ = Group.objects.get_or_create(name=role_group_name(role))
+    user.groups.add(group)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return membership

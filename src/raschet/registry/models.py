@@ -1,0 +1,181 @@
+"""People, ownership and registrations (the passport registry).
+
+Effective-dated rows are half-open ``[valid_from, valid_to)``: a registration ended on 10 May
+no longer counts on 10 May. The resident count of an account on a date is computed by
+`raschet.registry.selectors.resident_counts` (ПП 354 п.56(1)).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from raschet.housing.models import Account, Premises
+from raschet.organizations.models import EffectiveDated, TenantModel, valid_range_constraint
+from raschet.organizations.validators import validate_inn, validate_snils
+
+
+class Person(TenantModel):
+    """A natural person: owner, resident or both."""
+
+    last_name = models.CharField(_("last name"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    middle_name = models.CharField(_("patronymic"), max_length=100, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    birth_place = models.CharField(_("place of birth"), max_length=200, blank=True)
+    snils = models.CharField(_("SNILS"), max_length=14, blank=True,
+                             validators=[validate_snils])
+    inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[validate_inn])
+    identity_document = models.CharField(_("identity document"), max_length=200, blank=True)
+    citizenship = models.CharField(_("citizenship"), max_length=60, blank=True, default="РФ")
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
+        ordering = ["last_name", "first_name", "middle_name"]
+        indexes = [models.Index(fields=["organization", "last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def short_name(self) -> str:
+        initials = "".join(f"{p[0]}." for p in (self.first_name, self.middle_name) if p)
+        return f"{self.last_name} {initials}".strip()
+
+
+class Ownership(TenantModel, EffectiveDated):
+    """An owner's share of a premises (from the title register, ЕГРН)."""
+
+    overlap_key = ("premises", "person")
+
+    premises = models.ForeignKey(Premises, verbose_name=_("premises"),
+                                 on_delete=models.PROTECT, related_name="ownerships")
+    person = models.ForeignKey(Person, verbose_name=_("owner"), on_delete=models.PROTECT,
+                               related_name="ownerships")
+    share_numerator = models.PositiveIntegerField(_("share numerator"), default=1,
+                                                  validators=[MinValueValidator(1)])
+    share_denominator = models.PositiveIntegerField(_("share denominator"), default=1,
+                                                    validators=[MinValueValidator(1)])
+    title_document = models.CharField(_("title document"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("ownership")
+        verbose_name_plural = _("ownerships")
+        ordering = ["premises", "valid_from"]
+        constraints = [
+            valid_range_constraint("ownership_valid_range"),
+            models.CheckConstraint(
+                condition=Q(share_numerator__gte=1)
+                & Q(share_numerator__lte=F("share_denominator")),
+                name="ownership_share_within_one",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.share}"
+
+    @property
+    def share(self) -> str:
+        return f"{self.share_numerator}/{self.share_denominator}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.share_numerator and self.share_denominator and \
+                self.share_numerator > self.share_denominator:
+            raise ValidationError({"share_numerator": _("A share cannot exceed 1")})
+
+
+class RegistrationKind(models.TextChoices):
+    PERMANENT = "permanent", _("Permanent (place of residence)")
+    TEMPORARY = "temporary", _("Temporary (place of stay)")
+
+
+class Relation(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    TENANT = "tenant", _("Tenant")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    SIBLING = "sibling", _("Brother or sister")
+    RELATIVE = "relative", _("Other relative")
+    OTHER = "other", _("Other")
+
+
+class Registration(TenantModel, EffectiveDated):
+    """A person's registration at an account's premises (регистрационный учёт).
+
+    Both kinds count as residents (ПП 354 п.56(1)). A temporary registration must have an
+    end date.
+    """
+
+    overlap_key = ("account", "person")
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
+                                related_name="registrations")
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT,
+                               related_name="registrations")
+    kind = models.CharField(_("kind"), max_length=16, choices=RegistrationKind.choices,
+                            default=RegistrationKind.PERMANENT)
+    relation = models.CharField(_("relation to the owner"), max_length=16,
+                                choices=Relation.choices, default=Relation.OWNER)
+    arrived_from = models.CharField(_("arrived from"), max_length=300, blank=True)
+    departed_to = models.CharField(_("departed to"), max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["account", "valid_from"]
+        constraints = [
+            valid_range_constraint("registration_valid_range"),
+            models.CheckConstraint(
+                condition=~Q(kind="temporary") | Q(valid_to__isnull=False),
+                name="registration_temporary_has_end",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "valid_from", "valid_to"])]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == RegistrationKind.TEMPORARY and not self.valid_to:
+            raise ValidationError({"valid_to": _("A temporary registration needs an end date")})
+
+
+class TemporaryResidentAct(TenantModel, EffectiveDated):
+    """An act establishing people living without registration (ПП 354 п.56(1))."""
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
+                                related_name="resident_acts")
+    persons = models.PositiveSmallIntegerField(_("persons"), validators=[MinValueValidator(1)])
+    act_number = models.CharField(_("act number"), max_length=40, blank=True)
+    act_date = models.DateField(_("act date"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("temporary residents act")
+        verbose_name_plural = _("temporary residents acts")
+        ordering = ["account", "valid_from"]
+        constraints = [
+            valid_range_constraint("resident_act_valid_range"),
+            models.CheckConstraint(condition=Q(persons__gte=1), name="resident_act_persons"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.persons} чел. с {self.valid_from:%d.%m.%Y}"

@@ -1,0 +1,18 @@
+"""Shared fixtures. The database is SQLite or PostgreSQL by ``DATABASE_URL`` (scripts/test)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"raschet database: {engine}"
