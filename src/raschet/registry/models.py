@@ -179,3 +179,77 @@ class TemporaryResidentAct(TenantModel, EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.persons} чел. с {self.valid_from:%d.%m.%Y}"
+
+
+class BenefitCoverage(models.TextChoices):
+    BENEFICIARY = "beneficiary", _("The beneficiary only")
+    FAMILY = "family", _("The whole family")
+
+
+class BenefitBase(models.TextChoices):
+    """What a benefit percentage applies to (rules.md §4, §14 "Benefits")."""
+
+    PER_PERSON_SHARE = "per_person_share", _("The beneficiary's share of the charge")
+    SOCIAL_NORM_AREA = "social_norm_area", _("The social norm of area")
+    CONSUMPTION_NORM = "consumption_norm", _("The consumption norm")
+
+
+class BenefitCategory(TenantModel):
+    """A category of benefit holders (льготная категория) and how its benefit is computed.
+
+    ``service_bases`` maps a service code to a `BenefitBase` value, e.g.
+    ``{"maintenance": "social_norm_area", "cold_water": "consumption_norm"}``.
+    """
+
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2,
+                                  validators=[MinValueValidator(0)])
+    covers = models.CharField(_("covers"), max_length=16, choices=BenefitCoverage.choices,
+                              default=BenefitCoverage.BENEFICIARY)
+    service_bases = models.JSONField(_("services and bases"), default=dict, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("benefit category")
+        verbose_name_plural = _("benefit categories")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"],
+                                    name="benefit_category_unique_code"),
+            models.CheckConstraint(condition=Q(percent__gte=0) & Q(percent__lte=100),
+                                   name="benefit_category_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.service_bases, dict):
+            raise ValidationError({"service_bases": _("Expected a mapping service → base")})
+        bad = {v for v in self.service_bases.values() if v not in BenefitBase.values}
+        if bad:
+            raise ValidationError({"service_bases": _("Unknown benefit base: %(bases)s")
+                                   % {"bases": ", ".join(sorted(map(str, bad)))}})
+
+
+class PersonBenefit(TenantModel, EffectiveDated):
+    """A person's right to a benefit category, confirmed by a document."""
+
+    overlap_key = ("person", "category")
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT,
+                               related_name="benefits")
+    category = models.ForeignKey(BenefitCategory, verbose_name=_("category"),
+                                 on_delete=models.PROTECT, related_name="holders")
+    document = models.CharField(_("document"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("person's benefit")
+        verbose_name_plural = _("persons' benefits")
+        ordering = ["person", "valid_from"]
+        constraints = [valid_range_constraint("person_benefit_valid_range")]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.category}"
