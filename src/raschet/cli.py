@@ -87,8 +87,9 @@ def cmd_import_housing(args: argparse.Namespace) -> int:
         console.print(f"[red]Укажите --organization CODE (есть: {codes})[/red]")
         return 2
     with rich_progress(console) as progress:
-        report = housing_import(path=Path(args.file), organization=organization,
-                                dry_run=args.dry_run, progress=progress)
+        report = housing_import(
+            path=Path(args.file), organization=organization, dry_run=args.dry_run, progress=progress
+        )
     render_report(report, console)
     return 0 if report.ok else 1
 
@@ -107,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="создать демо-расчётный центр и запустить сервер")
-    demo.add_argument("--accounts", type=int, default=1000,
-                      help="число лицевых счетов (по умолчанию 1000)")
+    demo.add_argument(
+        "--accounts", type=int, default=1000, help="число лицевых счетов (по умолчанию 1000)"
+    )
     demo.add_argument("--seed", type=int, default=1, help="зерно генератора (по умолчанию 1)")
     demo.add_argument("--reset", action="store_true", help="пересоздать демо-данные")
     demo.add_argument("--no-serve", action="store_true", help="не запускать сервер")
@@ -126,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     housing = imp_sub.add_parser("housing", help="жилфонд из XLSX/CSV по шаблону")
     housing.add_argument("file", help="файл .xlsx или .csv")
     housing.add_argument("--organization", help="код организации-владельца данных")
-    housing.add_argument("--dry-run", action="store_true",
-                         help="только проверить файл, ничего не записывать")
+    housing.add_argument(
+        "--dry-run", action="store_true", help="только проверить файл, ничего не записывать"
+    )
     housing.set_defaults(func=cmd_import_housing)
 
     manage = sub.add_parser("manage", help="команды управления Django", add_help=False)

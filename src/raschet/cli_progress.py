@@ -19,8 +19,12 @@ ProgressCallback = Callable[[str, int, int], None]
 def rich_progress(console: Console) -> Iterator[ProgressCallback]:
     bars: dict[str, int] = {}
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
 
         def report(stage: str, done: int, total: int) -> None:

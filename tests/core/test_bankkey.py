@@ -25,8 +25,9 @@ def test_error_names_account_and_expected_digit():
         validate_bank_account(SBER_BIC, "40702810138000000001")
 
 
-@pytest.mark.parametrize(("bic", "acc"), [("04452522", "4" * 20), (SBER_BIC, "123"),
-                                          (SBER_BIC, "4070281093800000000X")])
+@pytest.mark.parametrize(
+    ("bic", "acc"), [("04452522", "4" * 20), (SBER_BIC, "123"), (SBER_BIC, "4070281093800000000X")]
+)
 def test_malformed_input(bic, acc):
     with pytest.raises(BankDetailsError, match="цифр"):
         account_key_valid(bic, acc)
@@ -39,5 +40,6 @@ def test_key_makes_any_account_valid(bic, account, correspondent):
     assert account_key_valid(bic, fixed, correspondent=correspondent)
     # every other digit in that position fails: the key is unique
     for other in set("0123456789") - {str(key)}:
-        assert not account_key_valid(bic, account[:8] + other + account[9:],
-                                     correspondent=correspondent)
+        assert not account_key_valid(
+            bic, account[:8] + other + account[9:], correspondent=correspondent
+        )

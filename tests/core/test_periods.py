@@ -16,7 +16,7 @@ def test_month_parse_and_bounds():
 
 @pytest.mark.parametrize("bad", ["2025-13", "2025-1", "25-01", "2025/01", ""])
 def test_month_parse_rejects(bad):
-    with pytest.raises(ValueError, match="месяц|период"):
+    with pytest.raises(ValueError, match=r"месяц|период"):
         Month.parse(bad)
 
 

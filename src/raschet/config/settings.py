@@ -18,7 +18,7 @@ DATA_DIR = Path(os.environ.get("RASCHET_DATA_DIR", Path.cwd() / "var")).resolve(
 
 DEBUG = os.environ.get("RASCHET_DEBUG", "1") == "1"
 # The demo key only ever serves 127.0.0.1; production sets RASCHET_SECRET_KEY.
-SECRET_KEY = os.environ.get("RASCHET_SECRET_KEY", "raschet-demo-key-not-for-production")  # noqa: S105
+SECRET_KEY = os.environ.get("RASCHET_SECRET_KEY", "raschet-demo-key-not-for-production")
 ALLOWED_HOSTS = os.environ.get("RASCHET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [

@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 from raschet.organizations.models import TenantModel
 
 AREA_MAX = Decimal("10000000")
-_area = {"max_digits": 12, "decimal_places": 2}
+
 _nonneg = [MinValueValidator(Decimal(0))]
 
 
@@ -48,28 +48,51 @@ class Building(TenantModel):
     address = models.CharField(_("address"), max_length=300)
     fias_guid = models.UUIDField(_("FIAS/GAR GUID"), null=True, blank=True)
     year_built = models.PositiveSmallIntegerField(
-        _("year built"), null=True, blank=True,
+        _("year built"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1700), MaxValueValidator(2100)],
     )
     floors = models.PositiveSmallIntegerField(
         _("floors"), null=True, blank=True, validators=[MaxValueValidator(200)]
     )
     entrances = models.PositiveSmallIntegerField(_("entrances"), null=True, blank=True)
-    area_total_m2 = models.DecimalField(_("total area, m²"), **_area, validators=_nonneg)
-    area_residential_m2 = models.DecimalField(_("residential area, m²"), **_area,
-                                              default=Decimal(0), validators=_nonneg)
-    area_non_residential_m2 = models.DecimalField(_("non-residential area, m²"), **_area,
-                                                  default=Decimal(0), validators=_nonneg)
-    area_common_m2 = models.DecimalField(_("common area, m²"), **_area, default=Decimal(0),
-                                         validators=_nonneg)
-    heating_mode = models.CharField(_("heating"), max_length=16, choices=HeatingMode.choices,
-                                    default=HeatingMode.SEASON)
+    area_total_m2 = models.DecimalField(
+        _("total area, m²"), max_digits=12, decimal_places=2, validators=_nonneg
+    )
+    area_residential_m2 = models.DecimalField(
+        _("residential area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=_nonneg,
+    )
+    area_non_residential_m2 = models.DecimalField(
+        _("non-residential area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=_nonneg,
+    )
+    area_common_m2 = models.DecimalField(
+        _("common area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=_nonneg,
+    )
+    heating_mode = models.CharField(
+        _("heating"), max_length=16, choices=HeatingMode.choices, default=HeatingMode.SEASON
+    )
     heating_season_months = models.PositiveSmallIntegerField(
-        _("heating season, months"), default=7,
+        _("heating season, months"),
+        default=7,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
     )
     common_property_mode = models.CharField(
-        _("common-property resources"), max_length=16, choices=CommonPropertyMode.choices,
+        _("common-property resources"),
+        max_length=16,
+        choices=CommonPropertyMode.choices,
         default=CommonPropertyMode.NORM_CAP,
     )
     history = HistoricalRecords()
@@ -79,11 +102,14 @@ class Building(TenantModel):
         verbose_name_plural = _("buildings")
         ordering = ["address"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "address"],
-                                    name="building_unique_address"),
+            models.UniqueConstraint(
+                fields=["organization", "address"], name="building_unique_address"
+            ),
             models.CheckConstraint(
-                condition=Q(area_total_m2__gte=0) & Q(area_common_m2__gte=0)
-                & Q(area_residential_m2__gte=0) & Q(area_non_residential_m2__gte=0),
+                condition=Q(area_total_m2__gte=0)
+                & Q(area_common_m2__gte=0)
+                & Q(area_residential_m2__gte=0)
+                & Q(area_non_residential_m2__gte=0),
                 name="building_areas_non_negative",
             ),
         ]
@@ -94,9 +120,13 @@ class Building(TenantModel):
     def clean(self) -> None:
         parts = (self.area_residential_m2 or 0) + (self.area_non_residential_m2 or 0)
         if self.area_total_m2 is not None and parts > self.area_total_m2:
-            raise ValidationError({"area_total_m2": _(
-                "Total area is less than residential plus non-residential area"
-            )})
+            raise ValidationError(
+                {
+                    "area_total_m2": _(
+                        "Total area is less than residential plus non-residential area"
+                    )
+                }
+            )
 
 
 class PremisesKind(models.TextChoices):
@@ -107,17 +137,30 @@ class PremisesKind(models.TextChoices):
 class Premises(TenantModel):
     """A flat or a non-residential unit (помещение)."""
 
-    building = models.ForeignKey(Building, verbose_name=_("building"),
-                                 on_delete=models.PROTECT, related_name="premises")
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.PROTECT, related_name="premises"
+    )
     number = models.CharField(_("number"), max_length=20)
-    kind = models.CharField(_("kind"), max_length=20, choices=PremisesKind.choices,
-                            default=PremisesKind.RESIDENTIAL)
-    area_total_m2 = models.DecimalField(_("total area, m²"), **_area,
-                                        validators=[MinValueValidator(Decimal("0.01"))])
-    area_living_m2 = models.DecimalField(_("living area, m²"), **_area, null=True,
-                                         blank=True, validators=_nonneg)
-    rooms = models.PositiveSmallIntegerField(_("rooms"), null=True, blank=True,
-                                             validators=[MaxValueValidator(50)])
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=PremisesKind.choices, default=PremisesKind.RESIDENTIAL
+    )
+    area_total_m2 = models.DecimalField(
+        _("total area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    area_living_m2 = models.DecimalField(
+        _("living area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=_nonneg,
+    )
+    rooms = models.PositiveSmallIntegerField(
+        _("rooms"), null=True, blank=True, validators=[MaxValueValidator(50)]
+    )
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
     entrance = models.PositiveSmallIntegerField(_("entrance"), null=True, blank=True)
     is_communal_flat = models.BooleanField(_("communal flat"), default=False)
@@ -128,10 +171,8 @@ class Premises(TenantModel):
         verbose_name_plural = _("premises")
         ordering = ["building", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["building", "number"],
-                                    name="premises_unique_number"),
-            models.CheckConstraint(condition=Q(area_total_m2__gt=0),
-                                   name="premises_area_positive"),
+            models.UniqueConstraint(fields=["building", "number"], name="premises_unique_number"),
+            models.CheckConstraint(condition=Q(area_total_m2__gt=0), name="premises_area_positive"),
             models.CheckConstraint(
                 condition=Q(area_living_m2__isnull=True)
                 | Q(area_living_m2__lte=F("area_total_m2")),
@@ -148,10 +189,12 @@ class Tenure(models.TextChoices):
     SOCIAL_TENANT = "social_tenant", _("Social tenant")
 
 
-_ACCOUNT_NUMBER = RegexValidator(r"^[0-9A-Za-zА-Яа-я\-/]{1,30}$",
-                                 _("Letters, digits, '-' and '/' only"))
-_GIS_ACCOUNT = RegexValidator(r"^\d{2}[А-ЯA-Zа-яa-z]{2}\d{6}$",
-                              _("ЕЛС: 2 digits, 2 letters, 6 digits"))
+_ACCOUNT_NUMBER = RegexValidator(
+    r"^[0-9A-Za-zА-Яа-я\-/]{1,30}$", _("Letters, digits, '-' and '/' only")
+)
+_GIS_ACCOUNT = RegexValidator(
+    r"^\d{2}[А-ЯA-Zа-яa-z]{2}\d{6}$", _("ЕЛС: 2 digits, 2 letters, 6 digits")
+)
 
 
 class Account(TenantModel):
@@ -161,19 +204,27 @@ class Account(TenantModel):
     defaults to the premises area and is smaller for a room in a communal flat.
     """
 
-    number = models.CharField(_("account number"), max_length=30,
-                              validators=[_ACCOUNT_NUMBER])
-    premises = models.ForeignKey(Premises, verbose_name=_("premises"),
-                                 on_delete=models.PROTECT, related_name="accounts")
+    number = models.CharField(_("account number"), max_length=30, validators=[_ACCOUNT_NUMBER])
+    premises = models.ForeignKey(
+        Premises, verbose_name=_("premises"), on_delete=models.PROTECT, related_name="accounts"
+    )
     opened_on = models.DateField(_("opened on"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     payer_name = models.CharField(_("payer"), max_length=300)
-    tenure = models.CharField(_("tenure"), max_length=20, choices=Tenure.choices,
-                              default=Tenure.OWNER)
-    area_m2 = models.DecimalField(_("charged area, m²"), **_area, null=True, blank=True,
-                                  validators=[MinValueValidator(Decimal("0.01"))])
-    gis_account_id = models.CharField(_("ЕЛС (GIS)"), max_length=10, blank=True,
-                                      validators=[_GIS_ACCOUNT])
+    tenure = models.CharField(
+        _("tenure"), max_length=20, choices=Tenure.choices, default=Tenure.OWNER
+    )
+    area_m2 = models.DecimalField(
+        _("charged area, m²"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    gis_account_id = models.CharField(
+        _("ЕЛС (GIS)"), max_length=10, blank=True, validators=[_GIS_ACCOUNT]
+    )
     email = models.EmailField(_("e-mail"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     history = HistoricalRecords()
@@ -183,8 +234,9 @@ class Account(TenantModel):
         verbose_name_plural = _("accounts")
         ordering = ["number"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "number"],
-                                    name="account_unique_number"),
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="account_unique_number"
+            ),
             models.CheckConstraint(
                 condition=Q(closed_on__isnull=True) | Q(closed_on__gt=F("opened_on")),
                 name="account_closed_after_opened",

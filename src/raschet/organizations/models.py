@@ -37,28 +37,35 @@ class Organization(models.Model):
     resident portal.
     """
 
-    code = models.SlugField(_("code"), max_length=40, unique=True,
-                            help_text=_("Short Latin code used in commands and files"))
+    code = models.SlugField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Short Latin code used in commands and files"),
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=OrganizationKind.choices)
     name = models.CharField(_("full name"), max_length=300)
     short_name = models.CharField(_("short name"), max_length=120, blank=True)
     served_by = models.ForeignKey(
-        "self", verbose_name=_("billing centre"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="served_organizations",
+        "self",
+        verbose_name=_("billing centre"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="served_organizations",
         limit_choices_to={"kind": OrganizationKind.BILLING_CENTRE},
         help_text=_("The billing centre that keeps this organization's accounts"),
     )
     inn = models.CharField(_("INN"), max_length=12, validators=[validators.validate_legal_inn])
-    kpp = models.CharField(_("KPP"), max_length=9, blank=True,
-                           validators=[validators.validate_kpp])
-    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True,
-                            validators=[validators.validate_ogrn])
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[validators.validate_kpp])
+    ogrn = models.CharField(
+        _("OGRN"), max_length=15, blank=True, validators=[validators.validate_ogrn]
+    )
     legal_address = models.CharField(_("legal address"), max_length=300, blank=True)
     bank_name = models.CharField(_("bank"), max_length=200, blank=True)
     bic = models.CharField(_("BIC"), max_length=9, blank=True)
     settlement_account = models.CharField(_("settlement account"), max_length=20, blank=True)
-    correspondent_account = models.CharField(_("correspondent account"), max_length=20,
-                                             blank=True)
+    correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
     phone = models.CharField(_("phone"), max_length=60, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)
@@ -66,13 +73,16 @@ class Organization(models.Model):
     # Portal branding
     brand_name = models.CharField(_("name on the portal"), max_length=120, blank=True)
     logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
-    color_primary = models.CharField(_("primary colour"), max_length=7, default="#1f5f99",
-                                     validators=[_COLOR])
-    color_accent = models.CharField(_("accent colour"), max_length=7, default="#f0a020",
-                                    validators=[_COLOR])
+    color_primary = models.CharField(
+        _("primary colour"), max_length=7, default="#1f5f99", validators=[_COLOR]
+    )
+    color_accent = models.CharField(
+        _("accent colour"), max_length=7, default="#f0a020", validators=[_COLOR]
+    )
     # Settings (rules.md §14 and the metering issue)
     reading_cutoff_day = models.PositiveSmallIntegerField(
-        _("reading cut-off day"), default=25,
+        _("reading cut-off day"),
+        default=25,
         validators=[MinValueValidator(1), MaxValueValidator(31)],
         help_text=_("Readings received after this day of the month count for the next month"),
     )
@@ -113,7 +123,9 @@ class TenantModel(models.Model):
     """
 
     organization = models.ForeignKey(
-        Organization, verbose_name=_("organization"), on_delete=models.PROTECT,
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
@@ -135,8 +147,12 @@ class Membership(TenantModel):
     A membership in a billing centre reaches every organization the centre serves.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"),
-                             on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     history = HistoricalRecords()
 
@@ -144,8 +160,9 @@ class Membership(TenantModel):
         verbose_name = _("staff membership")
         verbose_name_plural = _("staff memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization", "role"],
-                                    name="membership_unique_role"),
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"], name="membership_unique_role"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -169,8 +186,12 @@ class EffectiveDated(models.Model):
     overlap_key: tuple[str, ...] = ()
 
     valid_from = models.DateField(_("from"))
-    valid_to = models.DateField(_("to (exclusive)"), null=True, blank=True,
-                                help_text=_("The first day it no longer applies"))
+    valid_to = models.DateField(
+        _("to (exclusive)"),
+        null=True,
+        blank=True,
+        help_text=_("The first day it no longer applies"),
+    )
 
     class Meta:
         abstract = True

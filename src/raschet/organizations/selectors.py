@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from raschet.organizations.models import Membership, Organization
 
 
-def organizations_for_user(user) -> QuerySet[Organization]:
+def organizations_for_user(user: Any) -> QuerySet[Organization]:
     """Organizations whose data ``user`` may see.
 
     Superusers see all. Others see each organization they are a member of, and every
@@ -21,7 +23,7 @@ def organizations_for_user(user) -> QuerySet[Organization]:
     return Organization.objects.filter(Q(pk__in=member_of) | Q(served_by__in=member_of))
 
 
-def organization_ids_for_user(user) -> list[int] | None:
+def organization_ids_for_user(user: Any) -> list[int] | None:
     """Like `organizations_for_user`, as a list of ids; ``None`` means "all" (superuser)."""
     if user.is_superuser:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -44,7 +46,7 @@ def roles_sync() -> None:
     """Create one auth group per role and give it exactly its permissions."""
     for role, grants in _ROLE_GRANTS.items():
         group, _ = Group.objects.get_or_create(name=role_group_name(role))
-        perms = []
+        perms: list[Permission] = []
         for app_label, actions in grants:
             qs = Permission.objects.filter(content_type__app_label=app_label)
             perms.extend(p for p in qs if p.codename.split("_", 1)[0] in actions)
@@ -52,7 +54,7 @@ def roles_sync() -> None:
 
 
 @transaction.atomic
-def membership_grant(*, user, organization: Organization, role: str) -> Membership:
+def membership_grant(*, user: Any, organization: Organization, role: str) -> Membership:
     """Give ``user`` a ``role`` in ``organization`` and put them in the role's group."""
     if role not in Role.values:
         raise ValueError(f"неизвестная роль: {role}")

@@ -59,8 +59,9 @@ def validate_snils(value: str) -> None:
     """СНИЛС checksum (rules.md §8.2): 11 digits, separators allowed."""
     digits = re.sub(r"[\s-]", "", value)
     if not re.fullmatch(r"\d{11}", digits):
-        raise ValidationError("СНИЛС %(value)s неверен: нужно 11 цифр", code="snils",
-                              params={"value": value})
+        raise ValidationError(
+            "СНИЛС %(value)s неверен: нужно 11 цифр", code="snils", params={"value": value}
+        )
     total = sum(int(d) * (9 - i) for i, d in enumerate(digits[:9]))
     if total < 100:
         check = total
@@ -79,11 +80,14 @@ def validate_snils(value: str) -> None:
 
 def validate_bic(value: str) -> None:
     if not _BIC_RE.match(value):
-        raise ValidationError("БИК %(value)s неверен: нужно 9 цифр", code="bic",
-                              params={"value": value})
+        raise ValidationError(
+            "БИК %(value)s неверен: нужно 9 цифр", code="bic", params={"value": value}
+        )
 
 
-def validate_bank_details(*, bic: str, settlement_account: str, correspondent_account: str) -> dict:
+def validate_bank_details(
+    *, bic: str, settlement_account: str, correspondent_account: str
+) -> dict[str, list[str]]:
     """Field → error list for the bank details block (empty when valid or not filled)."""
     errors: dict[str, list[str]] = {}
     if not (bic or settlement_account or correspondent_account):

@@ -27,8 +27,7 @@ class Person(TenantModel):
     middle_name = models.CharField(_("patronymic"), max_length=100, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     birth_place = models.CharField(_("place of birth"), max_length=200, blank=True)
-    snils = models.CharField(_("SNILS"), max_length=14, blank=True,
-                             validators=[validate_snils])
+    snils = models.CharField(_("SNILS"), max_length=14, blank=True, validators=[validate_snils])
     inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[validate_inn])
     identity_document = models.CharField(_("identity document"), max_length=200, blank=True)
     citizenship = models.CharField(_("citizenship"), max_length=60, blank=True, default="РФ")
@@ -60,14 +59,18 @@ class Ownership(TenantModel, EffectiveDated):
 
     overlap_key = ("premises", "person")
 
-    premises = models.ForeignKey(Premises, verbose_name=_("premises"),
-                                 on_delete=models.PROTECT, related_name="ownerships")
-    person = models.ForeignKey(Person, verbose_name=_("owner"), on_delete=models.PROTECT,
-                               related_name="ownerships")
-    share_numerator = models.PositiveIntegerField(_("share numerator"), default=1,
-                                                  validators=[MinValueValidator(1)])
-    share_denominator = models.PositiveIntegerField(_("share denominator"), default=1,
-                                                    validators=[MinValueValidator(1)])
+    premises = models.ForeignKey(
+        Premises, verbose_name=_("premises"), on_delete=models.PROTECT, related_name="ownerships"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="ownerships"
+    )
+    share_numerator = models.PositiveIntegerField(
+        _("share numerator"), default=1, validators=[MinValueValidator(1)]
+    )
+    share_denominator = models.PositiveIntegerField(
+        _("share denominator"), default=1, validators=[MinValueValidator(1)]
+    )
     title_document = models.CharField(_("title document"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -93,8 +96,11 @@ class Ownership(TenantModel, EffectiveDated):
 
     def clean(self) -> None:
         super().clean()
-        if self.share_numerator and self.share_denominator and \
-                self.share_numerator > self.share_denominator:
+        if (
+            self.share_numerator
+            and self.share_denominator
+            and self.share_numerator > self.share_denominator
+        ):
             raise ValidationError({"share_numerator": _("A share cannot exceed 1")})
 
 
@@ -124,14 +130,21 @@ class Registration(TenantModel, EffectiveDated):
 
     overlap_key = ("account", "person")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
-                                related_name="registrations")
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT,
-                               related_name="registrations")
-    kind = models.CharField(_("kind"), max_length=16, choices=RegistrationKind.choices,
-                            default=RegistrationKind.PERMANENT)
-    relation = models.CharField(_("relation to the owner"), max_length=16,
-                                choices=Relation.choices, default=Relation.OWNER)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="registrations"
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=16,
+        choices=RegistrationKind.choices,
+        default=RegistrationKind.PERMANENT,
+    )
+    relation = models.CharField(
+        _("relation to the owner"), max_length=16, choices=Relation.choices, default=Relation.OWNER
+    )
     arrived_from = models.CharField(_("arrived from"), max_length=300, blank=True)
     departed_to = models.CharField(_("departed to"), max_length=300, blank=True)
     history = HistoricalRecords()
@@ -161,8 +174,9 @@ class Registration(TenantModel, EffectiveDated):
 class TemporaryResidentAct(TenantModel, EffectiveDated):
     """An act establishing people living without registration (ПП 354 п.56(1))."""
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
-                                related_name="resident_acts")
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="resident_acts"
+    )
     persons = models.PositiveSmallIntegerField(_("persons"), validators=[MinValueValidator(1)])
     act_number = models.CharField(_("act number"), max_length=40, blank=True)
     act_date = models.DateField(_("act date"), null=True, blank=True)
@@ -203,10 +217,15 @@ class BenefitCategory(TenantModel):
 
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
-    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2,
-                                  validators=[MinValueValidator(0)])
-    covers = models.CharField(_("covers"), max_length=16, choices=BenefitCoverage.choices,
-                              default=BenefitCoverage.BENEFICIARY)
+    percent = models.DecimalField(
+        _("percent"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    covers = models.CharField(
+        _("covers"),
+        max_length=16,
+        choices=BenefitCoverage.choices,
+        default=BenefitCoverage.BENEFICIARY,
+    )
     service_bases = models.JSONField(_("services and bases"), default=dict, blank=True)
     history = HistoricalRecords()
 
@@ -215,10 +234,12 @@ class BenefitCategory(TenantModel):
         verbose_name_plural = _("benefit categories")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "code"],
-                                    name="benefit_category_unique_code"),
-            models.CheckConstraint(condition=Q(percent__gte=0) & Q(percent__lte=100),
-                                   name="benefit_category_percent"),
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="benefit_category_unique_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100), name="benefit_category_percent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,8 +250,12 @@ class BenefitCategory(TenantModel):
             raise ValidationError({"service_bases": _("Expected a mapping service → base")})
         bad = {v for v in self.service_bases.values() if v not in BenefitBase.values}
         if bad:
-            raise ValidationError({"service_bases": _("Unknown benefit base: %(bases)s")
-                                   % {"bases": ", ".join(sorted(map(str, bad)))}})
+            raise ValidationError(
+                {
+                    "service_bases": _("Unknown benefit base: %(bases)s")
+                    % {"bases": ", ".join(sorted(map(str, bad)))}
+                }
+            )
 
 
 class PersonBenefit(TenantModel, EffectiveDated):
@@ -238,10 +263,15 @@ class PersonBenefit(TenantModel, EffectiveDated):
 
     overlap_key = ("person", "category")
 
-    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT,
-                               related_name="benefits")
-    category = models.ForeignKey(BenefitCategory, verbose_name=_("category"),
-                                 on_delete=models.PROTECT, related_name="holders")
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="benefits"
+    )
+    category = models.ForeignKey(
+        BenefitCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="holders",
+    )
     document = models.CharField(_("document"), max_length=200, blank=True)
     history = HistoricalRecords()
 

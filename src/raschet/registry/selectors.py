@@ -51,12 +51,15 @@ def owner_count(account: Account, on: date) -> int:
     (ПП 354 п.56(2))."""
     return (
         Ownership.objects.filter(_active(on), premises_id=account.premises_id)
-        .values("person_id").distinct().count()
+        .values("person_id")
+        .distinct()
+        .count()
     )
 
 
 def registrations_on(account: Account, on: date) -> QuerySet[Registration]:
     return (
         Registration.objects.filter(_active(on), account=account)
-        .select_related("person").order_by("valid_from", "person__last_name")
+        .select_related("person")
+        .order_by("valid_from", "person__last_name")
     )

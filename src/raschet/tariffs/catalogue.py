@@ -21,23 +21,48 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("maintenance", "Содержание жилого помещения", "housing", "m2", "area"),
     CatalogueEntry("capital_repair", "Взнос на капитальный ремонт", "housing", "m2", "area"),
     CatalogueEntry("heating", "Отопление", "communal", "gcal", "area", metered=True),
-    CatalogueEntry("cold_water", "Холодное водоснабжение", "communal", "m3", "volume",
-                   metered=True),
-    CatalogueEntry("hot_water", "Горячее водоснабжение", "communal", "m3", "volume",
-                   metered=True),
+    CatalogueEntry(
+        "cold_water", "Холодное водоснабжение", "communal", "m3", "volume", metered=True
+    ),
+    CatalogueEntry("hot_water", "Горячее водоснабжение", "communal", "m3", "volume", metered=True),
     CatalogueEntry("wastewater", "Водоотведение", "communal", "m3", "volume", metered=True),
-    CatalogueEntry("electricity", "Электроснабжение", "communal", "kwh", "volume",
-                   metered=True, max_zones=3),
+    CatalogueEntry(
+        "electricity", "Электроснабжение", "communal", "kwh", "volume", metered=True, max_zones=3
+    ),
     CatalogueEntry("gas", "Газоснабжение", "communal", "m3", "volume", metered=True),
     CatalogueEntry("solid_waste", "Обращение с ТКО", "communal", "person", "person"),
-    CatalogueEntry("common_cold_water", "ХВС на содержание общего имущества", "housing", "m3",
-                   "common", resource="cold_water"),
-    CatalogueEntry("common_hot_water", "ГВС на содержание общего имущества", "housing", "m3",
-                   "common", resource="hot_water"),
-    CatalogueEntry("common_wastewater", "Водоотведение на содержание общего имущества",
-                   "housing", "m3", "common", resource="wastewater"),
-    CatalogueEntry("common_electricity", "Электроэнергия на содержание общего имущества",
-                   "housing", "kwh", "common", resource="electricity"),
+    CatalogueEntry(
+        "common_cold_water",
+        "ХВС на содержание общего имущества",
+        "housing",
+        "m3",
+        "common",
+        resource="cold_water",
+    ),
+    CatalogueEntry(
+        "common_hot_water",
+        "ГВС на содержание общего имущества",
+        "housing",
+        "m3",
+        "common",
+        resource="hot_water",
+    ),
+    CatalogueEntry(
+        "common_wastewater",
+        "Водоотведение на содержание общего имущества",
+        "housing",
+        "m3",
+        "common",
+        resource="wastewater",
+    ),
+    CatalogueEntry(
+        "common_electricity",
+        "Электроэнергия на содержание общего имущества",
+        "housing",
+        "kwh",
+        "common",
+        resource="electricity",
+    ),
 )
 
 CATALOGUE_CODES = frozenset(e.code for e in CATALOGUE)

@@ -22,8 +22,9 @@ from raschet.organizations.models import (
     valid_range_constraint,
 )
 
-_SERVICE_CODE = RegexValidator(r"^[a-z][a-z0-9_]{1,39}$",
-                               _("Latin lower-case letters, digits and '_'"))
+_SERVICE_CODE = RegexValidator(
+    r"^[a-z][a-z0-9_]{1,39}$", _("Latin lower-case letters, digits and '_'")
+)
 
 
 class ServiceKind(models.TextChoices):
@@ -64,16 +65,19 @@ class Service(TenantModel):
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices)
     basis = models.CharField(_("charge basis"), max_length=16, choices=ChargeBasis.choices)
     resource = models.CharField(
-        _("resource"), max_length=40, blank=True,
+        _("resource"),
+        max_length=40,
+        blank=True,
         help_text=_("For common-property lines: the code of the resource service"),
     )
     metered = models.BooleanField(_("can be metered"), default=False)
     max_zones = models.PositiveSmallIntegerField(
-        _("tariff zones"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)],
+        _("tariff zones"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(3)],
         help_text=_("Electricity: 1, 2 (day/night) or 3 (peak/semi-peak/night)"),
     )
-    sort_order = models.PositiveSmallIntegerField(_("order in the payment document"),
-                                                  default=100)
+    sort_order = models.PositiveSmallIntegerField(_("order in the payment document"), default=100)
     history = HistoricalRecords()
 
     class Meta:
@@ -81,8 +85,7 @@ class Service(TenantModel):
         verbose_name_plural = _("services")
         ordering = ["sort_order", "code"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "code"],
-                                    name="service_unique_code"),
+            models.UniqueConstraint(fields=["organization", "code"], name="service_unique_code"),
         ]
 
     def __str__(self) -> str:
@@ -94,12 +97,21 @@ class ServiceContract(TenantModel, EffectiveDated):
 
     overlap_key = ("building", "service")
 
-    building = models.ForeignKey(Building, verbose_name=_("building"),
-                                 on_delete=models.PROTECT, related_name="service_contracts")
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT,
-                                related_name="contracts")
-    payee = models.ForeignKey(Organization, verbose_name=_("payee"), on_delete=models.PROTECT,
-                              related_name="payee_contracts")
+    building = models.ForeignKey(
+        Building,
+        verbose_name=_("building"),
+        on_delete=models.PROTECT,
+        related_name="service_contracts",
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="contracts"
+    )
+    payee = models.ForeignKey(
+        Organization,
+        verbose_name=_("payee"),
+        on_delete=models.PROTECT,
+        related_name="payee_contracts",
+    )
     contract_number = models.CharField(_("contract"), max_length=100, blank=True)
     history = HistoricalRecords()
 
@@ -133,17 +145,25 @@ class Tariff(TenantModel, EffectiveDated):
 
     overlap_key = ("service", "building", "zone")
 
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT,
-                                related_name="tariffs")
-    building = models.ForeignKey(Building, verbose_name=_("building"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="tariffs",
-                                 help_text=_("Empty: every building of the organization"))
-    zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices,
-                            default=Zone.SINGLE)
-    basis = models.CharField(_("rate basis"), max_length=16, choices=RateBasis.choices,
-                             default=RateBasis.PER_UNIT)
-    rate = models.DecimalField(_("rate, ₽"), max_digits=14, decimal_places=4,
-                               validators=[MinValueValidator(0)])
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="tariffs"
+    )
+    building = models.ForeignKey(
+        Building,
+        verbose_name=_("building"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tariffs",
+        help_text=_("Empty: every building of the organization"),
+    )
+    zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices, default=Zone.SINGLE)
+    basis = models.CharField(
+        _("rate basis"), max_length=16, choices=RateBasis.choices, default=RateBasis.PER_UNIT
+    )
+    rate = models.DecimalField(
+        _("rate, ₽"), max_digits=14, decimal_places=4, validators=[MinValueValidator(0)]
+    )
     decision = models.CharField(_("tariff decision"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -175,16 +195,25 @@ class Norm(TenantModel, EffectiveDated):
 
     overlap_key = ("service", "building", "basis", "rooms", "residents")
 
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT,
-                                related_name="norms")
-    building = models.ForeignKey(Building, verbose_name=_("building"), null=True, blank=True,
-                                 on_delete=models.PROTECT, related_name="norms")
-    basis = models.CharField(_("norm basis"), max_length=16, choices=NormBasis.choices,
-                             default=NormBasis.PER_PERSON)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="norms"
+    )
+    building = models.ForeignKey(
+        Building,
+        verbose_name=_("building"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="norms",
+    )
+    basis = models.CharField(
+        _("norm basis"), max_length=16, choices=NormBasis.choices, default=NormBasis.PER_PERSON
+    )
     rooms = models.PositiveSmallIntegerField(_("rooms"), null=True, blank=True)
     residents = models.PositiveSmallIntegerField(_("residents"), null=True, blank=True)
-    value = models.DecimalField(_("norm"), max_digits=14, decimal_places=6,
-                                validators=[MinValueValidator(0)])
+    value = models.DecimalField(
+        _("norm"), max_digits=14, decimal_places=6, validators=[MinValueValidator(0)]
+    )
     decision = models.CharField(_("norm decision"), max_length=200, blank=True)
     history = HistoricalRecords()
 
@@ -215,12 +244,18 @@ class AccountService(TenantModel, EffectiveDated):
 
     overlap_key = ("account", "service")
 
-    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.PROTECT,
-                                related_name="services")
-    service = models.ForeignKey(Service, verbose_name=_("service"), on_delete=models.PROTECT,
-                                related_name="account_services")
-    method = models.CharField(_("method"), max_length=8, choices=Method.choices,
-                              default=Method.NORM)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="services"
+    )
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("service"),
+        on_delete=models.PROTECT,
+        related_name="account_services",
+    )
+    method = models.CharField(
+        _("method"), max_length=8, choices=Method.choices, default=Method.NORM
+    )
     meter_possible = models.BooleanField(_("meter can be installed"), default=True)
     zones = models.PositiveSmallIntegerField(
         _("tariff zones"), default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
@@ -233,8 +268,9 @@ class AccountService(TenantModel, EffectiveDated):
         ordering = ["account", "service", "valid_from"]
         constraints = [
             valid_range_constraint("account_service_valid_range"),
-            models.CheckConstraint(condition=Q(zones__gte=1) & Q(zones__lte=3),
-                                   name="account_service_zones"),
+            models.CheckConstraint(
+                condition=Q(zones__gte=1) & Q(zones__lte=3), name="account_service_zones"
+            ),
         ]
         indexes = [models.Index(fields=["account", "valid_from"])]
 

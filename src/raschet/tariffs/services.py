@@ -15,8 +15,15 @@ def services_install_catalogue(*, organization: Organization) -> list[Service]:
     existing = set(Service.objects.filter(organization=organization).values_list("code", flat=True))
     new = [
         Service(
-            organization=organization, code=e.code, name=e.name, kind=e.kind, unit=e.unit,
-            basis=e.basis, resource=e.resource, metered=e.metered, max_zones=e.max_zones,
+            organization=organization,
+            code=e.code,
+            name=e.name,
+            kind=e.kind,
+            unit=e.unit,
+            basis=e.basis,
+            resource=e.resource,
+            metered=e.metered,
+            max_zones=e.max_zones,
             sort_order=(i + 1) * 10,
         )
         for i, e in enumerate(CATALOGUE)
