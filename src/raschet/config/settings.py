@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "raschet.housing",
     "raschet.registry",
     "raschet.tariffs",
+    "raschet.metering",
     "raschet.backoffice",
     "raschet.api",
 ]

@@ -13,7 +13,7 @@ class OrganizationsConfig(AppConfig):
 
 def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
     """Keep the role groups' permissions in step with the models after every migrate."""
-    if sender.name != "raschet.tariffs":  # the last domain app to migrate
+    if not sender.name.startswith("raschet."):
         return
     from raschet.organizations.services import roles_sync
 

@@ -219,3 +219,34 @@ class EffectiveDated(models.Model):
                 code="overlap",
                 params={"start": f"{other.valid_from:%d.%m.%Y}", "end": until},
             )
+
+
+class ClosedMonth(TenantModel):
+    """A billing month closed for an organization: its facts can no longer change in place.
+
+    Later corrections of a closed month become recalculations in an open month (billing
+    issue); readings for a closed month are refused (metering issue).
+    """
+
+    month = models.DateField(_("month"), help_text=_("The first day of the month"))
+    closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("closed month")
+        verbose_name_plural = _("closed months")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="closed_month_unique"),
+            models.CheckConstraint(condition=Q(month__day=1), name="closed_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%m.%Y}"

@@ -13,19 +13,21 @@ from raschet.organizations.models import Membership, Organization, Role
 _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     Role.ADMINISTRATOR: [
         (app, ("view", "add", "change", "delete"))
-        for app in ("organizations", "housing", "registry", "tariffs")
+        for app in ("organizations", "housing", "registry", "tariffs", "metering")
     ],
     Role.OPERATOR: [
         ("organizations", ("view",)),
         ("housing", ("view", "add", "change")),
         ("registry", ("view", "add", "change")),
         ("tariffs", ("view", "add", "change")),
+        ("metering", ("view", "add", "change")),
     ],
     Role.ACCOUNTANT: [
         ("organizations", ("view",)),
         ("housing", ("view",)),
         ("registry", ("view",)),
         ("tariffs", ("view", "add", "change")),
+        ("metering", ("view",)),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),
