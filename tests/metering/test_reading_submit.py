@@ -25,14 +25,25 @@ def meter():
     premises = PremisesFactory()
     service = ServiceFactory(organization=premises.organization)
     return Meter.objects.create(
-        organization=premises.organization, premises=premises, service=service,
-        serial_number="X-1", installed_on=date(2024, 1, 10), integer_digits=5,
+        organization=premises.organization,
+        premises=premises,
+        service=service,
+        serial_number="X-1",
+        installed_on=date(2024, 1, 10),
+        integer_digits=5,
     )
 
 
 def submit(meter, value, taken_on, today=TODAY, **kw):
-    return reading_submit(meter=meter, values={"single": D(value)}, taken_on=taken_on,
-                          source="operator", today=today, received_on=taken_on, **kw)
+    return reading_submit(
+        meter=meter,
+        values={"single": D(value)},
+        taken_on=taken_on,
+        source="operator",
+        today=today,
+        received_on=taken_on,
+        **kw,
+    )
 
 
 def test_first_reading_then_volume(meter):
@@ -112,8 +123,13 @@ def test_removed_meter_is_rejected(meter):
 
 def test_wrong_zones_and_bad_values(meter):
     with pytest.raises(ReadingRejected, match="X-1"):
-        reading_submit(meter=meter, values={"day": D(1), "night": D(1)}, taken_on=TODAY,
-                       source="api", today=TODAY)
+        reading_submit(
+            meter=meter,
+            values={"day": D(1), "night": D(1)},
+            taken_on=TODAY,
+            source="api",
+            today=TODAY,
+        )
     with pytest.raises(ReadingRejected):
         submit(meter, "-1", date(2025, 1, 10))
     with pytest.raises(ReadingRejected):
@@ -132,15 +148,26 @@ def test_two_zone_meter(meter):
     meter.service.max_zones = 3
     meter.service.save()
     meter.save()
-    out = reading_submit(meter=meter, values={"day": D("10"), "night": D("4")},
-                         taken_on=date(2025, 1, 10), source="api", today=TODAY)
+    out = reading_submit(
+        meter=meter,
+        values={"day": D("10"), "night": D("4")},
+        taken_on=date(2025, 1, 10),
+        source="api",
+        today=TODAY,
+    )
     assert {o.zone for o in out} == {"day", "night"}
 
 
 def test_replacement_keeps_final_and_initial(meter):
     submit(meter, "500", date(2025, 1, 10))
-    new = meter_replace(old=meter, on=date(2025, 2, 15), final_values={"single": D("503")},
-                        serial_number="Y-2", initial_values={"single": D("0.5")}, today=TODAY)
+    new = meter_replace(
+        old=meter,
+        on=date(2025, 2, 15),
+        final_values={"single": D("503")},
+        serial_number="Y-2",
+        initial_values={"single": D("0.5")},
+        today=TODAY,
+    )
     meter.refresh_from_db()
     assert meter.removed_on == date(2025, 2, 15) and new.replaces == meter
     assert Reading.objects.get(meter=meter, kind=ReadingKind.FINAL).value == D("503")
@@ -156,3 +183,30 @@ def test_state_changes_are_dated(meter):
     assert meter_state_on(meter, date(2025, 3, 5)) == MeterState.BROKEN
     with pytest.raises(ValueError):
         meter_state_set(meter=meter, state=MeterState.REMOVED, since=date(2025, 4, 1))
+
+
+def test_building_meter_volume_supersedes(meter):
+    from raschet.metering.models import BuildingMeter, BuildingMeterReading
+    from raschet.metering.services import building_reading_submit
+
+    bm = BuildingMeter.objects.create(
+        organization=meter.organization,
+        building=meter.premises.building,
+        service=meter.service,
+        serial_number="ODPU-1",
+        installed_on=date(2020, 1, 1),
+    )
+    first = building_reading_submit(
+        building_meter=bm, period=date(2025, 1, 15), source="operator", volume=D("180")
+    )
+    same = building_reading_submit(
+        building_meter=bm, period=date(2025, 1, 1), source="operator", volume=D("180")
+    )
+    assert same.pk == first.pk and first.period == date(2025, 1, 1)
+    fixed = building_reading_submit(
+        building_meter=bm, period=date(2025, 1, 1), source="operator", volume=D("181.5")
+    )
+    assert fixed.supersedes == first
+    assert BuildingMeterReading.objects.filter(is_current=True).get() == fixed
+    with pytest.raises(ReadingRejected):
+        building_reading_submit(building_meter=bm, period=date(2025, 2, 1), source="operator")

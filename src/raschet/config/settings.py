@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "raschet.registry",
     "raschet.tariffs",
     "raschet.metering",
+    "raschet.importers",
     "raschet.backoffice",
     "raschet.api",
 ]

@@ -23,6 +23,8 @@ from raschet.core.readings import (
     reading_volume,
 )
 from raschet.metering.models import (
+    BuildingMeter,
+    BuildingMeterReading,
     Meter,
     MeterState,
     MeterStateChange,
@@ -318,3 +320,43 @@ def meter_replace(
         kind=ReadingKind.INITIAL,
     )
     return new
+
+
+@transaction.atomic
+def building_reading_submit(
+    *,
+    building_meter: BuildingMeter,
+    period: date,
+    source: str,
+    value: Decimal | None = None,
+    volume: Decimal | None = None,
+    user: Any = None,
+) -> BuildingMeterReading:
+    """Store a building meter's reading or month volume; a new value supersedes the old."""
+    if value is None and volume is None:
+        raise ReadingRejected(_("Give the reading or the volume of the month"))
+    if (value is not None and value < 0) or (volume is not None and volume < 0):
+        raise ReadingRejected(_("A reading cannot be negative"))
+    period = period.replace(day=1)
+    if is_month_closed(building_meter.organization_id, period):
+        raise ReadingRejected(
+            _("The billing month %(month)s is closed") % {"month": f"{period:%m.%Y}"}
+        )
+    existing = BuildingMeterReading.objects.filter(
+        building_meter=building_meter, period=period, is_current=True
+    ).first()
+    if existing is not None and (existing.value, existing.volume) == (value, volume):
+        return existing
+    if existing is not None:
+        existing.is_current = False
+        existing.save(update_fields=["is_current"])
+    return BuildingMeterReading.objects.create(
+        organization_id=building_meter.organization_id,
+        building_meter=building_meter,
+        period=period,
+        value=value,
+        volume=volume,
+        source=source,
+        supersedes=existing,
+        entered_by=user if getattr(user, "is_authenticated", False) else None,
+    )
