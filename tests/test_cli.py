@@ -39,3 +39,45 @@ def test_import_needs_a_known_organization(tmp_path, capsys):
     path.write_text("x\n", encoding="utf-8")
     assert cli.main(["import", "housing", str(path), "--organization", "nope"]) == 2
     assert "nope" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_demo_builds_and_prints_the_logins(capsys):
+    from raschet.housing.models import Account
+
+    assert cli.main(["demo", "--accounts", "25", "--seed", "3", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    assert Account.objects.count() == 25
+    assert "demo-operator" in out and "operator" in out
+    # a second run keeps the data and prints the logins again
+    assert cli.main(["demo", "--no-serve"]) == 0
+    assert Account.objects.count() == 25
+    assert "--reset" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_import_housing_good_and_bad_files(tmp_path, capsys):
+    from raschet.housing.models import Account
+    from raschet.importers.housing import template_bytes
+    from tests.factories import OrganizationFactory
+
+    org = OrganizationFactory(code="uk1")
+    good = tmp_path / "good.csv"
+    good.write_bytes(template_bytes("csv"))
+    assert cli.main(["import", "housing", str(good), "--organization", "uk1", "--dry-run"]) == 0
+    assert Account.objects.filter(organization=org).count() == 0
+    assert cli.main(["import", "housing", str(good), "--organization", "uk1"]) == 0
+    created = Account.objects.filter(organization=org).count()
+    assert created >= 1
+    capsys.readouterr()
+
+    bad = tmp_path / "bad.csv"
+    text = template_bytes("csv").decode("utf-8-sig")
+    header, first = text.splitlines()[:2]
+    bad.write_text(
+        header + "\n" + first.replace("01.01.2020", "31.02.2020") + "\n", encoding="utf-8"
+    )
+    assert cli.main(["import", "housing", str(bad), "--organization", "uk1"]) == 1
+    out = capsys.readouterr().out
+    assert "31.02.2020" in out
+    assert Account.objects.filter(organization=org).count() == created

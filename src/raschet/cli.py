@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -52,12 +53,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
         console.print(f"Демо-данные созданы: {result.summary}")
     else:
         console.print("Демо-данные уже есть (--reset — пересоздать).")
-    console.print(f"\n[bold]Входы в бэк-офис[/bold] http://{args.host}:{args.port}/admin/")
-    for login in demo_logins():
-        console.print(f"  {login.username:<14} пароль {login.password:<16} {login.description}")
+    _print_logins(console, demo_logins(), f"http://{args.host}:{args.port}/admin/")
     if args.no_serve:
         return 0
     return _serve(args.host, args.port)
+
+
+def _print_logins(console: Any, logins: list[Any], url: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Входы в бэк-офис: {url}", title_justify="left")
+    table.add_column("Логин", no_wrap=True)
+    table.add_column("Пароль", no_wrap=True)
+    table.add_column("Кто это")
+    for login in logins:
+        table.add_row(login.username, login.password, login.description)
+    console.print(table)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
