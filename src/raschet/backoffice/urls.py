@@ -1,6 +1,6 @@
 from django.urls import path
 
-from raschet.backoffice import views
+from raschet.backoffice import metering, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -18,4 +18,22 @@ urlpatterns = [
         {"fmt": "csv"},
         name="housing_import_template_csv",
     ),
+    path(
+        "metering/buildings/<int:building_pk>/sheet/",
+        metering.readings_sheet_view,
+        name="readings_sheet",
+    ),
+    path(
+        "metering/meters/<int:meter_pk>/reading/",
+        metering.reading_submit_view,
+        name="reading_submit",
+    ),
+    path("metering/missing/", metering.missing_readings_view, name="readings_missing"),
+    path("metering/flagged/", metering.flagged_readings_view, name="readings_flagged"),
+    path(
+        "metering/readings/<int:pk>/confirm/",
+        metering.reading_confirm_view,
+        name="reading_confirm",
+    ),
+    path("metering/verification/", metering.verification_due_view, name="verification_due"),
 ]

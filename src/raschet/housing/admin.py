@@ -69,7 +69,12 @@ class BuildingAdmin(TenantScopedAdmin):
         if obj.pk is None:
             return "—"
         url = reverse("admin:housing_premises_changelist")
-        return format_html('<a href="{}?building__id__exact={}">{}</a>', url, obj.pk, _("list"))
+        links = format_html('<a href="{}?building__id__exact={}">{}</a>', url, obj.pk, _("list"))
+        try:
+            sheet = reverse("backoffice:readings_sheet", args=[obj.pk])
+        except NoReverseMatch:
+            return links
+        return format_html('{} · <a href="{}">{}</a>', links, sheet, _("readings sheet"))
 
 
 class AccountInline(TenantScopedInline):
