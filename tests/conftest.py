@@ -16,3 +16,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 
     engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"raschet database: {engine}"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Full-strength PBKDF2 costs about a second per user on the 2-core machine; tests
+    create many users and do not test the hash itself."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
