@@ -261,6 +261,8 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/premises/{premises_id}",
         "/api/v1/accounts",
         "/api/v1/accounts/{account_id}",
+        "/api/v1/accounts/{account_id}/meters",
+        "/api/v1/accounts/{account_id}/readings",
     }
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
@@ -301,3 +303,9 @@ def test_errors_speak_russian_by_default_and_english_on_request(stock, token_cli
         assert cyrillic.search(detail), detail
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/api/v1/accounts").json()["detail"]
     assert english.startswith("Authentication required")
+
+
+def test_repeated_query_parameter_is_refused(token_client):
+    response = token_client.get("/api/v1/accounts?q=a&q=b")
+    assert response.status_code == 422
+    assert "q" in response.content.decode()

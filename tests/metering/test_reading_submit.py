@@ -210,3 +210,15 @@ def test_building_meter_volume_supersedes(meter):
     assert BuildingMeterReading.objects.filter(is_current=True).get() == fixed
     with pytest.raises(ReadingRejected):
         building_reading_submit(building_meter=bm, period=date(2025, 2, 1), source="operator")
+
+
+def test_idempotency_key_replay_with_another_value_changes_nothing(meter):
+    [a] = submit(meter, "10", date(2025, 1, 10), idempotency_key="k-2")
+    [b] = submit(meter, "11", date(2025, 1, 10), idempotency_key="k-2")
+    assert b.status == "duplicate" and b.reading.pk == a.reading.pk
+    assert Reading.objects.get().value == D("10")
+
+
+def test_first_reading_beyond_capacity_is_rejected(meter):
+    with pytest.raises(ReadingRejected, match="100000,000"):
+        submit(meter, "100000", date(2025, 1, 10))

@@ -83,12 +83,14 @@ def reading_submit(
     correction that supersedes the earlier reading.
     """
     if idempotency_key:
-        earlier = list(
+        keys = _zone_keys(idempotency_key, values)
+        done = list(
             Reading.objects.filter(
-                organization_id=meter.organization_id, idempotency_key__startswith=idempotency_key
+                organization_id=meter.organization_id,
+                meter=meter,
+                idempotency_key__in=list(keys.values()),
             )
         )
-        done = [r for r in earlier if r.idempotency_key in _zone_keys(idempotency_key, values)]
         if done:
             return [ReadingOutcome(r.zone, "duplicate", _("Already received"), r) for r in done]
     meter = (
@@ -183,6 +185,12 @@ def _store_zone(
     state = ReadingState.OK
     status = "accepted"
     message = _("Accepted")
+    if value >= Decimal(10) ** meter.integer_digits:
+        raise ReadingRejected(
+            _("The reading %(value)s has more digits than the meter (%(digits)s)")
+            % {"value": _fmt(value), "digits": meter.integer_digits},
+            zone=zone,
+        )
     if kind != ReadingKind.INITIAL:
         previous = previous_reading(meter, zone, period)
         if previous is not None:
