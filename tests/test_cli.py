@@ -81,3 +81,52 @@ def test_import_housing_good_and_bad_files(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "31.02.2020" in out
     assert Account.objects.filter(organization=org).count() == created
+
+
+@pytest.mark.django_db
+def test_import_readings_command(tmp_path, capsys):
+    from datetime import date
+
+    from raschet.metering.models import Meter, Reading
+    from tests.factories import AccountFactory, ServiceFactory
+
+    account = AccountFactory(number="100001")
+    org = account.organization
+    org.code = "uk-r"
+    org.save()
+    service = ServiceFactory(organization=org, code="cold_water")
+    Meter.objects.create(
+        organization=org,
+        premises=account.premises,
+        service=service,
+        serial_number="CW-1",
+        installed_on=date(2024, 1, 10),
+    )
+    path = tmp_path / "readings.csv"
+    path.write_text(
+        "Лицевой счёт;Услуга;Показание;Дата снятия\n100001;cold_water;12,5;18.06.2025\n",
+        encoding="utf-8",
+    )
+    args = ["import", "readings", str(path), "--organization", "uk-r", "--today", "2025-06-20"]
+    assert cli.main([*args, "--dry-run"]) == 0
+    assert Reading.objects.count() == 0
+    assert cli.main(args) == 0
+    assert str(Reading.objects.get().value) == "12.500"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "Лицевой счёт;Услуга;Показание;Дата снятия\n999;cold_water;1;18.06.2025\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert (
+        cli.main(
+            ["import", "readings", str(bad), "--organization", "uk-r", "--today", "2025-06-20"]
+        )
+        == 1
+    )
+    assert "999" in capsys.readouterr().out
+    assert (
+        cli.main(
+            ["import", "readings", str(bad), "--organization", "uk-r", "--today", "20.06.2025"]
+        )
+        == 2
+    )

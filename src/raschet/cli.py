@@ -81,27 +81,64 @@ def cmd_import_housing(args: argparse.Namespace) -> int:
 
     from raschet.cli_progress import rich_progress
     from raschet.importers.housing import housing_import, render_report
-    from raschet.organizations.models import Organization
 
     console = Console()
     _migrate()
-    orgs = Organization.objects.exclude(kind="supplier").exclude(kind="billing_centre")
-    if args.organization:
-        organization = Organization.objects.filter(code=args.organization).first()
-        if organization is None:
-            console.print(f"[red]Нет организации с кодом {args.organization!r}[/red]")
-            return 2
-    elif orgs.count() == 1:
-        organization = orgs.get()
-    else:
-        codes = ", ".join(orgs.values_list("code", flat=True)) or "—"
-        console.print(f"[red]Укажите --organization CODE (есть: {codes})[/red]")
+    organization = _organization_arg(console, args.organization)
+    if organization is None:
         return 2
     with rich_progress(console) as progress:
         report = housing_import(
             path=Path(args.file), organization=organization, dry_run=args.dry_run, progress=progress
         )
     render_report(report, console)
+    return 0 if report.ok else 1
+
+
+def _organization_arg(console: Any, code: str | None) -> Any:
+    from raschet.organizations.models import Organization
+
+    if code:
+        organization = Organization.objects.filter(code=code).first()
+        if organization is None:
+            console.print(f"[red]Нет организации с кодом {code!r}[/red]")
+        return organization
+    owners = Organization.objects.exclude(kind__in=["supplier", "billing_centre"])
+    if owners.count() == 1:
+        return owners.get()
+    codes = ", ".join(owners.values_list("code", flat=True)) or "—"
+    console.print(f"[red]Укажите --organization CODE (есть: {codes})[/red]")
+    return None
+
+
+def cmd_import_readings(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from django.utils import timezone
+    from rich.console import Console
+
+    from raschet.cli_progress import rich_progress
+    from raschet.metering.imports import readings_import, render_readings_report
+
+    console = Console()
+    _migrate()
+    organization = _organization_arg(console, args.organization)
+    if organization is None:
+        return 2
+    try:
+        today = date.fromisoformat(args.today) if args.today else timezone.localdate()
+    except ValueError:
+        console.print(f"[red]--today: нужна дата ГГГГ-ММ-ДД, получено {args.today!r}[/red]")
+        return 2
+    with rich_progress(console) as progress:
+        report = readings_import(
+            path=Path(args.file),
+            organization=organization,
+            today=today,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    render_readings_report(report, console)
     return 0 if report.ok else 1
 
 
@@ -143,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="только проверить файл, ничего не записывать"
     )
     housing.set_defaults(func=cmd_import_housing)
+    readings = imp_sub.add_parser("readings", help="показания приборов учёта из XLSX/CSV")
+    readings.add_argument("file", help="файл .xlsx или .csv (см. docs/import-readings.md)")
+    readings.add_argument("--organization", help="код организации-владельца данных")
+    readings.add_argument(
+        "--dry-run", action="store_true", help="только проверить файл, ничего не записывать"
+    )
+    readings.add_argument("--today", help="дата приёма (ГГГГ-ММ-ДД), по умолчанию сегодня")
+    readings.set_defaults(func=cmd_import_readings)
 
     manage = sub.add_parser("manage", help="команды управления Django", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)

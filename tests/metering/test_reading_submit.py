@@ -222,3 +222,17 @@ def test_idempotency_key_replay_with_another_value_changes_nothing(meter):
 def test_first_reading_beyond_capacity_is_rejected(meter):
     with pytest.raises(ReadingRejected, match="100000,000"):
         submit(meter, "100000", date(2025, 1, 10))
+
+
+def test_flagging_threshold_is_an_organization_setting(meter):
+    for month, value in [(1, "100"), (2, "105"), (3, "110")]:
+        submit(meter, value, date(2025, month, 20))
+    meter.organization.reading_threshold_percent = 1000
+    meter.organization.save()
+    meter.refresh_from_db()
+    [outcome] = submit(meter, "130", date(2025, 4, 20))  # 20 against an average of 5
+    assert outcome.status == "accepted"
+    meter.organization.reading_threshold_percent = 300
+    meter.organization.save()
+    [flagged] = submit(meter, "170", date(2025, 5, 20))  # 40 against an average of 10
+    assert flagged.status == "flagged"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from raschet.metering.models import (
     BuildingMeter,
@@ -18,7 +20,14 @@ from raschet.metering.models import (
     MeterStateChange,
     Reading,
 )
-from raschet.organizations.admin import ORGANIZATION_FILTER, TenantScopedAdmin, TenantScopedInline
+from raschet.metering.selectors import is_month_closed
+from raschet.metering.services import building_reading_submit
+from raschet.organizations.admin import (
+    ORGANIZATION_FILTER,
+    TenantScopedAdmin,
+    TenantScopedInline,
+    TenantScopedModelForm,
+)
 
 
 class MeterStateChangeInline(TenantScopedInline):
@@ -88,6 +97,64 @@ class BuildingMeterReadingInline(TenantScopedInline):
 
     def has_add_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+class BuildingMeterReadingForm(TenantScopedModelForm):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        meter, period = cleaned.get("building_meter"), cleaned.get("period")
+        if cleaned.get("value") is None and cleaned.get("volume") is None:
+            raise ValidationError(_("Give the reading or the volume of the month"))
+        if (
+            meter is not None
+            and period is not None
+            and is_month_closed(meter.organization_id, period.replace(day=1))
+        ):
+            raise ValidationError(
+                _("The billing month %(month)s is closed") % {"month": f"{period:%m.%Y}"}
+            )
+        return cleaned
+
+
+@admin.register(BuildingMeterReading)
+class BuildingMeterReadingAdmin(TenantScopedAdmin):
+    """Building meter readings are added here and never edited: a new value for the same
+    month supersedes the old one through `building_reading_submit`."""
+
+    form = BuildingMeterReadingForm
+
+    list_display = (
+        "building_meter",
+        "period",
+        "value",
+        "volume",
+        "source",
+        "is_current",
+        "entered_at",
+        "entered_by",
+    )
+    list_filter = (ORGANIZATION_FILTER, "is_current", "period")
+    search_fields = ("building_meter__serial_number", "building_meter__building__address")
+    list_select_related = ("building_meter__building", "building_meter__service", "entered_by")
+    autocomplete_fields = ("building_meter",)
+    fields = ("building_meter", "period", "value", "volume")
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: Any, obj: BuildingMeterReading, form: Any, change: bool) -> None:
+        saved = building_reading_submit(
+            building_meter=obj.building_meter,
+            period=obj.period,
+            source="operator",
+            value=obj.value,
+            volume=obj.volume,
+            user=request.user,
+        )
+        obj.pk = saved.pk
 
 
 @admin.register(BuildingMeter)

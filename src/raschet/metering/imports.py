@@ -24,7 +24,6 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from raschet.core.readings import DEFAULT_THRESHOLD_PERCENT
 from raschet.importers.housing.report import ImportIssue, ImportReport, render_report
 from raschet.metering.import_check import readings_check
 from raschet.metering.import_parse import COLUMNS, map_header, parse_rows, stock_load
@@ -70,12 +69,6 @@ class ReadingsImportReport(ImportReport):
         return bool(c.get("created") or c.get("corrected"))
 
 
-def threshold_setting() -> int:
-    """``RASCHET_READING_THRESHOLD_PERCENT``: a volume above this share of the average is
-    flagged (300 % by default, `core.readings.DEFAULT_THRESHOLD_PERCENT`)."""
-    return int(getattr(settings, "RASCHET_READING_THRESHOLD_PERCENT", DEFAULT_THRESHOLD_PERCENT))
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -104,7 +97,11 @@ def readings_import(
     path = Path(path)
     name = file_name or path.name
     report = ReadingsImportReport(ok=False, dry_run=dry_run, file_name=name)
-    threshold = threshold_percent if threshold_percent is not None else threshold_setting()
+    threshold = (
+        threshold_percent
+        if threshold_percent is not None
+        else organization.reading_threshold_percent
+    )
     clock = time.perf_counter()
 
     def tick(stage: str, done: int, total: int) -> None:

@@ -17,9 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from raschet.housing.models import Building, Premises
-from raschet.organizations.models import TenantModel
+from raschet.organizations.models import Organization, TenantModel
 from raschet.tariffs.models import Service, Zone
-
 
 ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
     1: (Zone.SINGLE,),
@@ -163,10 +162,27 @@ class Reading(TenantModel):
     ``period`` is the first day of the billing month the reading counts for (after the
     reading window: a late reading counts for the next month). Only one reading per meter,
     zone, period and kind is current; corrections supersede it.
+
+    This is the biggest monthly table (millions of rows a month), written by ``COPY``. See
+    ADR 0004: its tenant key is an indexed column without a foreign-key constraint (the
+    meter carries the constraint and the writers copy the meter's organization), and no
+    single-column index is kept where a composite one already serves the lookups.
     """
 
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     meter = models.ForeignKey(
-        Meter, verbose_name=_("meter"), on_delete=models.PROTECT, related_name="readings"
+        Meter,
+        verbose_name=_("meter"),
+        on_delete=models.PROTECT,
+        related_name="readings",
+        db_index=False,  # served by the (meter, zone, is_current, period) index
     )
     zone = models.CharField(_("zone"), max_length=16, choices=Zone.choices, default=Zone.SINGLE)
     period = models.DateField(_("billing month"))
@@ -201,6 +217,7 @@ class Reading(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
@@ -210,6 +227,7 @@ class Reading(TenantModel):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=100, null=True, blank=True)
     origin = models.CharField(
@@ -235,7 +253,12 @@ class Reading(TenantModel):
             models.CheckConstraint(condition=Q(period__day=1), name="reading_period_first_day"),
         ]
         indexes = [
-            models.Index(fields=["organization", "period", "is_current"]),
+            # The operator's queue of flagged readings; tiny, unlike a full organization index.
+            models.Index(
+                fields=["organization", "period"],
+                condition=Q(state="flagged", is_current=True),
+                name="reading_flagged_queue",
+            ),
             models.Index(fields=["meter", "zone", "is_current", "period"]),
         ]
 

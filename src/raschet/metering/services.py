@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from raschet.core.readings import (
-    DEFAULT_THRESHOLD_PERCENT,
     ReadingStatus,
     billing_month_for,
     from_fixed,
@@ -73,7 +72,7 @@ def reading_submit(
     idempotency_key: str | None = None,
     kind: str = ReadingKind.REGULAR,
     origin: str = "",
-    threshold_percent: int = DEFAULT_THRESHOLD_PERCENT,
+    threshold_percent: int | None = None,
 ) -> list[ReadingOutcome]:
     """Store the readings of all zones of ``meter`` taken on ``taken_on``.
 
@@ -135,7 +134,11 @@ def reading_submit(
                 user=user,
                 origin=origin,
                 idempotency_key=keys.get(zone) if keys else None,
-                threshold_percent=threshold_percent,
+                threshold_percent=(
+                    threshold_percent
+                    if threshold_percent is not None
+                    else meter.organization.reading_threshold_percent
+                ),
             )
         )
     return outcomes

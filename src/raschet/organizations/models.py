@@ -86,6 +86,15 @@ class Organization(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(31)],
         help_text=_("Readings received after this day of the month count for the next month"),
     )
+    reading_threshold_percent = models.PositiveSmallIntegerField(
+        _("high consumption threshold, %"),
+        default=300,
+        validators=[MinValueValidator(101), MaxValueValidator(10000)],
+        help_text=_(
+            "A reading whose volume exceeds the meter's average by this percentage is "
+            "accepted but flagged for an operator"
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
