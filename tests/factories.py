@@ -144,6 +144,8 @@ class AccountServiceFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     organization = factory.SelfAttribute("account.organization")
-    service = factory.SubFactory(ServiceFactory, organization=factory.SelfAttribute("..organization"))
+    service = factory.SubFactory(
+        ServiceFactory, organization=factory.SelfAttribute("..organization")
+    )
     method = "meter"
     valid_from = date(2020, 1, 1)

@@ -99,13 +99,13 @@ def test_correction_supersedes_and_keeps_the_old_row(meter):
 
 
 def test_future_reading_is_rejected(meter):
-    with pytest.raises(ReadingRejected, match="будущем|future"):
+    with pytest.raises(ReadingRejected, match=r"будущем|future"):
         submit(meter, "1", date(2025, 6, 21))
 
 
 def test_closed_month_is_rejected(meter):
     ClosedMonth.objects.create(organization=meter.organization, month=date(2025, 3, 1))
-    with pytest.raises(ReadingRejected, match="закрыт|closed"):
+    with pytest.raises(ReadingRejected, match=r"закрыт|closed"):
         submit(meter, "1", date(2025, 3, 10))
 
 

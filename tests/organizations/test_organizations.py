@@ -5,7 +5,12 @@ from django.core.exceptions import ValidationError
 from raschet.organizations.models import Membership, OrganizationKind, Role
 from raschet.organizations.selectors import organizations_for_user
 from raschet.organizations.services import membership_grant, role_group_name
-from raschet.organizations.validators import validate_inn, validate_kpp, validate_ogrn, validate_snils
+from raschet.organizations.validators import (
+    validate_inn,
+    validate_kpp,
+    validate_ogrn,
+    validate_snils,
+)
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db
