@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from raschet.housing.models import Account, Building
@@ -38,8 +39,8 @@ class Unit(models.TextChoices):
     KWH = "kwh", _("kWh")
     GCAL = "gcal", _("Gcal")
     M2 = "m2", _("m²")
-    PERSON = "person", _("person")
-    FLAT = "flat", _("premises")
+    PERSON = "person", pgettext_lazy("unit", "person")
+    FLAT = "flat", pgettext_lazy("unit", "premises")
 
 
 class ChargeBasis(models.TextChoices):
