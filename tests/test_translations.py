@@ -59,8 +59,29 @@ def test_model_names_are_russian_by_default_and_english_on_request():
 
 
 @pytest.mark.django_db
-def test_admin_speaks_russian_by_default(admin_client):
-    html = admin_client.get("/admin/").content.decode()
+def test_pages_are_russian_even_for_an_english_browser(admin_client):
+    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Raschet — бэк-офис" in html
-    english = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Raschet — back office" in english
+
+
+@pytest.mark.django_db
+def test_english_on_explicit_choice(admin_client):
+    response = admin_client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    assert response.status_code == 302
+    assert "Raschet — back office" in admin_client.get("/admin/").content.decode()
+    admin_client.post("/i18n/setlang/", {"language": "ru", "next": "/admin/"})
+    assert "Raschet — бэк-офис" in admin_client.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_api_follows_accept_language(client):
+    russian = client.get("/api/v1/accounts")
+    english = client.get("/api/v1/accounts", HTTP_ACCEPT_LANGUAGE="en")
+    assert russian.status_code == english.status_code == 401
+    assert russian.json()["detail"] != english.json()["detail"]
+
+
+@pytest.mark.django_db
+def test_pages_offer_the_other_language(admin_client):
+    html = admin_client.get("/admin/").content.decode()
+    assert 'id="language-switch"' in html and 'value="en"' in html

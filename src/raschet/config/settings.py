@@ -22,6 +22,8 @@ SECRET_KEY = os.environ.get("RASCHET_SECRET_KEY", "raschet-demo-key-not-for-prod
 ALLOWED_HOSTS = os.environ.get("RASCHET_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
+    # before django.contrib.admin: its templates override the admin's (branding, language)
+    "raschet.backoffice",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -35,14 +37,13 @@ INSTALLED_APPS = [
     "raschet.tariffs",
     "raschet.metering",
     "raschet.importers",
-    "raschet.backoffice",
     "raschet.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "raschet.config.middleware.RussianFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
