@@ -6,6 +6,7 @@ import hashlib
 from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
@@ -359,3 +360,38 @@ def test_logins_authenticate_with_their_roles(settings):
     assert {r for _, r, _ in roles} == set(Role.values)
     assert ("operator", Role.OPERATOR, orgs.RC) in roles
     assert ("cashier", Role.CASHIER, orgs.UK_MAIN) in roles
+
+
+def test_metered_flats_have_meters_and_a_readings_history():
+    from django.db.models import Count
+
+    from raschet.core.readings import reading_volume
+    from raschet.metering.models import Meter, Reading, ReadingKind, ReadingState
+
+    demo_build(accounts=300, seed=8)
+    metered = AccountService.objects.filter(
+        service__code__in=["cold_water", "hot_water", "electricity"], method=Method.METER
+    )
+    premises_services = set(metered.values_list("account__premises_id", "service_id"))
+    meters = set(Meter.objects.values_list("premises_id", "service_id"))
+    assert premises_services and premises_services <= meters
+    assert Meter.objects.filter(zones=2).exists()
+    # each meter zone: one initial reading and up to seven monthly ones, rising
+    for meter in Meter.objects.order_by("pk")[:40]:
+        for zone in meter.zone_codes:
+            chain = list(Reading.objects.filter(meter=meter, zone=zone).order_by("period", "kind"))
+            assert chain[0].kind == ReadingKind.INITIAL
+            for before, after in pairwise(chain):
+                check = reading_volume(
+                    previous=before.value,
+                    current=after.value,
+                    integer_digits=meter.integer_digits,
+                    average=None,
+                )
+                assert check.status.accepted and after.volume == after.value - before.value
+    last = Reading.objects.filter(period="2026-09-01", kind=ReadingKind.REGULAR)
+    missing = Meter.objects.exclude(pk__in=last.values("meter_id")).count()
+    assert 0 < missing < Meter.objects.count() * 0.2
+    assert Reading.objects.filter(state=ReadingState.FLAGGED).exists()
+    per_meter = Reading.objects.values("meter_id", "zone").annotate(n=Count("id"))
+    assert max(r["n"] for r in per_meter) == 8

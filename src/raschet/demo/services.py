@@ -30,6 +30,7 @@ from django.db.models import (
 )
 
 from raschet.demo import orgs
+from raschet.demo.meters import meters_build
 from raschet.demo.rates import benefit_categories_make, norms_make, tariffs_make
 from raschet.demo.stock import AccountServiceRow, Manager, Stock, StockBuilder
 from raschet.organizations.models import Organization, Role
@@ -159,6 +160,9 @@ def demo_build(*, accounts: int, seed: int, progress: Progress | None = None) ->
     builder = StockBuilder(rng, managers=managers, payees=by_code)
     stock = builder.build(accounts=accounts, progress=report)
     _write(stock, report)
+    report("Приборы учёта и показания", 0, 1)
+    meters_build(rng, stock)
+    report("Приборы учёта и показания", 1, 1)
 
     return _result(organizations=len(by_code), stock=stock)
 

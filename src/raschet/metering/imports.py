@@ -10,7 +10,6 @@ Phases and their cost for a million rows are in the report's ``timings`` (second
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from raschet.importers.housing.report import ImportIssue, ImportReport, render_report
+from raschet.importers.tabular import file_sha256
 from raschet.metering.import_check import readings_check
 from raschet.metering.import_parse import COLUMNS, map_header, parse_rows, stock_load
 from raschet.metering.import_reader import FileProblem, open_table
@@ -67,14 +67,6 @@ class ReadingsImportReport(ImportReport):
     def changed(self) -> bool:
         c = self.counts.get("readings", {})
         return bool(c.get("created") or c.get("corrected"))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def readings_import(
@@ -202,7 +194,7 @@ def readings_import(
                     kind="readings",
                     user_id=user_id,
                     file_name=name[:300],
-                    sha256=_sha256(path),
+                    sha256=file_sha256(path),
                     rows=parsed.rows_seen,
                     counts=report.counts,
                 )

@@ -1,204 +1,21 @@
-"""Streaming readers of the template: CSV (UTF-8 or cp1251, ';' or ',') and XLSX.
+"""The housing template's reader: the shared tabular reader on the sheet «Жилфонд».
 
-Both give the sheet name, the header row number and the header cells, then data rows as
-``(row_number, values)`` with the row number the user sees in Excel or a text editor.
-File-level problems (size, encoding, not a workbook, no sheet, empty) raise `FileProblem`.
+A workbook is read from the sheet «Жилфонд», or from its only sheet; cells come as raw
+values (the collector checks formulas and Excel errors itself). See `raschet.importers.tabular`.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from raschet.importers.housing.columns import SHEET_NAME
+from raschet.importers.tabular import FileProblem, Table, sheet_named_or_only
+from raschet.importers.tabular import open_table as _open_table
 
-_CHUNK = 1 << 20
+__all__ = ["FileProblem", "Table", "open_table"]
 
-
-class FileProblem(Exception):
-    """The file as a whole cannot be read; ``message`` is Russian and shown to the user."""
-
-    def __init__(self, message: str, *, row: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.row = row
+_SHEET_CHOICE = sheet_named_or_only(SHEET_NAME)
 
 
-@dataclass
-class Table:
-    sheet: str
-    header_row: int
-    header: list[object]
-    rows: Iterator[tuple[int, tuple[object, ...]]]
-    total_rows: int  # an estimate for the progress bar; 0 if unknown
-
-
-def open_table(path: Path, *, max_bytes: int) -> Table:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise FileProblem(f"файл не открывается: {exc.strerror or exc}") from None
-    if size == 0:
-        raise FileProblem("файл пуст")
-    if size > max_bytes:
-        raise FileProblem(
-            f"файл слишком большой: {size // (1024 * 1024)} МБ, допустимо "
-            f"{max_bytes // (1024 * 1024)} МБ — разделите его на части"
-        )
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(b"PK\x03\x04"):
-        return _open_xlsx(path)
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raise FileProblem("файл с расширением .xlsx не является книгой Excel (XLSX)")
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem("старый формат Excel (.xls) не поддерживается: сохраните как .xlsx")
-    return _open_csv(path, size)
-
-
-# --- CSV -------------------------------------------------------------------------------------
-
-
-def _detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) if the whole file decodes, else cp1251.
-
-    A file that starts as valid UTF-8 with Cyrillic and breaks later is damaged UTF-8, not
-    cp1251: the error names the line with the bad bytes instead of showing mojibake.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    seen_non_ascii = False
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            if b"\x00" in chunk:
-                raise FileProblem(
-                    "файл не текстовый (нулевые байты): нужен CSV в кодировке UTF-8 или cp1251"
-                )
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                bad_line = line + chunk.count(b"\n", 0, exc.start)
-                if seen_non_ascii or not chunk[: exc.start].isascii():
-                    raise FileProblem(
-                        f"строка {bad_line}: недопустимые байты для UTF-8 — файл повреждён "
-                        "или в смешанной кодировке; сохраните его заново в UTF-8",
-                        row=bad_line,
-                    ) from None
-                return _check_cp1251(path)
-            seen_non_ascii = seen_non_ascii or not chunk.isascii()
-            line += chunk.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise FileProblem(
-                "файл обрывается посреди символа UTF-8 — сохраните его заново"
-            ) from None
-    return "utf-8-sig"
-
-
-def _check_cp1251(path: Path) -> str:
-    line = 1
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            try:
-                chunk.decode("cp1251")
-            except UnicodeDecodeError as exc:
-                bad_line = line + chunk.count(b"\n", 0, exc.start)
-                raise FileProblem(
-                    f"строка {bad_line}: файл не в кодировке UTF-8 и не в cp1251 — "
-                    "сохраните его в UTF-8",
-                    row=bad_line,
-                ) from None
-            line += chunk.count(b"\n")
-    return "cp1251"
-
-
-def _sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ";"
-
-
-def _open_csv(path: Path, size: int) -> Table:
-    encoding = _detect_encoding(path)
-    with path.open("r", encoding=encoding, newline="") as probe:
-        first = probe.readline()
-    fh = path.open("r", encoding=encoding, newline="")  # closed by rows() or on error below
-    reader = csv.reader(fh, delimiter=_sniff_delimiter(first), strict=False)
-    sheet = path.name
-    header: list[object] | None = None
-    header_row = 0
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record):
-                header = list(record)
-                header_row = reader.line_num
-                break
-    except csv.Error as exc:
-        fh.close()
-        raise FileProblem(f"строка {reader.line_num}: не разбирается как CSV: {exc}") from None
-    if header is None:
-        fh.close()
-        raise FileProblem("в файле нет ни заголовка, ни данных")
-
-    def rows() -> Iterator[tuple[int, tuple[object, ...]]]:
-        try:
-            for record in reader:
-                yield reader.line_num, tuple(record)
-        except csv.Error as exc:
-            raise FileProblem(
-                f"строка {reader.line_num}: не разбирается как CSV: {exc}", row=reader.line_num
-            ) from None
-        finally:
-            fh.close()
-
-    average_line = max(len(first.encode(encoding, "replace")), 80)
-    return Table(sheet, header_row, header, rows(), size // average_line)
-
-
-# --- XLSX ------------------------------------------------------------------------------------
-
-
-def _open_xlsx(path: Path) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FileProblem(f"файл не читается как книга Excel (XLSX): {exc}") from None
-    names = wb.sheetnames
-    if SHEET_NAME in names:
-        ws = wb[SHEET_NAME]
-    elif len(names) == 1:
-        ws = wb[names[0]]
-    else:
-        wb.close()
-        listed = ", ".join(f"«{n}»" for n in names)
-        raise FileProblem(f"в книге нет листа «{SHEET_NAME}» (есть: {listed})")
-    sheet = ws.title
-    total = ws.max_row or 0
-    # Untrusted files often carry a wrong <dimension>; read what is really there.
-    ws.reset_dimensions()
-    it = ws.iter_rows(min_row=1, values_only=True)
-    header: list[object] | None = None
-    header_row = 0
-    for idx, values in enumerate(it, start=1):
-        if any(v is not None and str(v).strip() for v in values):
-            header = list(values)
-            header_row = idx
-            break
-    if header is None:
-        wb.close()
-        raise FileProblem(f"лист «{sheet}» пуст")
-
-    def rows() -> Iterator[tuple[int, tuple[object, ...]]]:
-        try:
-            yield from enumerate(it, start=header_row + 1)
-        finally:
-            wb.close()
-
-    return Table(sheet, header_row, header, rows(), max(total - header_row, 0))
+def open_table(path: Path, *, max_bytes: int) -> Table[tuple[object, ...]]:
+    return _open_table(path, max_bytes=max_bytes, sheet_choice=_SHEET_CHOICE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from raschet.importers.housing.reader import FileProblem, open_table
 from raschet.importers.housing.report import ImportIssue, ImportReport
 from raschet.importers.housing.resolve import resolve
 from raschet.importers.housing.write import plan_write
+from raschet.importers.tabular import file_sha256
 from raschet.organizations.models import Organization
 from raschet.tariffs.catalogue import CATALOGUE
 from raschet.tariffs.models import Service
@@ -41,14 +41,6 @@ def known_services(organization: Organization) -> dict[str, tuple[bool, int]]:
     ):
         known[code] = (metered, zones)
     return known
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def housing_import(
@@ -141,7 +133,7 @@ def housing_import(
                 organization=organization,
                 user=user if getattr(user, "is_authenticated", False) else None,
                 file_name=name[:300],
-                sha256=_sha256(path),
+                sha256=file_sha256(path),
                 rows=collected.rows,
                 counts=report.counts,
             )
