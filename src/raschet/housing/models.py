@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from raschet.organizations.models import TenantModel
@@ -168,7 +169,7 @@ class Premises(TenantModel):
 
     class Meta:
         verbose_name = _("premises")
-        verbose_name_plural = _("premises")
+        verbose_name_plural = pgettext_lazy("plural", "premises")
         ordering = ["building", "number"]
         constraints = [
             models.UniqueConstraint(fields=["building", "number"], name="premises_unique_number"),

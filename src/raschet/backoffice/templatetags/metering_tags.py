@@ -16,3 +16,14 @@ def dictget(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def zone_label(code: str) -> str:
+    """The tariff zone's name in the current language (``day`` → «День»)."""
+    from raschet.tariffs.models import Zone
+
+    try:
+        return str(Zone(code).label)
+    except ValueError:
+        return code
