@@ -10,14 +10,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 ProgressCallback = Callable[[str, int, int], None]
 
 
 @contextmanager
 def rich_progress(console: Console) -> Iterator[ProgressCallback]:
-    bars: dict[str, int] = {}
+    bars: dict[str, TaskID] = {}
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
