@@ -229,8 +229,9 @@ def main() -> int:
                 print(proc.stderr[-3000:], figures, file=sys.stderr)
                 return 1
             results.append((fmt, attempt, figures))
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             print(f"{fmt:5} {attempt:13} {figures['seconds']:7.1f} s  "
-                  f"peak RSS {figures['peak_rss_mb']:5d} MB  "
+                  f"peak RSS {figures['peak_rss_mb']:5d} MB  load {load}  "
                   f"stages {figures['stages_started_at']}", flush=True)  # fmt: skip
             counts = figures["counts"]
             print("      " + ", ".join(f"{k}: {v}" for k, v in counts.items()), flush=True)

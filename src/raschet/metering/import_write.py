@@ -8,15 +8,15 @@ correction keeps the old row and points at it (``supersedes``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 
 import numpy as np
 from django.db import connection
-from psycopg.copy import QueuedLibpqWriter
 
 from raschet.core.readings import READING_SCALE, ReadingStatus
+from raschet.importers import pgcopy
 from raschet.metering.import_check import Plan
 from raschet.metering.import_parse import ZONE_CODES, month_from_ordinal
 from raschet.metering.models import Reading, ReadingKind, ReadingSource, ReadingState
@@ -85,12 +85,7 @@ def _copy(
         "organization_id", "meter_id", "zone", "period", "kind", "value", "volume", "taken_on",
         "source", "state", "is_current", "supersedes_id", "entered_at", "entered_by_id", "origin",
     )  # fmt: skip
-    quote = connection.ops.quote_name
-    sql = "COPY {} ({}) FROM STDIN".format(
-        quote(Reading._meta.db_table), ", ".join(quote(c) for c in columns)
-    )
-    origin_text = origin.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-    origin_text = origin_text.replace("\r", "\\r")
+    origin_text = pgcopy.escape(origin)
     head = f"{org.pk}\t"
     tail_common = f"\t{ReadingSource.FILE.value}\t"
     after_state = "\tt\t"
@@ -99,12 +94,11 @@ def _copy(
     days = {int(t): date.fromordinal(int(t)).isoformat() for t in np.unique(plan.taken)}
     kind = ReadingKind.REGULAR.value
     zone_codes = ZONE_CODES
-    connection.ensure_connection()
-    raw = connection.connection
     n = len(plan.row)
-    with raw.cursor() as cursor, cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        # The queued writer sends from a thread: formatting the next chunk overlaps with the
-        # server taking the previous one.
+
+    def chunks() -> Iterator[str]:
+        # Sent from a thread (pgcopy): formatting the next chunk overlaps with the server
+        # taking the previous one.
         for start in range(0, n, _COPY_CHUNK):
             end = min(start + _COPY_CHUNK, n)
             lines = []
@@ -127,8 +121,10 @@ def _copy(
                     f"{days[taken]}{tail_common}{_STATE[status]}"
                     f"{after_state}{sup if sup else chr(92) + 'N'}{stamp}{origin_text}{row}\n"
                 )
-            copy.write("".join(lines))
+            yield "".join(lines)
             progress(end)
+
+    pgcopy.copy_chunks(Reading._meta.db_table, columns, chunks())
 
 
 def _bulk_create(

@@ -201,18 +201,24 @@ def build_plan(col: Collected, res: Resolved, *, organization: Organization) -> 
             pair = (parent_by_id[r[1]], second_by_id[r[2]])
             existing[(*pair, r[3])] = (r[0], dict(zip(fields, r[4:], strict=True)))
         tables[name] = tp = TablePlan()
+        # Overlaps: the final state of every pair the file touches (one pass, ~1M file rows)
         for key, rec in file_rows.items():
             old = existing.get(key)
-            _diff(tp, key, old, dict(rec.values), {"valid_from": key[2]})
-            periods.setdefault(key[:2], [])
-        # Overlaps: the final state of every pair the file touches
+            values = rec.values
+            _diff(tp, key, old, values, {"valid_from": key[2]})
+            if "valid_to" in values:
+                end = values["valid_to"]
+            else:
+                end = old[1]["valid_to"] if old else None
+            pair = key[:2]
+            items = periods.get(pair)
+            if items is None:
+                periods[pair] = [(key[2], end, rec.row)]
+            else:
+                items.append((key[2], end, rec.row))
         for key, (_, vals) in existing.items():
             if key[:2] in periods and key not in file_rows:
                 periods[key[:2]].append((key[2], vals["valid_to"], 0))
-        for key, rec in file_rows.items():
-            old = existing.get(key)
-            end = rec.values.get("valid_to", old[1]["valid_to"] if old else None)
-            periods[key[:2]].append((key[2], end, rec.row))
         _check_overlaps(col, name, periods)
     return Plan(
         tables=tables,
