@@ -12,8 +12,15 @@ class OrganizationsConfig(AppConfig):
 
 
 def _sync_roles(sender: AppConfig, **kwargs: object) -> None:
-    """Keep the role groups' permissions in step with the models after every migrate."""
-    if not sender.name.startswith("raschet."):
+    """Keep the role groups' permissions in step with the models after every migrate.
+
+    ``post_migrate`` is sent once per app, in ``INSTALLED_APPS`` order, after auth has
+    created that app's permissions; syncing at the last Raschet app sees them all.
+    """
+    from django.apps import apps
+
+    ours = [config for config in apps.get_app_configs() if config.name.startswith("raschet.")]
+    if sender is not ours[-1]:
         return
     from raschet.organizations.services import roles_sync
 
