@@ -1,5 +1,9 @@
 """Every tenant-owned table carries the organization key (style.md §10)."""
 
+from datetime import date
+from decimal import Decimal
+
+import pytest
 from django.apps import apps
 
 from raschet.organizations.models import Organization
@@ -43,3 +47,38 @@ def test_every_raschet_model_has_the_organization_key():
 def test_the_allow_list_names_existing_models():
     labels = {f"{m._meta.app_label}.{m.__name__}" for m in _raschet_models()}
     assert set(NOT_TENANT_OWNED) <= labels
+
+
+@pytest.mark.django_db
+def test_a_row_cannot_link_to_another_organizations_row():
+    from django.core.exceptions import ValidationError
+
+    from raschet.housing.models import Premises
+    from raschet.registry.models import Registration
+    from tests.factories import AccountFactory, BuildingFactory, PersonFactory
+
+    building = BuildingFactory()
+    stranger = BuildingFactory()  # another organization
+    flat = Premises(
+        organization=stranger.organization,
+        building=building,
+        number="1",
+        area_total_m2=Decimal("40"),
+    )
+    with pytest.raises(ValidationError) as exc:
+        flat.full_clean()
+    assert "building" in exc.value.message_dict
+    flat.organization = building.organization
+    flat.full_clean()
+
+    account = AccountFactory()
+    foreign_person = PersonFactory()  # its own organization
+    registration = Registration(
+        organization=account.organization,
+        account=account,
+        person=foreign_person,
+        valid_from=date(2025, 1, 1),
+    )
+    with pytest.raises(ValidationError) as exc:
+        registration.full_clean()
+    assert list(exc.value.message_dict) == ["person"]

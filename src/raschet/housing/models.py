@@ -119,6 +119,7 @@ class Building(TenantModel):
         return self.address
 
     def clean(self) -> None:
+        super().clean()
         parts = (self.area_residential_m2 or 0) + (self.area_non_residential_m2 or 0)
         if self.area_total_m2 is not None and parts > self.area_total_m2:
             raise ValidationError(
@@ -252,5 +253,6 @@ class Account(TenantModel):
         return self.area_m2 if self.area_m2 is not None else self.premises.area_total_m2
 
     def clean(self) -> None:
+        super().clean()
         if self.closed_on and self.opened_on and self.closed_on <= self.opened_on:
             raise ValidationError({"closed_on": _("The closing date must be after opening")})

@@ -98,6 +98,7 @@ class Meter(TenantModel):
         return ZONES_BY_COUNT[self.zones]
 
     def clean(self) -> None:
+        super().clean()
         if self.removed_on and self.installed_on and self.removed_on < self.installed_on:
             raise ValidationError(
                 {"removed_on": _("A meter cannot be removed before it was installed")}

@@ -9,7 +9,7 @@ serves.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -140,6 +140,31 @@ class TenantModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        """Every tenant-owned row this row links to belongs to the same organization.
+
+        A user serving two organizations (a billing centre's operator) could otherwise
+        attach a flat of one to a building of the other; forms, imports and the API all
+        run ``full_clean()``, so the rule is checked once, here.
+        """
+        errors: dict[str, list[str]] = {}
+        for field in self._meta.concrete_fields if self.organization_id else ():
+            if not isinstance(field, models.ForeignKey) or field.name == "organization":
+                continue
+            if not issubclass(field.related_model, TenantModel):
+                continue
+            try:
+                related = getattr(self, field.name)
+            except ObjectDoesNotExist:
+                continue
+            if related is not None and related.organization_id != self.organization_id:
+                errors.setdefault(field.name, []).append(
+                    str(_("Belongs to another organization: %(obj)s") % {"obj": related})
+                )
+        if errors:
+            raise ValidationError(errors)
+        super().clean()
 
 
 class Role(models.TextChoices):

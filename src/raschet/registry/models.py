@@ -246,6 +246,7 @@ class BenefitCategory(TenantModel):
         return self.name
 
     def clean(self) -> None:
+        super().clean()
         if not isinstance(self.service_bases, dict):
             raise ValidationError({"service_bases": _("Expected a mapping service → base")})
         bad = {v for v in self.service_bases.values() if v not in BenefitBase.values}
