@@ -118,3 +118,28 @@ def test_billing_centre_staff_see_served_organizations_only():
     assert set(organizations_for_user(centre_user)) == {centre, served}
     assert set(organizations_for_user(uk_user)) == {own}
     assert stranger not in organizations_for_user(centre_user)
+
+
+def test_revoking_the_last_membership_of_a_role_drops_the_group():
+    from raschet.organizations.services import membership_revoke
+
+    first, second = OrganizationFactory(), OrganizationFactory()
+    user = User.objects.create_user("twice", password="x-secret-123")
+    one = membership_grant(user=user, organization=first, role=Role.OPERATOR)
+    two = membership_grant(user=user, organization=second, role=Role.OPERATOR)
+    membership_revoke(membership=one)
+    assert user.groups.filter(name=role_group_name(Role.OPERATOR)).exists()
+    membership_revoke(membership=two)
+    assert not user.groups.filter(name=role_group_name(Role.OPERATOR)).exists()
+    assert not User.objects.get(pk=user.pk).has_perm("housing.change_building")
+
+
+def test_deleting_a_membership_in_the_admin_revokes_the_role(admin_client):
+    from django.urls import reverse
+
+    org = OrganizationFactory()
+    user = User.objects.create_user("gone", password="x-secret-123")
+    membership = membership_grant(user=user, organization=org, role=Role.CASHIER)
+    url = reverse("admin:organizations_membership_delete", args=[membership.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 302
+    assert not user.groups.filter(name=role_group_name(Role.CASHIER)).exists()

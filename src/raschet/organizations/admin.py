@@ -27,7 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from raschet.organizations.models import Membership, Organization
 from raschet.organizations.selectors import organization_ids_for_user
-from raschet.organizations.services import membership_grant
+from raschet.organizations.services import membership_grant, membership_revoke
 
 
 def _organization_field(model: type[models.Model]) -> models.ForeignKey | None:
@@ -255,3 +255,10 @@ class MembershipAdmin(TenantScopedAdmin):
             return
         granted = membership_grant(user=obj.user, organization=obj.organization, role=obj.role)
         obj.pk = granted.pk
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        membership_revoke(membership=obj)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        for membership in queryset.select_related("user"):
+            membership_revoke(membership=membership)

@@ -69,3 +69,15 @@ def membership_grant(*, user: Any, organization: Organization, role: str) -> Mem
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return membership
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership) -> None:
+    """Take a role away: delete the membership and, when the user holds that role in no
+    other organization, take them out of the role's group too."""
+    user, role = membership.user, membership.role
+    membership.delete()
+    if not Membership.objects.filter(user=user, role=role).exists():
+        group = Group.objects.filter(name=role_group_name(role)).first()
+        if group is not None:
+            user.groups.remove(group)
