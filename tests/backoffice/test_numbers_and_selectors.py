@@ -110,3 +110,16 @@ def test_building_rows_override_organization_rows(stock_a, stock_b) -> None:
     assert tariffs_for(building_id=stock_a.building.pk, **{**scope, "services": [b_water]}) == {}
     payees = contracts_for(building_id=stock_a.building.pk, **scope)
     assert payees[water.pk].payee == org
+
+
+def test_card_shows_the_tariffs_of_the_account_zones():
+    from types import SimpleNamespace
+
+    from raschet.backoffice.card import _tariffs_of_zones
+
+    rows = [SimpleNamespace(zone=z) for z in ("single", "day", "night", "peak", "semi_peak")]
+    assert [t.zone for t in _tariffs_of_zones(rows, 1)] == ["single"]
+    assert [t.zone for t in _tariffs_of_zones(rows, 2)] == ["day", "night"]
+    assert [t.zone for t in _tariffs_of_zones(rows, 3)] == ["night", "peak", "semi_peak"]
+    only_single = [SimpleNamespace(zone="single")]
+    assert _tariffs_of_zones(only_single, 2) == only_single  # a gap stays visible

@@ -22,7 +22,7 @@ from raschet.housing.models import Account, Premises
 from raschet.organizations.selectors import organization_ids_for_user
 from raschet.registry.models import Ownership, Registration, TemporaryResidentAct
 from raschet.registry.selectors import owner_count, registrations_on, resident_counts
-from raschet.tariffs.models import AccountService, Norm, ServiceContract, Tariff
+from raschet.tariffs.models import ZONES_BY_COUNT, AccountService, Norm, ServiceContract, Tariff
 from raschet.tariffs.selectors import (
     account_services_on,
     contracts_for,
@@ -78,6 +78,14 @@ class AccountCard:
     def persons_for_norms(self) -> int:
         """Residents, or owners when nobody lives there (ПП 354 п.56(2))."""
         return self.resident_count or self.owner_count
+
+
+def _tariffs_of_zones(rows: list[Any], zones: int) -> list[Any]:
+    """The tariffs of the zones the account is billed by (a two-zone meter: day and night);
+    all of them when none matches, so that a misconfiguration stays visible."""
+    wanted = set(ZONES_BY_COUNT.get(zones, ()))
+    matching = [t for t in rows if t.zone in wanted]
+    return matching or rows
 
 
 def account_for_user(user: Any, pk: int) -> Account:
@@ -139,7 +147,7 @@ def account_card(account: Account, on: date) -> AccountCard:
         lines.append(
             ServiceLine(
                 connection=connection,
-                tariffs=tariffs.get(connection.service_id, []),
+                tariffs=_tariffs_of_zones(tariffs.get(connection.service_id, []), connection.zones),
                 norms=chosen,
                 contract=contracts.get(connection.service_id),
             )

@@ -16,14 +16,13 @@ from decimal import Decimal
 
 from raschet.demo.stock import AS_OF, Stock
 from raschet.metering.models import (
-    ZONES_BY_COUNT,
     Meter,
     Reading,
     ReadingKind,
     ReadingSource,
     ReadingState,
 )
-from raschet.tariffs.models import Service
+from raschet.tariffs.models import ZONES_BY_COUNT, Service
 
 BATCH = 2000
 HISTORY_MONTHS = 7

@@ -18,14 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from raschet.housing.models import Building, Premises
 from raschet.organizations.models import Organization, TenantModel
-from raschet.tariffs.models import Service, Zone
-
-ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
-    1: (Zone.SINGLE,),
-    2: (Zone.DAY, Zone.NIGHT),
-    3: (Zone.PEAK, Zone.SEMI_PEAK, Zone.NIGHT),
-}
-"""The zones a meter with 1, 2 or 3 tariff zones reports."""
+from raschet.tariffs.models import ZONES_BY_COUNT, Service, Zone
 
 
 class MeterState(models.TextChoices):

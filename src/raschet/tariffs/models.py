@@ -134,6 +134,14 @@ class Zone(models.TextChoices):
     SEMI_PEAK = "semi_peak", _("Semi-peak")
 
 
+ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
+    1: (Zone.SINGLE,),
+    2: (Zone.DAY, Zone.NIGHT),
+    3: (Zone.PEAK, Zone.SEMI_PEAK, Zone.NIGHT),
+}
+"""The zones of a meter (and of its tariffs) with 1, 2 or 3 tariff zones."""
+
+
 class RateBasis(models.TextChoices):
     PER_UNIT = "per_unit", _("per unit of volume")
     PER_M2 = "per_m2", _("per m² of area")
