@@ -7,11 +7,10 @@ Views parse the request, call selectors and services, and render; every rule liv
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from raschet.backoffice.views import admin_context, parse_day
 from raschet.core.periods import Month
 from raschet.core.readings import billing_month_for
 from raschet.housing.models import Building
@@ -41,24 +41,9 @@ def _org_ids(request: HttpRequest) -> list[int]:
     return list(organizations_for_user(request.user).values_list("pk", flat=True))
 
 
-def _context(request: HttpRequest, title: str) -> dict[str, Any]:
-    context: dict[str, Any] = dict(admin.site.each_context(request))
-    context["title"] = title
-    return context
-
-
 def _need(request: HttpRequest, perm: str) -> None:
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-def _parse_date(raw: str | None, default: date) -> tuple[date, str | None]:
-    if not raw:
-        return default, None
-    try:
-        return date.fromisoformat(raw.strip()), None
-    except ValueError:
-        return default, _("Cannot read the date %(value)s: expected YYYY-MM-DD") % {"value": raw}
 
 
 def _parse_month(raw: str | None, default: Month) -> tuple[Month, str | None]:
@@ -76,12 +61,11 @@ def readings_sheet_view(request: HttpRequest, building_pk: int) -> HttpResponse:
     _need(request, "metering.add_reading")
     ids = _org_ids(request)
     building = get_object_or_404(Building, pk=building_pk, organization_id__in=ids)
-    today = timezone.localdate()
-    taken_on, error1 = _parse_date(request.GET.get("taken_on"), today)
-    received_on, error2 = _parse_date(request.GET.get("received_on"), today)
+    taken_on, error1 = parse_day(request.GET.get("taken_on"))
+    received_on, error2 = parse_day(request.GET.get("received_on"))
     period = billing_month_for(received_on, building.organization.reading_cutoff_day)
     rows = building_sheet(building.pk, ids, period.start)
-    context = _context(request, _("Readings: %(address)s") % {"address": building.address})
+    context = admin_context(request, _("Readings: %(address)s") % {"address": building.address})
     context.update(
         {
             "building": building,
@@ -108,8 +92,8 @@ def reading_submit_view(request: HttpRequest, meter_pk: int) -> JsonResponse:
     if meter is None:
         raise Http404
     today = timezone.localdate()
-    taken_on, error1 = _parse_date(request.POST.get("taken_on"), today)
-    received_on, error2 = _parse_date(request.POST.get("received_on"), today)
+    taken_on, error1 = parse_day(request.POST.get("taken_on"))
+    received_on, error2 = parse_day(request.POST.get("received_on"))
     if error1 or error2:
         return JsonResponse({"ok": False, "message": error1 or error2}, status=400)
     values: dict[str, Decimal] = {}
@@ -164,7 +148,7 @@ def missing_readings_view(request: HttpRequest) -> HttpResponse:
     if building and building.isdigit():
         meters = meters.filter(premises__building_id=int(building))
     page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _context(
+    context = admin_context(
         request, _("Missing readings for %(month)s") % {"month": month.start.strftime("%m.%Y")}
     )
     context.update({"page": page, "month": month, "errors": [error] if error else []})
@@ -178,7 +162,7 @@ def flagged_readings_view(request: HttpRequest) -> HttpResponse:
     page = Paginator(flagged_readings(_org_ids(request)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = _context(request, _("Flagged readings"))
+    context = admin_context(request, _("Flagged readings"))
     context.update({"page": page})
     return render(request, "backoffice/metering/flagged.html", context)
 
@@ -206,6 +190,8 @@ def verification_due_view(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     meters = meters_with_verification_due(_org_ids(request), today + timedelta(days=days))
     page = Paginator(meters, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _context(request, _("Meter verification due within %(days)s days") % {"days": days})
+    context = admin_context(
+        request, _("Meter verification due within %(days)s days") % {"days": days}
+    )
     context.update({"page": page, "days": days, "today": today})
     return render(request, "backoffice/metering/verification.html", context)

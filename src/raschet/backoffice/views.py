@@ -47,7 +47,7 @@ def parse_day(raw: str | None) -> tuple[date, str | None]:
         return today, message
 
 
-def _admin_context(request: HttpRequest, title: str) -> dict[str, Any]:
+def admin_context(request: HttpRequest, title: str) -> dict[str, Any]:
     context: dict[str, Any] = dict(admin.site.each_context(request))
     context["title"] = title
     return context
@@ -61,7 +61,7 @@ def account_card_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_for_user(request.user, pk)
     on, date_error = parse_day(request.GET.get("on"))
     card = account_card(account, on)
-    context = _admin_context(request, _("Account %(number)s") % {"number": account.number})
+    context = admin_context(request, _("Account %(number)s") % {"number": account.number})
     context.update(
         {
             "card": card,
@@ -96,7 +96,7 @@ def housing_import_view(request: HttpRequest) -> HttpResponse:
             report = _run_import(request, form)
     else:
         form = HousingImportForm(user=request.user, initial={"dry_run": True})
-    context = _admin_context(request, _("Housing stock import"))
+    context = admin_context(request, _("Housing stock import"))
     context.update({"form": form, "report": report})
     if report is not None:
         context["shown_errors"] = report.errors[:SHOWN_ERRORS_MAX]
