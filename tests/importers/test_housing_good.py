@@ -185,8 +185,6 @@ def test_counts_render(org, write):
 
 
 def test_import_batch_is_recorded(org, write):
-    if not apps.is_installed("raschet.importers"):
-        pytest.skip("raschet.importers is not in INSTALLED_APPS yet")
     path = write("fond.csv", csv_bytes(good_rows()))
     housing_import(path=path, organization=org, file_name="жилфонд.csv")
     batch = apps.get_model("importers", "ImportBatch").objects.get()
@@ -195,6 +193,4 @@ def test_import_batch_is_recorded(org, write):
 
 
 def _batches() -> int:
-    if not apps.is_installed("raschet.importers"):
-        return 0
     return apps.get_model("importers", "ImportBatch").objects.count()

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,6 +23,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from raschet.importers.housing.report import ImportIssue, ImportReport, render_report
+from raschet.importers.models import ImportBatch
 from raschet.importers.tabular import file_sha256
 from raschet.metering.import_check import readings_check
 from raschet.metering.import_parse import COLUMNS, map_header, parse_rows, stock_load
@@ -186,18 +186,15 @@ def readings_import(
                 now=timezone.now(),
                 progress=lambda done: tick(STAGE_WRITE, done, work),
             )
-            if apps.is_installed("raschet.importers"):
-                from raschet.importers.models import ImportBatch
-
-                ImportBatch._default_manager.create(
-                    organization=organization,
-                    kind="readings",
-                    user_id=user_id,
-                    file_name=name[:300],
-                    sha256=file_sha256(path),
-                    rows=parsed.rows_seen,
-                    counts=report.counts,
-                )
+            ImportBatch.objects.create(
+                organization=organization,
+                kind="readings",
+                user_id=user_id,
+                file_name=name[:300],
+                sha256=file_sha256(path),
+                rows=parsed.rows_seen,
+                counts=report.counts,
+            )
             phase("write")
         phase("commit")  # deferred foreign-key checks run here on PostgreSQL
     except (ReadingsChanged, IntegrityError):

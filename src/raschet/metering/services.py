@@ -217,12 +217,6 @@ def _store_zone(
                     },
                     zone=zone,
                 )
-            if check.status == ReadingStatus.OVER_CAPACITY:
-                raise ReadingRejected(
-                    _("The reading %(value)s has more digits than the meter (%(digits)s)")
-                    % {"value": _fmt(value), "digits": meter.integer_digits},
-                    zone=zone,
-                )
             volume = from_fixed(check.volume)
             if check.status == ReadingStatus.ROLLOVER:
                 state, status = ReadingState.ROLLOVER, "rollover"

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from raschet.core.readings import DEFAULT_THRESHOLD_PERCENT
 from raschet.organizations import validators
 
 _COLOR = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Colour as #RRGGBB"))
@@ -88,7 +89,7 @@ class Organization(models.Model):
     )
     reading_threshold_percent = models.PositiveSmallIntegerField(
         _("high consumption threshold, %"),
-        default=300,
+        default=DEFAULT_THRESHOLD_PERCENT,
         validators=[MinValueValidator(101), MaxValueValidator(10000)],
         help_text=_(
             "A reading whose volume exceeds the meter's average by this percentage is "

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +16,7 @@ from raschet.importers.housing.reader import FileProblem, open_table
 from raschet.importers.housing.report import ImportIssue, ImportReport
 from raschet.importers.housing.resolve import resolve
 from raschet.importers.housing.write import plan_write
+from raschet.importers.models import ImportBatch
 from raschet.importers.tabular import file_sha256
 from raschet.organizations.models import Organization
 from raschet.tariffs.catalogue import CATALOGUE
@@ -126,15 +126,12 @@ def housing_import(
             organization=organization,
             progress=lambda done: tick(STAGE_WRITE, done, work),
         )
-        if apps.is_installed("raschet.importers"):
-            from raschet.importers.models import ImportBatch
-
-            ImportBatch._default_manager.create(
-                organization=organization,
-                user=user if getattr(user, "is_authenticated", False) else None,
-                file_name=name[:300],
-                sha256=file_sha256(path),
-                rows=collected.rows,
-                counts=report.counts,
-            )
+        ImportBatch.objects.create(
+            organization=organization,
+            user=user if getattr(user, "is_authenticated", False) else None,
+            file_name=name[:300],
+            sha256=file_sha256(path),
+            rows=collected.rows,
+            counts=report.counts,
+        )
     return report
