@@ -59,27 +59,11 @@ def _instance_organization(instance: models.Model) -> Organization | None:
 
 
 class TenantScopedModelForm(forms.ModelForm):
-    """Checks that every tenant-owned object a form links to belongs to the row's organization.
+    """The form of every tenant-scoped admin.
 
-    A user serving two organizations could otherwise attach a flat of one to a building of the
-    other. Only the link is checked here; what the link means is the models' business.
+    That linked objects belong to the row's organization is the model's rule
+    (`TenantModel.clean()`, run by the form's ``full_clean``), not repeated here.
     """
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        organization = cleaned.get("organization") or _instance_organization(self.instance)
-        if organization is None:
-            return cleaned
-        for name, value in cleaned.items():
-            if name == "organization" or isinstance(value, Organization):
-                continue
-            if not isinstance(value, models.Model):
-                continue
-            other = getattr(value, "organization_id", None)
-            if other is not None and other != organization.pk:
-                self.add_error(name, _("Belongs to another organization: %(obj)s") % {"obj": value})
-        return cleaned
 
 
 def _limit_foreign_key(request: Any, db_field: models.ForeignKey, kwargs: dict) -> None:
