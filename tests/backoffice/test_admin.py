@@ -347,3 +347,23 @@ def test_changelist_queries_do_not_grow_with_rows(client, operator_a, stock_a, u
         response = client.get(reverse(url_name))
     assert len(response.context["cl"].result_list) >= 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_a_user_seeing_both_cannot_link_across_organizations(
+    client, superuser, stock_a, stock_b
+) -> None:
+    client.force_login(superuser)
+    response = client.post(
+        reverse("admin:housing_premises_add"),
+        {
+            "organization": stock_a.organization.pk,
+            "building": stock_b.building.pk,
+            "number": "98",
+            "kind": "residential",
+            "area_total_m2": "40",
+            **_empty_inlines(),
+        },
+    )
+    assert response.status_code == 200
+    assert "building" in response.context["adminform"].form.errors
+    assert not Premises.objects.filter(number="98").exists()
