@@ -101,7 +101,8 @@ class BuildingMeterReadingInline(TenantScopedInline):
 
 class BuildingMeterReadingForm(TenantScopedModelForm):
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         meter, period = cleaned.get("building_meter"), cleaned.get("period")
         if cleaned.get("value") is None and cleaned.get("volume") is None:
             raise ValidationError(_("Give the reading or the volume of the month"))
