@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "raschet.tariffs",
     "raschet.metering",
     "raschet.importers",
+    "raschet.ledger",
+    "raschet.billing",
+    "django_tasks",
+    "django_tasks_db",
     "raschet.api",
 ]
 
@@ -113,4 +117,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("RASCHET_LOG_LEVEL", "WARNING")},
+}
+
+# Background tasks (billing batches). "immediate" runs a task inline (the demo, SQLite);
+# "database" stores it for `raschet manage db_worker` processes on any number of machines.
+_TASKS_BACKEND = os.environ.get("RASCHET_TASKS", "immediate")
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if _TASKS_BACKEND == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+    }
 }

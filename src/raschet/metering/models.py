@@ -25,6 +25,7 @@ class MeterState(models.TextChoices):
     WORKING = "working", _("Working")
     BROKEN = "broken", _("Broken")
     VERIFICATION_EXPIRED = "verification_expired", _("Verification expired")
+    NO_ACCESS = "no_access", _("No access for a check (act)")
     REMOVED = "removed", _("Removed")
 
 

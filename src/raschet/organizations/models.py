@@ -96,6 +96,27 @@ class Organization(models.Model):
             "accepted but flagged for an operator"
         ),
     )
+    billing_settings = models.JSONField(
+        _("billing settings"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Overrides of the billing defaults (rules.md §14), e.g. "
+            '{"missing_limit_residential": 3, "heating_season_start_month": 10}'
+        ),
+    )
+    social_norm_single_m2 = models.DecimalField(
+        _("social norm of area, single person, m²"), max_digits=6, decimal_places=2, default=33
+    )
+    social_norm_two_m2 = models.DecimalField(
+        _("social norm of area, family of two, m²"), max_digits=6, decimal_places=2, default=42
+    )
+    social_norm_per_person_m2 = models.DecimalField(
+        _("social norm of area per person, family of three or more, m²"),
+        max_digits=6,
+        decimal_places=2,
+        default=18,
+    )
     history = HistoricalRecords()
 
     class Meta:

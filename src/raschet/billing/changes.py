@@ -1,0 +1,77 @@
+"""Which facts changed after a month was closed (the trigger of recompute-and-diff).
+
+A fact table with an audit trail (django-simple-history) shows a change by a history record
+written after the month was closed whose row is valid during the month; acts and readings by
+their entry time. Any such change makes the whole month of the organization recomputed; the
+diff against what is posted keeps unaffected accounts silent.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q
+
+from raschet.core.periods import Month
+
+
+def _history_models() -> list[Any]:
+    from raschet.housing.models import Account, Building, Premises
+    from raschet.registry.models import (
+        Ownership,
+        PersonBenefit,
+        Registration,
+        TemporaryResidentAct,
+    )
+    from raschet.tariffs.models import AccountService, Norm, ServiceContract, Tariff
+
+    models: list[Any] = [
+        Tariff,
+        Norm,
+        AccountService,
+        ServiceContract,
+        Registration,
+        TemporaryResidentAct,
+        Ownership,
+        PersonBenefit,
+        Account,
+        Premises,
+        Building,
+    ]
+    return [m.history.model for m in models if hasattr(m, "history")]  # type: ignore[attr-defined]
+
+
+def changed_since(organization_id: int, month_start: date, since: datetime) -> bool:
+    """True when a fact valid in the month was written after ``since``."""
+    from raschet.billing.models import Absence, QualityAct
+    from raschet.metering.models import BuildingMeterReading, Reading
+
+    month = Month.of(month_start)
+    for model in _history_models():
+        qs = model.objects.filter(organization_id=organization_id, history_date__gt=since)
+        names = {f.name for f in model._meta.fields}
+        if "valid_from" in names:
+            qs = qs.filter(valid_from__lt=month.end).filter(
+                Q(valid_to__isnull=True) | Q(valid_to__gt=month.start)
+            )
+        if qs.exists():
+            return True
+    if Absence.objects.filter(
+        organization_id=organization_id,
+        entered_at__gt=since,
+        left_on__lt=month.end,
+        returned_on__gt=month.start,
+    ).exists():
+        return True
+    if QualityAct.objects.filter(
+        organization_id=organization_id, entered_at__gt=since, period=month.start
+    ).exists():
+        return True
+    if Reading.objects.filter(
+        organization_id=organization_id, entered_at__gt=since, period__lte=month.start
+    ).exists():
+        return True
+    return BuildingMeterReading.objects.filter(
+        organization_id=organization_id, entered_at__gt=since, period=month.start
+    ).exists()

@@ -1,0 +1,122 @@
+"""The derivation of a charge line in Russian (the CLI, the back office, the portal and the
+payment document all show this text), and the reason of a recalculation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from raschet.core.billing import Method
+from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, RATE_SCALE, VOLUME_SCALE
+from raschet.core.money import format_rubles
+
+METHOD_NAMES_RU: dict[int, str] = {
+    Method.NONE: "не начисляется (вне отопительного сезона)",
+    Method.METER: "по показаниям прибора учёта (ПП 354, формула 1)",
+    Method.AVERAGE_NOT_SUBMITTED: "по среднему: показания не переданы (ПП 354 п.59 «б»)",
+    Method.AVERAGE_BROKEN: "по среднему: прибор неисправен или истекла поверка (п.59 «а»)",
+    Method.AVERAGE_NO_ACCESS: "по среднему: нет допуска к прибору (п.59 «в»)",
+    Method.NORM: "по нормативу (ПП 354, формула 4)",
+    Method.NORM_COEFFICIENT: "по нормативу с повышающим коэффициентом 1,5 (формула 4(1))",
+    Method.AREA: "по площади",
+    Method.PER_PERSON: "по числу проживающих",
+    Method.HEATING_NORM: "по нормативу на м² (ПП 354, формула 2)",
+    Method.HEATING_BUILDING: "по общедомовому прибору пропорционально площади (формула 3)",
+    Method.COMMON_NORM: "по нормативу на содержание общего имущества",
+    Method.COMMON_METER: "по общедомовому прибору за вычетом потребления помещений",
+    Method.COMMON_CAPPED: "по общедомовому прибору, ограничено нормативом",
+    Method.DERIVED: "сумма объёмов холодной и горячей воды",
+    Method.FIXED: "фиксированная сумма",
+}
+
+
+class LineLike(Protocol):
+    method: int
+    volume: int
+    coefficient_volume: int
+    rate: int | None
+    norm: int | None
+    persons: int
+    area: int
+    average_months: int
+    segments: int
+    amount: int
+    coefficient_amount: int
+    reduction: int
+    benefit: int
+
+
+def _dec(value: int, scale: int) -> str:
+    text = format(Decimal(value) / scale, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
+    """A few lines of Russian text deriving the line's amount from its facts."""
+    out: list[str] = []
+    head = f"{service}: " if service else ""
+    out.append(head + METHOD_NAMES_RU.get(line.method, str(line.method)))
+    vol = _dec(line.volume, VOLUME_SCALE)
+    rate = _dec(line.rate, RATE_SCALE) if line.rate is not None else None
+    if line.method in (Method.NORM, Method.NORM_COEFFICIENT) and line.norm is not None:
+        out.append(
+            f"объём = {line.persons} чел. × норматив {_dec(line.norm, NORM_SCALE)} {unit} = "
+            f"{vol} {unit}"
+        )
+    elif line.method in (
+        Method.AVERAGE_NOT_SUBMITTED,
+        Method.AVERAGE_BROKEN,
+        Method.AVERAGE_NO_ACCESS,
+    ):
+        out.append(f"средний объём за {line.average_months} мес. = {vol} {unit}")
+    elif line.method in (Method.AREA,):
+        out.append(f"площадь {_dec(line.area, AREA_SCALE)} м²")
+    elif line.method == Method.PER_PERSON:
+        out.append(f"проживающих: {line.persons} чел.")
+    elif line.method == Method.HEATING_NORM and line.norm is not None:
+        out.append(
+            f"объём = {_dec(line.area, AREA_SCALE)} м² × {_dec(line.norm, NORM_SCALE)} "
+            f"{unit}/м² = {vol} {unit}"
+        )
+    else:
+        out.append(f"объём {vol} {unit}".rstrip())
+    if line.segments > 1:
+        out.append(f"месяц разбит на {line.segments} периода(ов) по дням действия тарифа и фактов")
+    if rate is not None:
+        out.append(f"тариф {rate} ₽ → {format_rubles(line.amount - line.coefficient_amount)} ₽")
+    if line.coefficient_amount:
+        out.append(
+            f"повышающий коэффициент: +{_dec(line.coefficient_volume, VOLUME_SCALE)} {unit} → "
+            f"{format_rubles(line.coefficient_amount)} ₽"
+        )
+    if line.reduction:
+        out.append(f"снижение (временное отсутствие, качество): {format_rubles(line.reduction)} ₽")
+    if line.benefit:
+        out.append(f"льгота: {format_rubles(line.benefit)} ₽")
+    total = line.amount + line.reduction + line.benefit
+    out.append(f"итого {format_rubles(total)} ₽")
+    return "\n".join(out)
+
+
+def recalculation_reason(before: Any, after: Any) -> str:
+    """Why a month's figures changed, from the provenance of the posted and new lines."""
+    reasons = []
+    if before.rate != after.rate:
+        reasons.append("изменён тариф")
+    if before.norm != after.norm:
+        reasons.append("изменён норматив")
+    if before.persons != after.persons:
+        reasons.append("изменилось число проживающих")
+    if before.area != after.area:
+        reasons.append("изменена площадь")
+    if before.method != after.method:
+        reasons.append("изменён способ расчёта")
+    elif before.volume != after.volume and not reasons:
+        reasons.append("изменился объём (показания)")
+    if before.reduction != after.reduction:
+        reasons.append("временное отсутствие или акт качества")
+    if before.benefit != after.benefit:
+        reasons.append("изменилась льгота")
+    return "; ".join(reasons) or "изменились данные расчёта"

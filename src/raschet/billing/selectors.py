@@ -1,0 +1,149 @@
+"""Reads of billing: runs, an account's lines for a month, the scenario output."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+
+from raschet.billing.explain import explain_line
+from raschet.billing.models import BillingRun, ChargeLine, LineKind, RunState
+from raschet.core.billing import METHOD_CODES, Method
+from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
+from raschet.core.money import kopecks_to_decimal
+from raschet.housing.models import Account
+from raschet.tariffs.models import Service
+
+
+def posted_run_ids(organization_id: int) -> list[int]:
+    return list(
+        BillingRun.objects.filter(
+            organization_id=organization_id, state=RunState.POSTED
+        ).values_list("pk", flat=True)
+    )
+
+
+def runs_for(organization_ids: list[int]) -> QuerySet[BillingRun]:
+    return BillingRun.objects.filter(organization_id__in=organization_ids).select_related(
+        "organization"
+    )
+
+
+def account_lines(
+    account: Account, period: date, *, run: BillingRun | None = None
+) -> list[ChargeLine]:
+    """Lines posted in ``period`` for ``account`` (or the lines of ``run``), service order."""
+    run_ids = [run.pk] if run is not None else posted_run_ids(account.organization_id)
+    lines = list(
+        ChargeLine.objects.filter(
+            run_id__in=run_ids, account_id=account.pk, period=period
+        ).order_by("corrects_period", "service_id", "pk")
+    )
+    services = {s.pk: s for s in Service.objects.filter(organization_id=account.organization_id)}
+    for line in lines:
+        service = services.get(line.service_id)
+        line.service = service  # type: ignore[attr-defined]
+        line.explanation = explain_line(  # type: ignore[attr-defined]
+            line,
+            unit=service.get_unit_display() if service else "",
+            service=service.name if service else "",
+        )
+    lines.sort(
+        key=lambda ln: (ln.corrects_period, getattr(services.get(ln.service_id), "sort_order", 0))
+    )
+    return lines
+
+
+def _volume(v: int) -> str:
+    return str(Decimal(v) / VOLUME_SCALE)
+
+
+def line_dict(line: ChargeLine, account_number: str, service: Service | None) -> dict[str, Any]:
+    return {
+        "account": account_number,
+        "period": f"{line.corrects_period:%Y-%m}",
+        "service": service.code if service else str(line.service_id),
+        "method": METHOD_CODES.get(Method(line.method), str(line.method)),
+        "volume": _volume(line.volume),
+        "tariff": (
+            str(Decimal(line.rate) / RATE_SCALE)
+            if line.rate is not None and line.segments == 1
+            else None
+        ),
+        "amount": str(kopecks_to_decimal(line.amount)),
+        "coefficient_amount": str(kopecks_to_decimal(line.coefficient_amount)),
+        "reduction": str(kopecks_to_decimal(line.reduction)),
+        "benefit": str(kopecks_to_decimal(line.benefit)),
+    }
+
+
+def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
+    """Lines of ``period`` in the scenario output format (scenario-format.md, "Output").
+
+    One object per account × service: the month's own charge (posted in the month) plus the
+    recalculations of earlier months posted in it (``recalculation``, with reasons).
+    """
+    run_ids = posted_run_ids(organization_id)
+    lines = ChargeLine.objects.filter(run_id__in=run_ids, period=period).order_by("pk")
+    services = {s.pk: s for s in Service.objects.filter(organization_id=organization_id)}
+    numbers = dict(
+        Account.objects.filter(organization_id=organization_id).values_list("pk", "number")
+    )
+    own: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
+    recalc: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
+    for line in lines:
+        key = (line.account_id, line.service_id)
+        if line.corrects_period == period and line.kind == LineKind.CHARGE:
+            own[key].append(line)
+        else:
+            recalc[key].append(line)
+    out = []
+    for key in sorted(
+        set(own) | set(recalc),
+        key=lambda k: (
+            numbers.get(k[0], ""),
+            services[k[1]].sort_order if k[1] in services else 0,
+            k[1],
+        ),
+    ):
+        service = services.get(key[1])
+        number = numbers.get(key[0], str(key[0]))
+        base = own.get(key)
+        if base:
+            line = base[0]
+            row = line_dict(line, number, service)
+            row["explanation"] = explain_line(
+                line,
+                unit=service.get_unit_display() if service else "",
+                service=service.name if service else "",
+            )
+            amount_total = line.amount + line.reduction + line.benefit
+        else:
+            row = {
+                "account": number,
+                "period": f"{period:%Y-%m}",
+                "service": service.code if service else str(key[1]),
+                "method": None,
+                "volume": "0",
+                "tariff": None,
+                "amount": "0.00",
+                "coefficient_amount": "0.00",
+                "reduction": "0.00",
+                "benefit": "0.00",
+                "explanation": "",
+            }
+            amount_total = 0
+        rec = recalc.get(key, [])
+        rec_total = sum(r.amount + r.reduction + r.benefit for r in rec)
+        row["recalculation"] = str(kopecks_to_decimal(rec_total))
+        row["recalculation_reasons"] = [
+            f"{r.corrects_period:%Y-%m}: {r.reason}"
+            for r in rec
+            if r.amount + r.reduction + r.benefit
+        ]
+        row["total"] = str(kopecks_to_decimal(amount_total + rec_total))
+        out.append(row)
+    return out

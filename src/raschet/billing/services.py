@@ -1,0 +1,641 @@
+"""Billing runs: compute (trial) → post → close. Every write of the billing app.
+
+A run computes the open month for every account of the organization and, for each earlier
+closed month whose facts changed after it was closed, recomputes that month. For every
+account × service × month it compares the computed figures with what is already posted for
+that month and writes only the differences (recompute-and-diff): the month's own charge the
+first time, recalculation lines with a reason afterwards. A run with no changed facts adds
+nothing.
+
+The run is split into batches of whole buildings (common-property shares need the whole
+building). Each batch is a background task (Django tasks API); the process that starts a run
+also works through the pending batches, so a run finishes with no worker running and goes
+faster with more.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+
+from raschet.billing import explain
+from raschet.billing.models import (
+    BatchState,
+    BillingRun,
+    ChargeLine,
+    LineKind,
+    RunBatch,
+    RunState,
+)
+from raschet.billing.snapshot import FactsError, load_batch
+from raschet.core import billing as core
+from raschet.core.periods import Month
+from raschet.housing.models import Account, Building
+from raschet.ledger.models import LedgerEntry
+from raschet.organizations.models import ClosedMonth, Organization
+
+BATCH_ACCOUNTS = 5000
+"""Accounts per batch (whole buildings): what one worker holds in memory at a time."""
+RECALCULATION_LOOKBACK_MONTHS = 36
+"""Closed months older than this are not recomputed (ЖК ст.196: three-year limitation)."""
+
+Progress = Callable[[BillingRun], None]
+
+
+class BillingError(Exception):
+    """A run cannot be started, posted or closed; the message says why, in Russian."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    method: int
+    volume: int
+    coefficient_volume: int
+    rate: int | None
+    norm: int | None
+    persons: int
+    area: int
+    average_months: int
+    segments: int
+    amount: int
+    coefficient_amount: int
+    reduction: int
+    benefit: int
+
+
+LINE_COLUMNS = [
+    "run_id",
+    "organization_id",
+    "account_id",
+    "service_id",
+    "payee_id",
+    "period",
+    "corrects_period",
+    "kind",
+    "method",
+    "volume",
+    "coefficient_volume",
+    "rate",
+    "norm",
+    "persons",
+    "area",
+    "average_months",
+    "segments",
+    "amount",
+    "coefficient_amount",
+    "reduction",
+    "benefit",
+    "detail",
+    "reason",
+]
+
+
+def is_closed(organization_id: int, period: date) -> bool:
+    return ClosedMonth.objects.filter(organization_id=organization_id, month=period).exists()
+
+
+def last_posted_run_id(organization_id: int) -> int:
+    value = BillingRun.objects.filter(
+        organization_id=organization_id, state=RunState.POSTED
+    ).aggregate(m=Max("pk"))["m"]
+    return int(value or 0)
+
+
+def months_to_recompute(organization: Organization, period: date) -> list[date]:
+    """Closed months before ``period`` whose facts changed after they were closed.
+
+    A change is any new or corrected row of a fact table (its history record, or its entry
+    time for acts and readings) written after the month was closed. Months older than
+    `RECALCULATION_LOOKBACK_MONTHS` are left alone.
+    """
+    from raschet.billing import changes
+
+    horizon = Month.of(period)
+    for _ in range(RECALCULATION_LOOKBACK_MONTHS):
+        horizon = horizon.previous()
+    closed = ClosedMonth.objects.filter(
+        organization=organization, month__lt=period, month__gte=horizon.start
+    ).order_by("month")
+    out = []
+    for cm in closed:
+        if changes.changed_since(organization.pk, cm.month, cm.closed_at):
+            out.append(cm.month)
+    return out
+
+
+def _plan_batches(organization: Organization) -> list[tuple[list[int], int]]:
+    """Whole buildings grouped so that a batch holds about `BATCH_ACCOUNTS` accounts."""
+    rows = (
+        Building.objects.filter(organization=organization)
+        .annotate(n=Count("premises__accounts"))
+        .order_by("pk")
+        .values_list("pk", "n")
+    )
+    batches: list[tuple[list[int], int]] = []
+    current: list[int] = []
+    size = 0
+    for pk, n in rows:
+        if current and size + n > BATCH_ACCOUNTS:
+            batches.append((current, size))
+            current, size = [], 0
+        current.append(pk)
+        size += n
+    if current:
+        batches.append((current, size))
+    return batches
+
+
+def billing_run(
+    *,
+    organization: Organization,
+    period: date,
+    trial: bool = False,
+    user: Any = None,
+    progress: Progress | None = None,
+) -> BillingRun:
+    """Compute ``period`` for ``organization``; post it too unless ``trial``."""
+    month = Month.of(period)
+    if is_closed(organization.pk, month.start):
+        raise BillingError(f"Месяц {month} закрыт: начисления в нём не меняются")
+    recompute = months_to_recompute(organization, month.start)
+    plan = _plan_batches(organization)
+    with transaction.atomic():
+        run = BillingRun.objects.create(
+            organization=organization,
+            period=month.start,
+            trial=trial,
+            basis=last_posted_run_id(organization.pk),
+            created_by=user if getattr(user, "pk", None) else None,
+            accounts_total=sum(n for _, n in plan),
+            months_recomputed=[d.isoformat() for d in recompute],
+        )
+        RunBatch.objects.bulk_create(
+            RunBatch(run=run, number=k, building_ids=ids, accounts=n)
+            for k, (ids, n) in enumerate(plan)
+        )
+    from raschet.billing.tasks import billing_batch_task
+
+    for batch_id in RunBatch.objects.filter(run=run).values_list("pk", flat=True):
+        billing_batch_task.enqueue(batch_id)
+    run_work(run=run, progress=progress)
+    run.refresh_from_db()
+    if run.state == RunState.COMPUTED and not trial:
+        billing_run_post(run=run)
+        run.refresh_from_db()
+    return run
+
+
+def run_work(*, run: BillingRun, progress: Progress | None = None) -> None:
+    """Work through the run's pending batches, then finish the run when all are done."""
+    while True:
+        batch_id = _claim_pending(run)
+        if batch_id is None:
+            break
+        billing_batch_compute(batch_id=batch_id)
+        if progress is not None:
+            run.refresh_from_db()
+            progress(run)
+    _finish_if_done(run)
+    if progress is not None:
+        run.refresh_from_db()
+        progress(run)
+
+
+def _claim_pending(run: BillingRun) -> int | None:
+    with transaction.atomic():
+        qs = RunBatch.objects.filter(run=run, state=BatchState.PENDING).order_by("number")
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True)
+        batch = qs.first()
+        return batch.pk if batch else None
+
+
+def billing_batch_compute(*, batch_id: int) -> None:
+    """Compute one batch and write its lines; a no-op when the batch is already done."""
+    with transaction.atomic():
+        qs = RunBatch.objects.filter(pk=batch_id)
+        if connection.features.has_select_for_update:
+            qs = qs.select_for_update()
+        batch = qs.select_related("run", "run__organization").first()
+        if batch is None or batch.state != BatchState.PENDING:
+            return
+        run = batch.run
+        try:
+            rows = _compute_rows(run, batch.building_ids)
+        except FactsError as exc:
+            RunBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED, error=str(exc))
+            BillingRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, error=str(exc))
+            return
+        write_lines(rows)
+        RunBatch.objects.filter(pk=batch.pk).update(state=BatchState.DONE, lines=len(rows))
+        from django.db.models import F
+
+        BillingRun.objects.filter(pk=run.pk).update(
+            accounts_done=F("accounts_done") + batch.accounts,
+            lines_count=F("lines_count") + len(rows),
+        )
+
+
+def _finish_if_done(run: BillingRun) -> None:
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.state != RunState.COMPUTING:
+            return
+        if RunBatch.objects.filter(run=run, state=BatchState.PENDING).exists():
+            return
+        run.state = RunState.COMPUTED
+        run.finished_at = timezone.now()
+        run.report = run_report(run)
+        run.save(update_fields=["state", "finished_at", "report"])
+
+
+def _posted_figures(
+    organization_id: int, account_ids: list[int], months: list[date]
+) -> tuple[dict[tuple[int, int, date], list[int]], dict[tuple[int, int, date], ChargeLine]]:
+    """Posted sums per (account, service, corrected month), and the latest posted line."""
+    posted_runs = list(
+        BillingRun.objects.filter(
+            organization_id=organization_id, state=RunState.POSTED
+        ).values_list("pk", flat=True)
+    )
+    sums: dict[tuple[int, int, date], list[int]] = {}
+    latest: dict[tuple[int, int, date], ChargeLine] = {}
+    if not posted_runs or not account_ids:
+        return sums, latest
+    qs = ChargeLine.objects.filter(
+        run_id__in=posted_runs, account_id__in=account_ids, corrects_period__in=months
+    ).order_by("pk")
+    for line in qs.only(
+        "account_id",
+        "service_id",
+        "corrects_period",
+        "volume",
+        "coefficient_volume",
+        "amount",
+        "coefficient_amount",
+        "reduction",
+        "benefit",
+        "rate",
+        "norm",
+        "persons",
+        "area",
+        "method",
+        "kind",
+    ):
+        key = (line.account_id, line.service_id, line.corrects_period)
+        s = sums.setdefault(key, [0, 0, 0, 0, 0, 0])
+        s[0] += line.volume
+        s[1] += line.coefficient_volume
+        s[2] += line.amount
+        s[3] += line.coefficient_amount
+        s[4] += line.reduction
+        s[5] += line.benefit
+        latest[key] = line
+    return sums, latest
+
+
+def _compute_rows(run: BillingRun, building_ids: list[int]) -> list[tuple[Any, ...]]:
+    organization = run.organization
+    months = [date.fromisoformat(d) for d in run.months_recomputed] + [run.period]
+    rows: list[tuple[Any, ...]] = []
+    computed_keys: set[tuple[int, int, date]] = set()
+    account_ids: set[int] = set()
+    results = []
+    for m_start in months:
+        month = Month.of(m_start)
+        batch = load_batch(organization=organization, month=month, building_ids=building_ids)
+        result = core.compute(
+            batch.lines, batch.parts, batch.segments, batch.benefits, batch.settings
+        )
+        results.append((month, batch, result))
+        account_ids.update(batch.account_ids)
+    posted, latest = _posted_figures(organization.pk, sorted(account_ids), months)
+    for month, batch, result in results:
+        for k, meta in enumerate(batch.meta):
+            key = (meta.account_id, meta.service_id, month.start)
+            computed_keys.add(key)
+            fig = Figures(
+                method=int(result.method[k]),
+                volume=int(result.volume[k]),
+                coefficient_volume=int(result.coefficient_volume[k]),
+                rate=meta.rate,
+                norm=meta.norm,
+                persons=meta.persons,
+                area=meta.area,
+                average_months=meta.average_months,
+                segments=meta.segments,
+                amount=int(result.amount[k]),
+                coefficient_amount=int(result.coefficient_amount[k]),
+                reduction=int(result.reduction[k]),
+                benefit=int(result.benefit[k]),
+            )
+            before = posted.get(key)
+            if before is None:
+                if fig.method == core.Method.NONE and fig.amount == 0:
+                    continue
+                if month.start != run.period:
+                    kind, reason = LineKind.RECALCULATION, "начисление за прошлый месяц"
+                else:
+                    kind, reason = LineKind.CHARGE, ""
+                rows.append(_row(run, meta, month, kind, fig, reason))
+                continue
+            diff = [
+                fig.volume - before[0],
+                fig.coefficient_volume - before[1],
+                fig.amount - before[2],
+                fig.coefficient_amount - before[3],
+                fig.reduction - before[4],
+                fig.benefit - before[5],
+            ]
+            if not any(diff[2:]) and not diff[0]:
+                continue
+            last = latest[key]
+            was = Figures(
+                method=last.method,
+                volume=before[0],
+                coefficient_volume=before[1],
+                rate=last.rate,
+                norm=last.norm,
+                persons=last.persons,
+                area=last.area,
+                average_months=0,
+                segments=1,
+                amount=before[2],
+                coefficient_amount=before[3],
+                reduction=before[4],
+                benefit=before[5],
+            )
+            reason = explain.recalculation_reason(was, fig)
+            delta = Figures(
+                method=fig.method,
+                volume=diff[0],
+                coefficient_volume=diff[1],
+                rate=fig.rate,
+                norm=fig.norm,
+                persons=fig.persons,
+                area=fig.area,
+                average_months=fig.average_months,
+                segments=fig.segments,
+                amount=diff[2],
+                coefficient_amount=diff[3],
+                reduction=diff[4],
+                benefit=diff[5],
+            )
+            rows.append(_row(run, meta, month, LineKind.RECALCULATION, delta, reason))
+    # Posted lines that the facts no longer support (a service disconnected retroactively).
+    for key, before in posted.items():
+        if key in computed_keys or not any(before[2:]) or key[0] not in account_ids:
+            continue
+        line = latest[key]
+        rows.append(
+            (
+                run.pk,
+                run.organization_id,
+                key[0],
+                key[1],
+                None,
+                run.period,
+                key[2],
+                LineKind.RECALCULATION,
+                line.method,
+                -before[0],
+                -before[1],
+                line.rate,
+                line.norm,
+                line.persons,
+                line.area,
+                0,
+                1,
+                -before[2],
+                -before[3],
+                -before[4],
+                -before[5],
+                "",
+                "услуга больше не начисляется",
+            )
+        )
+    return rows
+
+
+def _row(
+    run: BillingRun, meta: Any, month: Month, kind: str, fig: Figures, reason: str
+) -> tuple[Any, ...]:
+    return (
+        run.pk,
+        run.organization_id,
+        meta.account_id,
+        meta.service_id,
+        meta.payee_id,
+        run.period,
+        month.start,
+        kind,
+        fig.method,
+        fig.volume,
+        fig.coefficient_volume,
+        fig.rate,
+        fig.norm,
+        fig.persons,
+        fig.area,
+        fig.average_months,
+        fig.segments,
+        fig.amount,
+        fig.coefficient_amount,
+        fig.reduction,
+        fig.benefit,
+        "",
+        reason,
+    )
+
+
+def write_lines(rows: list[tuple[Any, ...]]) -> None:
+    """Write lines with ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        from raschet.importers.pgcopy import copy_chunks, field
+
+        def chunks() -> Iterable[str]:
+            for k in range(0, len(rows), 20000):
+                yield "".join(
+                    "\t".join(field(v) for v in row) + "\n" for row in rows[k : k + 20000]
+                )
+
+        copy_chunks(ChargeLine._meta.db_table, LINE_COLUMNS, chunks())
+        return
+    ChargeLine.objects.bulk_create(
+        (ChargeLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=2000,
+    )
+
+
+# ----------------------------------------------------------------------------- post, close
+
+
+def billing_run_post(*, run: BillingRun, user: Any = None) -> BillingRun:
+    """Post a computed run into the ledger: one transaction, idempotent.
+
+    Refused when the month is closed, when the run failed or is still computing, and when
+    another run of the organization was posted after this one started (a stale run: compute
+    again). The organization row is locked so two posts of one organization never overlap;
+    the database also allows only one posted run per basis.
+    """
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=run.organization_id).first()
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.state == RunState.POSTED:
+            return run
+        if run.state != RunState.COMPUTED:
+            raise BillingError(f"Расчёт №{run.pk} нельзя провести: {run.get_state_display()}")
+        if is_closed(run.organization_id, run.period):
+            raise BillingError(f"Месяц {Month.of(run.period)} закрыт")
+        if last_posted_run_id(run.organization_id) != run.basis:
+            raise BillingError(
+                f"Расчёт №{run.pk} устарел: после него проведён другой расчёт. "
+                "Запустите расчёт заново."
+            )
+        now = timezone.now()
+        _post_ledger(run, now)
+        run.state = RunState.POSTED
+        run.posted_at = now
+        run.save(update_fields=["state", "posted_at"])
+    return run
+
+
+def _post_ledger(run: BillingRun, now: Any) -> None:
+    table = LedgerEntry._meta.db_table
+    lines = ChargeLine._meta.db_table
+    cols = (
+        "organization_id, account_id, service_id, payee_id, period, corrects_period, kind, "
+        "amount_kopecks, run_id, line_id, posted_at"
+    )
+    # Fixed table and column names; the values are parameters.
+    select = "SELECT organization_id, account_id, service_id, payee_id, period, corrects_period, "
+    base = select + "{kind}, {amount}, run_id, id, %s FROM " + lines  # noqa: S608
+    base += " WHERE run_id = %s AND {where}"
+    parts = [
+        base.format(kind="'charge'", amount="amount", where="kind = 'charge' AND amount <> 0"),
+        base.format(
+            kind="'reduction'", amount="reduction", where="kind = 'charge' AND reduction <> 0"
+        ),
+        base.format(kind="'benefit'", amount="benefit", where="kind = 'charge' AND benefit <> 0"),
+        base.format(
+            kind="'recalculation'",
+            amount="amount + reduction + benefit",
+            where="kind = 'recalculation' AND amount + reduction + benefit <> 0",
+        ),
+    ]
+    sql = f"INSERT INTO {table} ({cols}) " + " UNION ALL ".join(parts)
+    params: list[Any] = []
+    for _ in parts:
+        params += [now, run.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def billing_month_close(
+    *, organization: Organization, period: date, user: Any = None
+) -> ClosedMonth:
+    """Close a month: its charges and ledger entries can never change again.
+
+    Needs a posted run of the month; closing twice is refused with a clear message.
+    """
+    month = Month.of(period)
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        if is_closed(organization.pk, month.start):
+            raise BillingError(f"Месяц {month} уже закрыт")
+        if not BillingRun.objects.filter(
+            organization=organization, period=month.start, state=RunState.POSTED
+        ).exists():
+            raise BillingError(f"За {month} нет проведённого расчёта: месяц нельзя закрыть")
+        return ClosedMonth.objects.create(
+            organization=organization,
+            month=month.start,
+            closed_by=user if getattr(user, "pk", None) else None,
+        )
+
+
+def billing_run_discard(*, run: BillingRun) -> None:
+    """Delete an unposted run and its lines (a posted run is refused by the database too)."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.state == RunState.POSTED:
+            raise BillingError(f"Расчёт №{run.pk} проведён: его нельзя удалить")
+        ChargeLine.objects.filter(run_id=run.pk).delete()
+        run.delete()
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def run_report(run: BillingRun, *, threshold_percent: int = 50, limit: int = 50) -> dict[str, Any]:
+    """The trial report: totals per service against the previous month's posted charges,
+    and the accounts whose month total changed by more than ``threshold_percent``."""
+    prev = Month.of(run.period).previous().start
+    posted_runs = BillingRun.objects.filter(
+        organization_id=run.organization_id, state=RunState.POSTED
+    ).values_list("pk", flat=True)
+    current = ChargeLine.objects.filter(run_id=run.pk, corrects_period=run.period)
+    before = ChargeLine.objects.filter(run_id__in=list(posted_runs), corrects_period=prev)
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: {"current": 0, "previous": 0})
+    for sid, total in current.values_list("service_id").annotate(
+        t=Sum("amount") + Sum("reduction") + Sum("benefit")
+    ):
+        totals[sid]["current"] = int(total or 0)
+    for sid, total in before.values_list("service_id").annotate(
+        t=Sum("amount") + Sum("reduction") + Sum("benefit")
+    ):
+        totals[sid]["previous"] = int(total or 0)
+    recalc = ChargeLine.objects.filter(run_id=run.pk).filter(~Q(corrects_period=run.period))
+    recalc_total = recalc.aggregate(t=Sum("amount") + Sum("reduction") + Sum("benefit"))["t"]
+    acc_now = dict(
+        current.values_list("account_id").annotate(
+            t=Sum("amount") + Sum("reduction") + Sum("benefit")
+        )
+    )
+    acc_before = dict(
+        before.values_list("account_id").annotate(
+            t=Sum("amount") + Sum("reduction") + Sum("benefit")
+        )
+    )
+    changed = []
+    for acc, now_total in acc_now.items():
+        was = acc_before.get(acc)
+        if was is None or was == 0:
+            continue
+        change = now_total - was
+        if abs(change) * 100 > threshold_percent * abs(was):
+            changed.append((abs(change), acc, int(was), int(now_total)))
+    changed.sort(reverse=True)
+    numbers = dict(
+        Account.objects.filter(pk__in=[c[1] for c in changed[:limit]]).values_list("pk", "number")
+    )
+    from raschet.tariffs.models import Service
+
+    names = dict(Service.objects.filter(pk__in=list(totals)).values_list("pk", "name"))
+    return {
+        "previous_period": prev.isoformat(),
+        "services": [
+            {"service_id": sid, "service": names.get(sid, str(sid)), **v}
+            for sid, v in sorted(totals.items())
+        ],
+        "recalculation_total": int(recalc_total or 0),
+        "threshold_percent": threshold_percent,
+        "changed_accounts": [
+            {
+                "account_id": acc,
+                "account": numbers.get(acc, str(acc)),
+                "previous": was,
+                "current": now,
+            }
+            for _, acc, was, now in changed[:limit]
+        ],
+        "changed_accounts_count": len(changed),
+    }

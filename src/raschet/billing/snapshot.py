@@ -1,0 +1,793 @@
+"""Facts of a month for a batch of buildings → the arrays of `raschet.core.billing`.
+
+The only place where the database meets the billing core. One query per table for the whole
+batch; the month is cut into sub-periods (segments) at every date where the tariff, the
+norm, the number of residents, the connected service or the account itself changes.
+
+Residents (ПП 354 п.56(1), 56(2)): registered persons (permanent and temporary) plus persons
+established by a temporary-residents act; when nobody lives there, the owners.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from raschet.billing.models import Absence, BillingRun, ChargeLine, QualityAct, RunState
+from raschet.core import billing as core
+from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, PERCENT_SCALE, RATE_SCALE, VOLUME_SCALE
+from raschet.core.periods import Month
+from raschet.housing.models import Account, Building, PremisesKind
+from raschet.metering.models import (
+    BuildingMeterReading,
+    Meter,
+    MeterState,
+    MeterStateChange,
+    Reading,
+    ReadingKind,
+)
+from raschet.organizations.models import Organization
+from raschet.registry.models import (
+    BenefitCategory,
+    Ownership,
+    PersonBenefit,
+    Registration,
+    TemporaryResidentAct,
+)
+from raschet.tariffs.models import (
+    ZONES_BY_COUNT,
+    AccountService,
+    Norm,
+    Service,
+    ServiceContract,
+    Tariff,
+    Zone,
+)
+from raschet.tariffs.selectors import norm_for
+
+RULES: dict[str, core.Rule] = {
+    "cold_water": core.Rule.VOLUME,
+    "hot_water": core.Rule.VOLUME,
+    "electricity": core.Rule.VOLUME,
+    "gas": core.Rule.VOLUME,
+    "wastewater": core.Rule.WASTEWATER,
+    "heating": core.Rule.HEATING,
+}
+RESOURCES: dict[str, core.Resource] = {
+    "cold_water": core.Resource.COLD_WATER,
+    "hot_water": core.Resource.HOT_WATER,
+    "wastewater": core.Resource.WASTEWATER,
+    "electricity": core.Resource.ELECTRICITY,
+    "gas": core.Resource.GAS,
+    "heating": core.Resource.HEATING,
+}
+BASIS_RULES = {
+    "volume": core.Rule.VOLUME,
+    "area": core.Rule.AREA,
+    "person": core.Rule.PERSON,
+    "common": core.Rule.COMMON,
+    "fixed": core.Rule.FIXED,
+}
+COEFFICIENT_SERVICES = {"cold_water", "hot_water", "electricity"}  # rules.md §1.3
+ABSENCE_SERVICES = {"cold_water", "hot_water", "wastewater", "electricity", "gas", "solid_waste"}
+AVERAGE_METHODS = (
+    core.Method.AVERAGE_NOT_SUBMITTED,
+    core.Method.AVERAGE_BROKEN,
+    core.Method.AVERAGE_NO_ACCESS,
+)
+AVERAGE_BASE_MONTHS = 6
+
+
+class FactsError(ValueError):
+    """A fact needed for the charge is missing (e.g. no tariff): names account and service."""
+
+
+def to_scaled(value: Decimal | None, scale: int) -> int:
+    if value is None:
+        return 0
+    return int((Decimal(value) * scale).to_integral_value())
+
+
+def engine_settings(organization: Organization) -> core.Settings:
+    """The organization's overrides of the rules.md §14 defaults."""
+    known = {f for f in core.Settings.__dataclass_fields__}
+    values = {k: int(v) for k, v in (organization.billing_settings or {}).items() if k in known}
+    return core.Settings(**values)
+
+
+def season_months(start_month: int, count: int) -> set[int]:
+    """Calendar months of the heating season: ``count`` months from ``start_month``."""
+    return {(start_month - 1 + k) % 12 + 1 for k in range(count)}
+
+
+@dataclass
+class LineMeta:
+    account_id: int
+    account_number: str
+    service_id: int
+    service_code: str
+    payee_id: int | None
+    rate: int | None  # the rate of the last segment (provenance)
+    norm: int | None
+    persons: int
+    area: int
+    average_months: int
+    segments: int
+    detail: str = ""
+
+
+@dataclass
+class Batch:
+    month: Month
+    lines: core.Lines
+    parts: core.Parts
+    segments: core.Segments
+    benefits: core.Benefits
+    meta: list[LineMeta]
+    account_ids: list[int]
+    settings: core.Settings = field(default_factory=core.Settings)
+
+
+def _in_force(rows: list[Any], day: date) -> Any | None:
+    for row in rows:
+        if row.valid_from <= day and (row.valid_to is None or row.valid_to > day):
+            return row
+    return None
+
+
+def _cuts(rows: list[Any], start: date, end: date) -> set[date]:
+    out: set[date] = set()
+    for row in rows:
+        for d in (row.valid_from, row.valid_to):
+            if d is not None and start < d < end:
+                out.add(d)
+    return out
+
+
+@dataclass
+class MonthFacts:
+    """Every fact of the month for a batch of buildings, loaded with one query per table."""
+
+    organization: Organization
+    month: Month
+    settings: core.Settings
+    season_start: int
+    social: tuple[int, int, int]
+    buildings: dict[int, Building]
+    accounts: list[Account]
+    services: dict[int, Service]
+    links: dict[int, list[AccountService]]
+    tariffs: dict[tuple[int, int | None, str], list[Tariff]]
+    norms: dict[tuple[int, int | None], list[Norm]]
+    payees: dict[tuple[int, int], int]
+    registrations: dict[int, list[Registration]]
+    resident_acts: dict[int, list[TemporaryResidentAct]]
+    owners: dict[int, list[Ownership]]
+    meters: dict[tuple[int, int], list[Meter]]
+    states: dict[int, list[MeterStateChange]]
+    readings: dict[tuple[int, str], list[tuple[date, int, str]]]
+    building_volume: dict[tuple[int, int], int]
+    last_year: dict[tuple[int, int], int]
+    absences: dict[int, list[Absence]]
+    quality: dict[tuple[int, int | None, int], int]
+    benefits_by_person: dict[int, list[PersonBenefit]]
+    categories: dict[int, BenefitCategory]
+    averaged: dict[tuple[int, int, date], int]
+
+
+def _grouped(rows: Any, key: Any) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        out[key(row)].append(row)
+    return out
+
+
+def load_facts(*, organization: Organization, month: Month, building_ids: list[int]) -> MonthFacts:
+    """Load the facts of ``month`` for the accounts of ``building_ids``."""
+    org_id = organization.pk
+    start, end = month.start, month.end
+
+    def during(qs: Any) -> Any:
+        return qs.filter(valid_from__lt=end).exclude(valid_to__lte=start)
+
+    accounts = list(
+        Account.objects.filter(premises__building_id__in=building_ids, opened_on__lt=end)
+        .exclude(closed_on__lte=start)
+        .select_related("premises")
+        .order_by("premises__building_id", "pk")
+    )
+    account_ids = [a.pk for a in accounts]
+    premises_ids = sorted({a.premises_id for a in accounts})
+    registrations = _grouped(
+        during(Registration.objects.filter(account_id__in=account_ids)), lambda r: r.account_id
+    )
+    meter_list = list(
+        Meter.objects.filter(premises_id__in=premises_ids, installed_on__lt=end).exclude(
+            removed_on__lte=start
+        )
+    )
+    meter_ids = [m.pk for m in meter_list]
+    readings: dict[tuple[int, str], list[tuple[date, int, str]]] = defaultdict(list)
+    for mid, zone, period, volume, kind in (
+        Reading.objects.filter(
+            meter_id__in=meter_ids,
+            is_current=True,
+            period__gte=start.replace(year=start.year - 2),
+            period__lte=start,
+        )
+        .exclude(state="rejected")
+        .order_by("period")
+        .values_list("meter_id", "zone", "period", "volume", "kind")
+    ):
+        readings[(mid, zone)].append((period, to_scaled(volume, VOLUME_SCALE), kind))
+
+    building_volume: dict[tuple[int, int], int] = defaultdict(int)
+    last_year: dict[tuple[int, int], int] = defaultdict(int)
+    prev_year = start.year - 1
+    for bid, sid, period, volume in BuildingMeterReading.objects.filter(
+        building_meter__building_id__in=building_ids,
+        is_current=True,
+        period__gte=date(prev_year, 1, 1),
+        period__lte=start,
+    ).values_list("building_meter__building_id", "building_meter__service_id", "period", "volume"):
+        scaled = to_scaled(volume, VOLUME_SCALE)
+        if period == start:
+            building_volume[(bid, sid)] += scaled
+        if period.year == prev_year:
+            last_year[(bid, sid)] += scaled
+
+    quality: dict[tuple[int, int | None, int], int] = defaultdict(int)
+    for qa in QualityAct.objects.filter(building_id__in=building_ids, period=start).select_related(
+        "service"
+    ):
+        quality[(qa.building_id, qa.account_id, qa.service_id)] += core.quality_units(
+            qa.kind,
+            qa.service.code,
+            events_hours=[int(h) for h in (qa.events_hours or [])],
+            hours=qa.hours,
+            degrees=qa.degrees,
+        )
+    person_ids = {r.person_id for rs in registrations.values() for r in rs}
+    extra = organization.billing_settings or {}
+    return MonthFacts(
+        organization=organization,
+        month=month,
+        settings=engine_settings(organization),
+        season_start=int(extra.get("heating_season_start_month", 10)),
+        social=(
+            to_scaled(organization.social_norm_single_m2, AREA_SCALE),
+            to_scaled(organization.social_norm_two_m2, AREA_SCALE),
+            to_scaled(organization.social_norm_per_person_m2, AREA_SCALE),
+        ),
+        buildings={b.pk: b for b in Building.objects.filter(pk__in=building_ids)},
+        accounts=accounts,
+        services={s.pk: s for s in Service.objects.filter(organization_id=org_id)},
+        links=_grouped(
+            during(AccountService.objects.filter(account_id__in=account_ids)),
+            lambda r: r.account_id,
+        ),
+        tariffs=_grouped(
+            during(Tariff.objects.filter(organization_id=org_id)),
+            lambda t: (t.service_id, t.building_id, t.zone),
+        ),
+        norms=_grouped(
+            during(Norm.objects.filter(organization_id=org_id)),
+            lambda n: (n.service_id, n.building_id),
+        ),
+        payees={
+            (c.building_id, c.service_id): c.payee_id
+            for c in during(ServiceContract.objects.filter(building_id__in=building_ids))
+        },
+        registrations=registrations,
+        resident_acts=_grouped(
+            during(TemporaryResidentAct.objects.filter(account_id__in=account_ids)),
+            lambda t: t.account_id,
+        ),
+        owners=_grouped(
+            during(Ownership.objects.filter(premises_id__in=premises_ids)),
+            lambda o: o.premises_id,
+        ),
+        meters=_grouped(meter_list, lambda m: (m.premises_id, m.service_id)),
+        states=_grouped(
+            MeterStateChange.objects.filter(meter_id__in=meter_ids, since__lt=end).order_by(
+                "since", "pk"
+            ),
+            lambda sc: sc.meter_id,
+        ),
+        readings=readings,
+        building_volume=dict(building_volume),
+        last_year=dict(last_year),
+        absences=_grouped(
+            Absence.objects.filter(
+                account_id__in=account_ids, left_on__lt=end, returned_on__gt=start
+            ),
+            lambda ab: ab.account_id,
+        ),
+        quality=dict(quality),
+        benefits_by_person=_grouped(
+            during(PersonBenefit.objects.filter(person_id__in=person_ids)),
+            lambda pb: pb.person_id,
+        ),
+        categories={c.pk: c for c in BenefitCategory.objects.filter(organization_id=org_id)},
+        averaged=_posted_averages(org_id, account_ids, month),
+    )
+
+
+def load_batch(*, organization: Organization, month: Month, building_ids: list[int]) -> Batch:
+    """The core's arrays for ``month`` and the accounts of ``building_ids``."""
+    facts = load_facts(organization=organization, month=month, building_ids=building_ids)
+    builder = _Builder(facts)
+    for account in facts.accounts:
+        builder.add_account(account)
+    return builder.batch()
+
+
+@dataclass
+class MeterInputs:
+    condition: core.MeterCondition = core.MeterCondition.NONE
+    spell: int = 0
+    reading_present: bool = False
+    average_months: int = 0
+    zones: list[str] = field(default_factory=lambda: [Zone.SINGLE])
+    volumes: dict[str, int] = field(default_factory=dict)
+    averages: dict[str, int] = field(default_factory=dict)
+
+
+class _Builder:
+    """Turns the month's facts into rows of lines, parts, segments and benefits."""
+
+    def __init__(self, facts: MonthFacts) -> None:
+        self.f = facts
+        self.L: dict[str, list[int]] = defaultdict(list)
+        self.P: dict[str, list[int]] = defaultdict(list)
+        self.S: dict[str, list[int]] = defaultdict(list)
+        self.B: dict[str, list[int]] = defaultdict(list)
+        self.meta: list[LineMeta] = []
+        self.building_index = {bid: k for k, bid in enumerate(sorted(facts.buildings))}
+        self.account_index = {a.pk: k for k, a in enumerate(facts.accounts)}
+
+    # -- residents (ПП 354 п.56(1), 56(2))
+    def persons_on(self, account: Account, day: date) -> int:
+        f = self.f
+        regs = f.registrations.get(account.pk, [])
+        n = len({r.person_id for r in regs if _in_force([r], day)})
+        n += sum(t.persons for t in f.resident_acts.get(account.pk, []) if _in_force([t], day))
+        if n == 0:
+            owners = f.owners.get(account.premises_id, [])
+            n = len({o.person_id for o in owners if _in_force([o], day)})
+        return n
+
+    def absent_person_days(self, account: Account, a_start: date, a_end: date) -> int:
+        """Σ persons × absent days inside the month: more than 5 full days in a row, the days
+        of departure and return not counted (ПП 354 п.90; rules.md §1.7)."""
+        total = 0
+        for ab in self.f.absences.get(account.pk, []):
+            away_from = ab.left_on.toordinal() + 1
+            away_to = ab.returned_on.toordinal()  # exclusive: the return day does not count
+            if away_to - away_from <= 5:
+                continue
+            inside = min(away_to, a_end.toordinal()) - max(away_from, a_start.toordinal())
+            total += max(0, inside) * ab.persons
+        return total
+
+    def add_account(self, account: Account) -> None:
+        f = self.f
+        month = f.month
+        a_start = max(month.start, account.opened_on)
+        a_end = min(month.end, account.closed_on) if account.closed_on else month.end
+        if a_end <= a_start:
+            return
+        by_service = _grouped(f.links.get(account.pk, []), lambda r: r.service_id)
+        for service_id, links in sorted(by_service.items()):
+            self.add_line(account, service_id, links, a_start, a_end)
+
+    def zone_tariffs(self, service_id: int, building_id: int) -> dict[str, list[Tariff]]:
+        out: dict[str, list[Tariff]] = {}
+        for (sid, bid, zone), rows in self.f.tariffs.items():
+            if sid != service_id or bid not in (None, building_id):
+                continue
+            if bid is None and (service_id, building_id, zone) in self.f.tariffs:
+                continue  # the building's own tariff overrides the organization's
+            out[zone] = sorted(rows, key=lambda t: t.valid_from)
+        return out
+
+    def meter_inputs(self, premises_id: int, service_id: int, account_id: int) -> MeterInputs:
+        """Condition, readings and average of the premises' meters for the month."""
+        f = self.f
+        start = f.month.start
+        installed = f.meters.get((premises_id, service_id), [])
+        out = MeterInputs()
+        if not installed:
+            return out
+        out.condition, since = _condition(installed, f.states, f.month.end)
+        out.zones = list(ZONES_BY_COUNT[max(m.zones for m in installed)])
+        out.volumes = defaultdict(int)
+        history: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        last_reading: date | None = None
+        seen: set[date] = set()  # months with any reading before this one, initial included
+        for m in installed:
+            for z in out.zones:
+                for period, vol, kind in f.readings.get((m.pk, z), []):
+                    if period < start:
+                        seen.add(period)
+                    if kind == ReadingKind.INITIAL:
+                        last_reading = max(last_reading or period, period)
+                    elif period == start:
+                        out.reading_present = True
+                        out.volumes[z] += vol
+                    elif period < start:
+                        history[period][z] += vol
+                        last_reading = max(last_reading or period, period)
+        # The average base: the last six months with readings before the spell began
+        # (rules.md §14 "Average base"); a reading after a gap covers the months since the
+        # previous one.
+        base_end = (
+            min(start, since) if (out.condition == core.MeterCondition.BROKEN and since) else start
+        )
+        months_with = sorted(p for p in history if p < base_end)[-AVERAGE_BASE_MONTHS:]
+        if months_with:
+            earlier = [p for p in seen if p < months_with[0]]
+            span = _months_between(max(earlier), months_with[-1]) if earlier else len(months_with)
+            out.average_months = span
+            for z in out.zones:
+                total = sum(history[p][z] for p in months_with)
+                out.averages[z] = int(
+                    core.average_volume(
+                        np.asarray([total], dtype=np.int64),
+                        np.asarray([out.average_months], dtype=np.int64),
+                    )[0]
+                )
+        if (out.condition == core.MeterCondition.BROKEN and since is not None) or (
+            out.condition == core.MeterCondition.NO_ACCESS and since is not None
+        ):
+            out.spell = _months_between(Month.of(since).start, start) + 1
+        elif out.condition == core.MeterCondition.WORKING and not out.reading_present:
+            ref = last_reading or Month.of(min(m.installed_on for m in installed)).start
+            out.spell = _months_between(ref, start)
+        if out.reading_present:
+            # rules.md §14: readings after averaged months — subtract what the average billed
+            out.volumes[out.zones[0]] -= f.averaged.get(
+                (account_id, service_id, last_reading or start), 0
+            )
+        return out
+
+    def add_line(
+        self,
+        account: Account,
+        service_id: int,
+        links: list[AccountService],
+        a_start: date,
+        a_end: date,
+    ) -> None:
+        f = self.f
+        month = f.month
+        premises = account.premises
+        building = f.buildings[premises.building_id]
+        service = f.services[service_id]
+        code = service.code
+        rule = RULES.get(code, BASIS_RULES.get(service.basis, core.Rule.FIXED))
+        link = links[-1]
+        l_start = max(a_start, min(lk.valid_from for lk in links))
+        ends = [lk.valid_to for lk in links]
+        l_end = a_end if any(e is None for e in ends) else min(a_end, max(e for e in ends if e))
+        if l_end <= l_start:
+            return
+        zones = self.zone_tariffs(service_id, premises.building_id)
+        norm_rows = f.norms.get((service_id, premises.building_id)) or f.norms.get(
+            (service_id, None), []
+        )
+        cuts = {l_start, l_end}
+        for rows in zones.values():
+            cuts |= _cuts(rows, l_start, l_end)
+        cuts |= _cuts(norm_rows, l_start, l_end)
+        cuts |= _cuts(f.registrations.get(account.pk, []), l_start, l_end)
+        cuts |= _cuts(f.resident_acts.get(account.pk, []), l_start, l_end)
+        bounds = sorted(cuts)
+
+        configured = link.method == "meter"
+        inputs = MeterInputs()
+        if configured and rule == core.Rule.VOLUME:
+            inputs = self.meter_inputs(premises.pk, service_id, account.pk)
+        if len(inputs.zones) > 1:
+            single = Zone.SINGLE if Zone.SINGLE in zones else inputs.zones[0]
+            specs = [(z, core.PartRole.METER_ONLY) for z in inputs.zones]
+            specs.append((single, core.PartRole.NORM_ONLY))
+        else:
+            specs = [
+                (
+                    Zone.SINGLE if Zone.SINGLE in zones else next(iter(zones), Zone.SINGLE),
+                    core.PartRole.BOTH,
+                )
+            ]
+
+        norm_basis = {core.Rule.HEATING: "per_m2", core.Rule.COMMON: "per_m2_common"}.get(
+            rule, "per_person"
+        )
+        line_no = len(self.meta)
+        last_rate: int | None = None
+        last_norm: int | None = None
+        last_persons = 0
+        n_segments = 0
+        for zone, role in specs:
+            zone_rows = zones.get(zone)
+            if zone_rows is None:
+                raise FactsError(
+                    f"ЛС {account.number}: нет тарифа на услугу «{service.name}» в {month}"
+                )
+            part_no = len(self.P["line"])
+            self.P["line"].append(line_no)
+            self.P["meter_volume"].append(
+                0 if role == core.PartRole.NORM_ONLY else inputs.volumes.get(zone, 0)
+            )
+            self.P["average_volume"].append(
+                0 if role == core.PartRole.NORM_ONLY else inputs.averages.get(zone, 0)
+            )
+            self.P["role"].append(int(role))
+            for seg_start, seg_end in pairwise(bounds):
+                tariff = _in_force(zone_rows, seg_start)
+                if tariff is None:
+                    raise FactsError(
+                        f"ЛС {account.number}: нет тарифа на услугу «{service.name}» "
+                        f"на {seg_start:%d.%m.%Y}"
+                    )
+                persons = self.persons_on(account, seg_start)
+                norm_row = norm_for(
+                    [x for x in norm_rows if _in_force([x], seg_start)],
+                    basis=norm_basis,
+                    rooms=premises.rooms,
+                    residents=persons,
+                )
+                last_rate = to_scaled(tariff.rate, RATE_SCALE)
+                last_norm = to_scaled(norm_row.value, NORM_SCALE) if norm_row else None
+                last_persons = persons
+                self.S["part"].append(part_no)
+                self.S["days"].append((seg_end - seg_start).days)
+                self.S["rate"].append(last_rate)
+                self.S["norm"].append(last_norm or 0)
+                self.S["persons"].append(persons)
+                n_segments += 1
+
+        area_value = account.area_m2 if account.area_m2 is not None else premises.area_total_m2
+        area = to_scaled(area_value, AREA_SCALE)
+        residents = self.persons_on(account, l_end - timedelta(days=1))
+        meter_key = service_id
+        if rule == core.Rule.COMMON and (building.pk, service_id) not in f.building_volume:
+            resource = _service_by_code(f.services, service.resource)
+            meter_key = resource.pk if resource is not None else service_id
+        has_volume = rule in (core.Rule.HEATING, core.Rule.COMMON)
+        L = self.L
+        L["account"].append(self.account_index[account.pk])
+        L["rule"].append(int(rule))
+        L["residential"].append(premises.kind == PremisesKind.RESIDENTIAL)
+        L["configured_meter"].append(configured)
+        L["meter_possible"].append(link.meter_possible)
+        L["coefficient_service"].append(code in COEFFICIENT_SERVICES)
+        L["condition"].append(int(inputs.condition))
+        L["reading_present"].append(inputs.reading_present)
+        L["spell_months"].append(inputs.spell)
+        L["average_months"].append(inputs.average_months)
+        L["area"].append(area)
+        L["residents"].append(residents)
+        L["days_in_month"].append(month.days)
+        L["resource"].append(int(RESOURCES.get(service.resource or code, core.Resource.OTHER)))
+        L["building"].append(self.building_index[building.pk])
+        L["building_area"].append(to_scaled(building.area_total_m2, AREA_SCALE))
+        L["building_common_area"].append(to_scaled(building.area_common_m2, AREA_SCALE))
+        L["building_volume"].append(
+            f.building_volume.get((building.pk, meter_key), -1) if has_volume else -1
+        )
+        L["building_volume_last_year"].append(
+            f.last_year.get((building.pk, service_id), -1) if rule == core.Rule.HEATING else -1
+        )
+        L["heating_mode"].append(
+            int(
+                {"season": core.HeatingMode.SEASON, "evenly": core.HeatingMode.EVENLY}.get(
+                    building.heating_mode, core.HeatingMode.NONE
+                )
+            )
+        )
+        L["heating_in_season"].append(
+            month.month in season_months(f.season_start, building.heating_season_months or 0)
+        )
+        L["heating_season_months"].append(building.heating_season_months or 0)
+        L["common_mode"].append(
+            int(
+                core.CommonMode.ACTUAL
+                if building.common_property_mode == "actual"
+                else core.CommonMode.NORM_CAP
+            )
+        )
+        L["absence_service"].append(code in ABSENCE_SERVICES)
+        L["absence_person_days"].append(self.absent_person_days(account, a_start, a_end))
+        L["quality_units"].append(
+            f.quality.get((building.pk, None, service_id), 0)
+            + f.quality.get((building.pk, account.pk, service_id), 0)
+        )
+        self.add_benefits(account, line_no, code, l_end, residents, last_norm)
+        self.meta.append(
+            LineMeta(
+                account_id=account.pk,
+                account_number=account.number,
+                service_id=service_id,
+                service_code=code,
+                payee_id=f.payees.get((premises.building_id, service_id)),
+                rate=last_rate,
+                norm=last_norm,
+                persons=last_persons,
+                area=area,
+                average_months=inputs.average_months,
+                segments=n_segments,
+            )
+        )
+
+    def add_benefits(
+        self,
+        account: Account,
+        line_no: int,
+        code: str,
+        l_end: date,
+        residents: int,
+        norm: int | None,
+    ) -> None:
+        """Benefits of the persons registered on the line's last day (rules.md §4.2)."""
+        f = self.f
+        last_day = l_end - timedelta(days=1)
+        by_category: dict[int, int] = defaultdict(int)
+        for r in f.registrations.get(account.pk, []):
+            if not _in_force([r], last_day):
+                continue
+            for pb in f.benefits_by_person.get(r.person_id, []):
+                if _in_force([pb], last_day):
+                    by_category[pb.category_id] += 1
+        for cat_id, count in sorted(by_category.items()):
+            cat = f.categories[cat_id]
+            base = (cat.service_bases or {}).get(code)
+            if not base:
+                continue
+            self.B["line"].append(line_no)
+            self.B["covered"].append(residents if cat.covers == "family" else count)
+            self.B["percent"].append(to_scaled(cat.percent, PERCENT_SCALE))
+            self.B["base"].append(int(BENEFIT_BASES[base]))
+            self.B["social_norm_area"].append(core.social_norm_area(residents, *f.social))
+            self.B["norm"].append(norm or 0)
+
+    def batch(self) -> Batch:
+        def arr(d: dict[str, list[int]], key: str, dtype: Any = np.int64) -> Any:
+            return np.asarray(d.get(key, []), dtype=dtype)
+
+        L, P, S, B = self.L, self.P, self.S, self.B
+        bool_keys = {
+            "residential",
+            "configured_meter",
+            "meter_possible",
+            "coefficient_service",
+            "reading_present",
+            "heating_in_season",
+            "absence_service",
+        }
+        int8_keys = {"rule", "condition", "resource", "heating_mode", "common_mode"}
+        line_kwargs = {
+            name: arr(
+                L,
+                name,
+                np.bool_ if name in bool_keys else np.int8 if name in int8_keys else np.int64,
+            )
+            for name in core.Lines.__dataclass_fields__
+        }
+        return Batch(
+            month=self.f.month,
+            lines=core.Lines(**line_kwargs),
+            parts=core.Parts(
+                line=arr(P, "line"),
+                meter_volume=arr(P, "meter_volume"),
+                average_volume=arr(P, "average_volume"),
+                role=arr(P, "role", np.int8),
+            ),
+            segments=core.Segments(
+                part=arr(S, "part"),
+                days=arr(S, "days"),
+                rate=arr(S, "rate"),
+                norm=arr(S, "norm"),
+                persons=arr(S, "persons"),
+            ),
+            benefits=core.Benefits(
+                line=arr(B, "line"),
+                covered=arr(B, "covered"),
+                percent=arr(B, "percent"),
+                base=arr(B, "base", np.int8),
+                social_norm_area=arr(B, "social_norm_area"),
+                norm=arr(B, "norm"),
+            ),
+            meta=self.meta,
+            account_ids=[a.pk for a in self.f.accounts],
+            settings=self.f.settings,
+        )
+
+
+BENEFIT_BASES = {
+    "per_person_share": core.BenefitBase.PER_PERSON_SHARE,
+    "social_norm_area": core.BenefitBase.SOCIAL_NORM_AREA,
+    "consumption_norm": core.BenefitBase.CONSUMPTION_NORM,
+}
+
+
+def _service_by_code(services: dict[int, Service], code: str) -> Service | None:
+    for s in services.values():
+        if s.code == code:
+            return s
+    return None
+
+
+def _months_between(earlier: date | None, later: date) -> int:
+    if earlier is None:
+        return 0
+    return (later.year - earlier.year) * 12 + later.month - earlier.month
+
+
+def _condition(
+    installed: list[Meter], states: dict[int, list[MeterStateChange]], end: date
+) -> tuple[core.MeterCondition, date | None]:
+    """Condition of the premises' meters at the end of the month, and since when."""
+    worst = core.MeterCondition.WORKING
+    since: date | None = None
+    last_day = end.fromordinal(end.toordinal() - 1)
+    for m in installed:
+        state: str = MeterState.WORKING
+        st_since: date | None = None
+        for sc in states[m.pk]:
+            if sc.since <= last_day:
+                state, st_since = sc.state, sc.since
+        due = m.verification_due
+        if due is not None and due <= last_day and state == MeterState.WORKING:
+            state, st_since = MeterState.VERIFICATION_EXPIRED, m.verification_due
+        if state in (MeterState.BROKEN, MeterState.VERIFICATION_EXPIRED):
+            worst, since = core.MeterCondition.BROKEN, st_since
+        elif state == MeterState.NO_ACCESS and worst == core.MeterCondition.WORKING:
+            worst, since = core.MeterCondition.NO_ACCESS, st_since
+    return worst, since
+
+
+def _posted_averages(
+    org_id: int, account_ids: list[int], month: Month
+) -> dict[tuple[int, int, date], int]:
+    """Σ averaged volumes posted for months after each possible last-reading month.
+
+    Keyed by (account, service, last reading month): the volume billed by average for the
+    months after it and before ``month`` (rules.md §14 "Late readings after averaged
+    months"). Built as a running sum over the posted lines.
+    """
+    posted = BillingRun.objects.filter(organization_id=org_id, state=RunState.POSTED).values_list(
+        "pk", flat=True
+    )
+    rows = ChargeLine.objects.filter(
+        run_id__in=list(posted),
+        account_id__in=account_ids,
+        method__in=[int(m) for m in AVERAGE_METHODS],
+        corrects_period__lt=month.start,
+        corrects_period__gte=month.start.replace(year=month.start.year - 2),
+    ).values_list("account_id", "service_id", "corrects_period", "volume")
+    per: dict[tuple[int, int], dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    for acc, svc, period, volume in rows:
+        per[(acc, svc)][period] += volume
+    out: dict[tuple[int, int, date], int] = {}
+    for (acc, svc), months in per.items():
+        for last in {p.replace(day=1) for p in _all_months(month)}:
+            total = sum(v for p, v in months.items() if p > last)
+            if total:
+                out[(acc, svc, last)] = total
+    return out
+
+
+def _all_months(month: Month) -> list[date]:
+    out = []
+    m = month.previous()
+    for _ in range(25):
+        out.append(m.start)
+        m = m.previous()
+    return out

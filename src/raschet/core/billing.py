@@ -1,0 +1,643 @@
+"""The monthly charge computation (ПП 354; rules.md §1, §2, §4, §14), vectorised.
+
+Input is a batch of *lines* (account × service × month) with their *parts* (one per tariff
+zone) and *segments* (sub-periods of the month in which the tariff, the norm or the number of
+residents is constant). Everything is a scaled integer (`raschet.core.fixedpoint`). The
+output is, per line: the method, the volume, the amount, the increasing-coefficient part, the
+reductions and the benefits, each rounded half-up to the kopeck once (rules.md §14
+"Rounding"); totals are sums of rounded lines.
+
+Order of work inside a batch (a batch holds whole buildings, because common-property shares
+need the sum of every premises' volume):
+1. method per line (`select_methods`);
+2. quantity per segment — volume by meter, average, norm (× 1.5 where a meter is required and
+   missing), area, persons, heating, then wastewater (= cold + hot volumes of the account),
+   then common property (building meter minus the premises' volumes, shared by area, capped by
+   the norm, never below zero);
+3. amounts: ``Σ volume × rate`` per line, rounded once; the coefficient part separately;
+4. reductions: temporary absence (§1.7) and quality / non-delivery (§1.8), capped at the
+   line's amount;
+5. benefits by category (§4.2), capped at what is left to pay.
+
+The scalar `Decimal` reference of each step lives in `raschet.core.billing_reference`; the
+hypothesis tests in ``tests/core`` prove both agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from raschet.core.fixedpoint import (
+    AREA_SCALE,
+    KOPECKS_SCALE,
+    VOLUME_SCALE,
+    div_round,
+    mul_div_round,
+    prorate_cumulative,
+    sum_by,
+)
+
+I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
+Bool = npt.NDArray[np.bool_]
+
+
+class Rule(IntEnum):
+    """How a service is charged (the strategy per line)."""
+
+    VOLUME = 1  # cold/hot water, electricity, gas: meter, average or norm × persons
+    WASTEWATER = 2  # = cold + hot volumes when metered; own norm otherwise
+    HEATING = 3  # by area: norm, or the building meter shared by area
+    AREA = 4  # ₽ per m²: maintenance, capital repair
+    PERSON = 5  # ₽ per person: solid waste
+    COMMON = 6  # common-property resource (КР на СОИ)
+    FIXED = 7  # a fixed sum per premises
+
+
+class Method(IntEnum):
+    """The method a line was charged by; stored with the line (its provenance)."""
+
+    NONE = 0  # nothing to charge this month (heating out of season)
+    METER = 1  # формула 1
+    AVERAGE_NOT_SUBMITTED = 2  # п.59 «б»
+    AVERAGE_BROKEN = 3  # п.59 «а»
+    AVERAGE_NO_ACCESS = 4  # п.59 «в»
+    NORM = 5  # формула 4
+    NORM_COEFFICIENT = 6  # формула 4(1), × (1 + K)
+    AREA = 7
+    PER_PERSON = 8
+    HEATING_NORM = 9  # формула 2
+    HEATING_BUILDING = 10  # формулы 3, 3(1)
+    COMMON_NORM = 11  # формула 15, no building meter
+    COMMON_METER = 12  # building meter share within the norm (or owners chose actual)
+    COMMON_CAPPED = 13  # building meter share above the norm: capped by the norm
+    DERIVED = 14  # wastewater = cold + hot
+    FIXED = 15
+
+
+METHOD_CODES: dict[Method, str] = {
+    Method.NONE: "none",
+    Method.METER: "meter",
+    Method.AVERAGE_NOT_SUBMITTED: "average",
+    Method.AVERAGE_BROKEN: "average",
+    Method.AVERAGE_NO_ACCESS: "average",
+    Method.NORM: "norm",
+    Method.NORM_COEFFICIENT: "norm_coefficient",
+    Method.AREA: "area",
+    Method.PER_PERSON: "per_person",
+    Method.HEATING_NORM: "norm",
+    Method.HEATING_BUILDING: "building_meter",
+    Method.COMMON_NORM: "common_norm",
+    Method.COMMON_METER: "building_meter",
+    Method.COMMON_CAPPED: "common_norm_cap",
+    Method.DERIVED: "meter",
+    Method.FIXED: "fixed",
+}
+"""The method names of the scenario format (scenario-format.md, "Output")."""
+
+
+class MeterCondition(IntEnum):
+    NONE = 0  # no meter in the premises for this service
+    WORKING = 1
+    BROKEN = 2  # broken, lost or verification expired — п.59 «а»
+    NO_ACCESS = 3  # the consumer refused access for a check — п.59 «в»
+
+
+class HeatingMode(IntEnum):
+    NONE = 0
+    SEASON = 1
+    EVENLY = 2
+
+
+class CommonMode(IntEnum):
+    NORM_CAP = 0
+    ACTUAL = 1
+
+
+class BenefitBase(IntEnum):
+    PER_PERSON_SHARE = 1
+    SOCIAL_NORM_AREA = 2
+    CONSUMPTION_NORM = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Organization settings of the engine (rules.md §14), with the project's defaults."""
+
+    missing_limit_residential: int = 6  # п.59 «б»
+    missing_limit_non_residential: int = 3
+    broken_limit_residential: int = 3  # п.59 «а»
+    broken_limit_non_residential: int = 2
+    no_access_limit: int = 3  # п.59 «в»
+    average_min_months: int = 3  # п.59: fewer → norm
+    coefficient_numerator: int = 1  # K = 0.5 of формула 4(1)
+    coefficient_denominator: int = 2
+
+
+@dataclass(frozen=True)
+class Lines:
+    """One row per line (account × service × month); building figures are denormalised."""
+
+    account: I64
+    rule: I8
+    residential: Bool
+    configured_meter: Bool  # the connected service says "by meter"
+    meter_possible: Bool  # False: an act of technical impossibility exists
+    coefficient_service: Bool  # ХВС, ГВС, electricity: the 1.5 may apply (rules.md §1.3)
+    condition: I8  # MeterCondition
+    reading_present: Bool
+    spell_months: I64  # month number inside the current «а»/«б»/«в» spell (1 = first)
+    average_months: I64  # months in the average base
+    area: I64  # S_i, AREA_SCALE
+    residents: I64  # n_i for reductions and benefits (owners when nobody lives there)
+    days_in_month: I64
+    resource: I8  # resource code: the line's own (VOLUME) or the one it shares (COMMON)
+    building: I64  # building index inside the batch
+    building_area: I64  # S_ob, AREA_SCALE
+    building_common_area: I64  # S_oi, AREA_SCALE
+    building_volume: I64  # ОДПУ volume of the month, VOLUME_SCALE; −1: no building meter
+    building_volume_last_year: I64  # heating 'evenly': last year's ОДПУ volume; −1: none
+    heating_mode: I8
+    heating_in_season: Bool
+    heating_season_months: I64
+    common_mode: I8
+    absence_service: Bool  # rules.md §1.7: a service recalculated for temporary absence
+    absence_person_days: I64  # Σ persons × absent days inside the month
+    quality_units: I64  # reduction in 1/10 000 of the month's charge (see `quality_units`)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """One row per line × tariff zone: the metered and averaged volumes of the zone."""
+
+    line: I64
+    meter_volume: I64  # VOLUME_SCALE; may be negative (catch-up after averaged months)
+    average_volume: I64  # VOLUME_SCALE, monthly
+    role: I8 | None = None  # PartRole per part; None: every part is BOTH
+
+
+class PartRole(IntEnum):
+    """Which methods a part serves. A multi-zone meter line has one part per zone for the
+    meter and the average, and one single-rate part for the norm."""
+
+    BOTH = 0
+    METER_ONLY = 1
+    NORM_ONLY = 2
+
+
+@dataclass(frozen=True)
+class Segments:
+    """One row per part × sub-period with constant tariff, norm and residents."""
+
+    part: I64
+    days: I64
+    rate: I64  # RATE_SCALE
+    norm: I64  # NORM_SCALE: per person, per m² (heating) or per m² of common area
+    persons: I64  # persons for norms and per-person charges (owners when nobody lives there)
+
+
+@dataclass(frozen=True)
+class Benefits:
+    """One row per line × benefit category present on the account."""
+
+    line: I64
+    covered: I64  # persons covered by the measure
+    percent: I64  # PERCENT_SCALE
+    base: I8  # BenefitBase
+    social_norm_area: I64  # the household's social norm of area, AREA_SCALE
+    norm: I64  # consumption norm per person, NORM_SCALE
+
+
+@dataclass(frozen=True)
+class Result:
+    method: I8
+    volume: I64  # VOLUME_SCALE, the base volume (the coefficient's extra volume excluded)
+    coefficient_volume: I64
+    amount: I64  # kopecks, coefficient part included
+    coefficient_amount: I64
+    reduction: I64  # ≤ 0
+    benefit: I64  # ≤ 0
+    segment_volume: I64 = field(repr=False)  # per segment, VOLUME_SCALE
+    segment_amount_exact: I64 = field(repr=False)  # per segment, volume × rate (unrounded)
+
+    @property
+    def total(self) -> I64:
+        return self.amount + self.reduction + self.benefit
+
+
+WASTEWATER_SOURCES = (1, 2)
+"""Resource codes whose volumes make wastewater: cold and hot water (see `Resource`)."""
+
+
+class Resource(IntEnum):
+    OTHER = 0
+    COLD_WATER = 1
+    HOT_WATER = 2
+    WASTEWATER = 3
+    ELECTRICITY = 4
+    GAS = 5
+    HEATING = 6
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Method selection (rules.md §1.1, §1.4, §14)
+
+
+def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
+    """The method of each line for the month.
+
+    A line by meter with a working meter and a reading is metered. Without a reading the
+    average is used for at most 6 months (3 for non-residential; п.59 «б»), then the norm.
+    A broken meter or an expired verification: average for 3 months (2), then the norm × 1.5
+    where a meter is required (п.59 «а», п.60). Refused access: average for 3 months, then
+    the norm (п.59 «в»). An average needs a base of at least 3 months; with less, the norm.
+    No meter: the norm, × 1.5 when a meter could be installed (формула 4(1)).
+    """
+    rule = lines.rule
+    res = lines.residential
+    avg_ok = lines.average_months >= settings.average_min_months
+    coef = lines.coefficient_service & lines.meter_possible
+    norm = np.where(coef, Method.NORM_COEFFICIENT, Method.NORM)
+    lim_b = np.where(
+        res, settings.missing_limit_residential, settings.missing_limit_non_residential
+    )
+    lim_a = np.where(res, settings.broken_limit_residential, settings.broken_limit_non_residential)
+    cond = lines.condition
+    metered = lines.configured_meter & (cond != MeterCondition.NONE)
+    spell = lines.spell_months
+    volume_method = np.select(
+        [
+            ~metered,
+            (cond == MeterCondition.WORKING) & lines.reading_present,
+            (cond == MeterCondition.WORKING) & (spell <= lim_b) & avg_ok,
+            cond == MeterCondition.WORKING,
+            (cond == MeterCondition.BROKEN) & (spell <= lim_a) & avg_ok,
+            (cond == MeterCondition.BROKEN) & (spell > lim_a),
+            (cond == MeterCondition.NO_ACCESS) & (spell <= settings.no_access_limit) & avg_ok,
+        ],
+        [
+            norm,
+            Method.METER,
+            Method.AVERAGE_NOT_SUBMITTED,
+            Method.NORM,
+            Method.AVERAGE_BROKEN,
+            norm,
+            Method.AVERAGE_NO_ACCESS,
+        ],
+        default=Method.NORM,
+    )
+    heating = np.where(
+        lines.heating_mode == HeatingMode.NONE,
+        Method.NONE,
+        np.where(
+            (lines.heating_mode == HeatingMode.SEASON) & ~lines.heating_in_season,
+            Method.NONE,
+            np.where(lines.building_volume >= 0, Method.HEATING_BUILDING, Method.HEATING_NORM),
+        ),
+    )
+    method = np.select(
+        [
+            rule == Rule.VOLUME,
+            (rule == Rule.WASTEWATER) & lines.configured_meter,
+            rule == Rule.WASTEWATER,
+            rule == Rule.HEATING,
+            rule == Rule.AREA,
+            rule == Rule.PERSON,
+            rule == Rule.COMMON,
+            rule == Rule.FIXED,
+        ],
+        [
+            volume_method,
+            Method.DERIVED,
+            Method.NORM,
+            heating,
+            Method.AREA,
+            Method.PER_PERSON,
+            np.where(lines.building_volume >= 0, Method.COMMON_METER, Method.COMMON_NORM),
+            Method.FIXED,
+        ],
+        default=Method.NONE,
+    )
+    return method.astype(np.int8)
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Quantities
+
+
+def _prorate(quantity_num: list[I64 | int], den: I64 | int, days: I64, month_days: I64) -> I64:
+    """``round(Π quantity_num × days / (den × month_days))`` — a monthly quantity by days."""
+    return mul_div_round([*quantity_num, days], np.asarray(den) * month_days)
+
+
+def compute(
+    lines: Lines,
+    parts: Parts,
+    segments: Segments,
+    benefits: Benefits,
+    settings: Settings = Settings(),
+) -> Result:
+    """Charge every line of the batch (see the module docstring for the order of work)."""
+    n_lines = len(lines.rule)
+    method = select_methods(lines, settings)
+    seg_line = parts.line[segments.part]
+    m = method[seg_line].astype(np.int64)
+    days = segments.days
+    dim = lines.days_in_month[seg_line]
+    area = lines.area[seg_line]
+    persons = segments.persons
+    norm = segments.norm
+
+    # Per-person norm volume (формула 4) and its coefficient part (формула 4(1)).
+    norm_q = _prorate([persons, norm], VOLUME_SCALE // VOLUME_SCALE, days, dim)
+    coef_q = _prorate(
+        [persons, norm, settings.coefficient_numerator],
+        settings.coefficient_denominator,
+        days,
+        dim,
+    )
+    # Metered volume: the reading volume of the part, split over its segments by days.
+    part_days = sum_by(days, segments.part, len(parts.line))
+    meter_q = prorate_cumulative(parts.meter_volume, days, segments.part, part_days)
+    avg_q = _prorate([parts.average_volume[segments.part]], 1, days, dim)
+    area_q = _prorate([area, VOLUME_SCALE // AREA_SCALE], 1, days, dim)
+    person_q = _prorate([persons, VOLUME_SCALE], 1, days, dim)
+    fixed_q = _prorate([VOLUME_SCALE], 1, days, dim)
+
+    # Heating (rules.md §1.5).
+    b_area = np.maximum(lines.building_area[seg_line], 1)
+    b_vol = lines.building_volume[seg_line]
+    mode = lines.heating_mode[seg_line]
+    evenly = mode == HeatingMode.EVENLY
+    season_months = lines.heating_season_months[seg_line]
+    heat_norm_q = np.where(
+        evenly,
+        _prorate([area, norm, season_months], AREA_SCALE * 12, days, dim),
+        _prorate([area, norm], AREA_SCALE, days, dim),
+    )
+    last_year = lines.building_volume_last_year[seg_line]
+    heat_bm_q = np.where(
+        evenly,
+        np.where(
+            last_year >= 0,
+            _prorate([area, np.maximum(last_year, 0)], b_area * 12, days, dim),
+            heat_norm_q,
+        ),
+        _prorate([area, np.maximum(b_vol, 0)], b_area, days, dim),
+    )
+
+    q = np.select(
+        [
+            m == Method.METER,
+            (m == Method.AVERAGE_NOT_SUBMITTED)
+            | (m == Method.AVERAGE_BROKEN)
+            | (m == Method.AVERAGE_NO_ACCESS),
+            (m == Method.NORM) | (m == Method.NORM_COEFFICIENT),
+            m == Method.AREA,
+            m == Method.PER_PERSON,
+            m == Method.FIXED,
+            m == Method.HEATING_NORM,
+            m == Method.HEATING_BUILDING,
+        ],
+        [meter_q, avg_q, norm_q, area_q, person_q, fixed_q, heat_norm_q, heat_bm_q],
+        default=0,
+    ).astype(np.int64)
+    qc = np.where(m == Method.NORM_COEFFICIENT, coef_q, 0).astype(np.int64)
+    if parts.role is not None:
+        role = parts.role[segments.part]
+        by_readings = (m == Method.METER) | (
+            (m >= Method.AVERAGE_NOT_SUBMITTED) & (m <= Method.AVERAGE_NO_ACCESS)
+        )
+        serves = np.where(by_readings, role != PartRole.NORM_ONLY, role != PartRole.METER_ONLY)
+        q = np.where(serves, q, 0).astype(np.int64)
+        qc = np.where(serves, qc, 0).astype(np.int64)
+
+    # Wastewater = cold + hot base volumes of the same account (rules.md §1.2).
+    line_volume = sum_by(q, seg_line, n_lines)
+    is_source = (lines.rule == Rule.VOLUME) & np.isin(lines.resource, WASTEWATER_SOURCES)
+    acc_index, acc_inverse = np.unique(lines.account, return_inverse=True)
+    source_by_account = sum_by(np.where(is_source, line_volume, 0), acc_inverse, len(acc_index))
+    derived_total = source_by_account[acc_inverse]
+    derived_seg = np.where(m == Method.DERIVED, 1, 0)
+    if np.any(derived_seg):
+        line_days = sum_by(days * derived_seg, seg_line, n_lines)
+        derived_q = prorate_cumulative(derived_total, days * derived_seg, seg_line, line_days)
+        q = np.where(m == Method.DERIVED, derived_q, q)
+        line_volume = sum_by(q, seg_line, n_lines)
+
+    # Common property (rules.md §1.6, §14): (V_D − Σ V_u) × S_i / S_ob, capped, ≥ 0.
+    is_common = lines.rule == Rule.COMMON
+    if np.any(is_common):
+        q, method = _common_property(lines, method, seg_line, days, dim, norm, line_volume, q)
+        line_volume = sum_by(q, seg_line, n_lines)
+
+    # 3. Amounts: Σ volume × rate per line, rounded once; the coefficient part separately.
+    exact = mul_div_round([q, segments.rate], 1)
+    exact_coef = mul_div_round([qc, segments.rate], 1)
+    base_amount = div_round(sum_by(exact, seg_line, n_lines), KOPECKS_SCALE)
+    coef_amount = div_round(sum_by(exact_coef, seg_line, n_lines), KOPECKS_SCALE)
+    amount = base_amount + coef_amount
+    coef_volume = sum_by(qc, seg_line, n_lines)
+
+    # 4. Reductions.
+    reduction = -reductions(lines, method, amount)
+    # 5. Benefits.
+    benefit = -benefit_amounts(lines, benefits, amount - coef_amount + reduction, line_volume)
+    return Result(
+        method=method.astype(np.int8),
+        volume=line_volume,
+        coefficient_volume=coef_volume,
+        amount=amount,
+        coefficient_amount=coef_amount,
+        reduction=reduction,
+        benefit=benefit,
+        segment_volume=q,
+        segment_amount_exact=exact,
+    )
+
+
+def _common_property(
+    lines: Lines,
+    method: I8,
+    seg_line: I64,
+    days: I64,
+    dim: I64,
+    norm: I64,
+    line_volume: I64,
+    q: I64,
+) -> tuple[I64, I8]:
+    """Common-property volumes per segment; returns the new quantities and methods."""
+    n_lines = len(lines.rule)
+    individual = (lines.rule == Rule.VOLUME) | (lines.rule == Rule.WASTEWATER)
+    key_b = lines.building.astype(np.int64) * 64 + lines.resource.astype(np.int64)
+    keys, inverse = np.unique(key_b, return_inverse=True)
+    sum_individual = sum_by(np.where(individual, line_volume, 0), inverse, len(keys))[inverse]
+    diff = lines.building_volume - sum_individual  # per line, VOLUME_SCALE
+    s_ob = np.maximum(lines.building_area, 1)
+    area = lines.area[seg_line]
+    fact = _prorate([diff[seg_line], area], s_ob[seg_line], days, dim)
+    by_norm = _prorate(
+        [norm, lines.building_common_area[seg_line], area], AREA_SCALE * s_ob[seg_line], days, dim
+    )
+    has_meter = lines.building_volume[seg_line] >= 0
+    actual = lines.common_mode[seg_line] == CommonMode.ACTUAL
+    capped_q = np.where(actual, fact, np.minimum(fact, by_norm))
+    common_q = np.where(has_meter, np.maximum(capped_q, 0), by_norm)
+    seg_is_common = lines.rule[seg_line] == Rule.COMMON
+    q = np.where(seg_is_common, common_q, q).astype(np.int64)
+    # A line is "capped" when its building-meter share exceeds the norm in any segment.
+    over = seg_is_common & has_meter & ~actual & (fact > by_norm)
+    line_over = sum_by(over.astype(np.int64), seg_line, n_lines) > 0
+    method = np.where(
+        (lines.rule == Rule.COMMON) & (lines.building_volume >= 0) & line_over,
+        Method.COMMON_CAPPED,
+        method,
+    ).astype(np.int8)
+    return q, method
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Reductions (rules.md §1.7, §1.8, §14)
+
+ABSENCE_METHODS = (Method.NORM, Method.DERIVED, Method.PER_PERSON)
+
+
+def reductions(lines: Lines, method: I8, amount: I64) -> I64:
+    """The month's reduction (≥ 0) per line, capped at the amount.
+
+    Temporary absence: only services recalculated for absence, charged by norm where a meter
+    cannot be installed, and per-person services (solid waste, п.148(44)):
+    ``amount × Σ(absent persons × absent days) / (residents × days in month)``.
+    Quality: ``amount × units / 10 000`` with the units of `quality_units`.
+    """
+    eligible = (
+        lines.absence_service
+        & np.isin(method, ABSENCE_METHODS)
+        & (~lines.meter_possible | (method == Method.PER_PERSON))
+        & (lines.residents > 0)
+    )
+    n = np.maximum(lines.residents, 1)
+    person_days = np.minimum(lines.absence_person_days, n * lines.days_in_month)
+    absence = np.where(eligible, mul_div_round([amount, person_days], n * lines.days_in_month), 0)
+    quality = mul_div_round([amount, np.minimum(lines.quality_units, 10_000)], 10_000)
+    total = absence + quality
+    return np.clip(total, 0, np.maximum(amount, 0)).astype(np.int64)
+
+
+# The limits of ПП 354 Приложение 1 (hours) used by `quality_units`.
+QUALITY_LIMITS: dict[str, tuple[int, int]] = {
+    # resource: (total hours a month, hours at once)
+    "cold_water": (8, 4),
+    "hot_water": (8, 4),
+    "wastewater": (8, 4),
+    "electricity": (24, 24),
+    "gas": (4, 4),
+    "heating": (24, 16),
+}
+INTERRUPTION_UNITS_PER_HOUR = 15  # 0.15 % per hour beyond the limits
+HEATING_TEMPERATURE_UNITS = 15  # 0.15 % per hour per degree
+HOT_WATER_TEMPERATURE_UNITS = 10  # 0.1 % per hour for each 3 °C beyond
+
+
+def excess_hours(events_hours: list[int], total_limit: int, once_limit: int) -> int:
+    """``max(Σ h − L_total, Σ max(0, h − L_once))`` — rules.md §14 "Quality reductions"."""
+    over_total = sum(events_hours) - total_limit
+    over_once = sum(max(0, h - once_limit) for h in events_hours)
+    return max(over_total, over_once, 0)
+
+
+def quality_units(
+    kind: str, service: str, *, events_hours: list[int], hours: int = 0, degrees: int = 0
+) -> int:
+    """Reduction of one act in 1/10 000 of the month's charge (ПП 354 Приложение 1).
+
+    ``interruption``: 15 per hour beyond the limits of the service;
+    ``temperature`` of heating: 15 per hour per degree of deviation;
+    ``temperature`` of hot water: 10 per hour for each full 3 °C beyond the allowed deviation.
+    """
+    if kind == "interruption":
+        if service not in QUALITY_LIMITS:
+            raise ValueError(f"для услуги {service} нет допустимой продолжительности перерыва")
+        total_limit, once_limit = QUALITY_LIMITS[service]
+        return INTERRUPTION_UNITS_PER_HOUR * excess_hours(events_hours, total_limit, once_limit)
+    if kind == "temperature" and service == "heating":
+        return HEATING_TEMPERATURE_UNITS * hours * degrees
+    if kind == "temperature" and service == "hot_water":
+        return HOT_WATER_TEMPERATURE_UNITS * hours * (degrees // 3)
+    raise ValueError(f"неизвестный вид акта качества «{kind}» для услуги {service}")
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Benefits (rules.md §4.2, §14)
+
+
+def benefit_amounts(lines: Lines, benefits: Benefits, net: I64, volume: I64) -> I64:
+    """Benefit per line (≥ 0), each category's share rounded, capped at ``net``.
+
+    ``net`` is the line's amount without the coefficient part, after reductions. Shares:
+    per-person share ``covered / n``; social norm of area ``min(S, S_norm) / S × covered /
+    n``; consumption norm ``min(V, N × n) / V × covered / n``.
+    """
+    n_lines = len(net)
+    if len(benefits.line) == 0:
+        return np.zeros(n_lines, dtype=np.int64)
+    li = benefits.line
+    n = np.maximum(lines.residents[li], 1)
+    covered = np.minimum(benefits.covered, n)
+    s = lines.area[li]
+    v = volume[li]
+    base = benefits.base
+    net_b = np.maximum(net[li], 0)
+    share_area_num = np.minimum(s, benefits.social_norm_area)
+    norm_total = mul_div_round([benefits.norm, n], 1)  # NORM_SCALE == VOLUME_SCALE
+    share_vol_num = np.minimum(np.maximum(v, 0), norm_total)
+    num = np.select(
+        [base == BenefitBase.SOCIAL_NORM_AREA, base == BenefitBase.CONSUMPTION_NORM],
+        [share_area_num, share_vol_num],
+        default=1,
+    )
+    den = np.select(
+        [base == BenefitBase.SOCIAL_NORM_AREA, base == BenefitBase.CONSUMPTION_NORM],
+        [s, v],
+        default=1,
+    )
+    valid = den > 0
+    den = np.where(valid, den, 1)
+    each = mul_div_round([net_b, num, covered, benefits.percent], den * n * 100 * 100)
+    each = np.where(valid, each, 0)
+    total = sum_by(each, li, n_lines)
+    return np.minimum(total, np.maximum(net, 0)).astype(np.int64)
+
+
+def social_norm_area(persons: int, single: int, two: int, per_person: int) -> int:
+    """Social norm of area of a household (AREA_SCALE): 33 / 42 / 18 × n m² by default."""
+    if persons <= 0:
+        return 0
+    if persons == 1:
+        return single
+    if persons == 2:
+        return two
+    return per_person * persons
+
+
+def catch_up_volume(reading_volume: I64, averaged_volume: I64) -> I64:
+    """Volume charged in the month readings arrive after averaged months (rules.md §14).
+
+    ``(R_new − R_last_accepted) − Σ averaged volumes``; a negative result reduces the charge.
+    """
+    return (reading_volume - averaged_volume).astype(np.int64)
+
+
+def average_volume(volumes_sum: I64, months: I64) -> I64:
+    """Average monthly volume (п.59), rounded half-up to 1/1000 of the unit.
+
+    Inputs at VOLUME_SCALE; the result too, with the last three digits zero, so the average
+    is exactly what the operator sees with three decimals.
+    """
+    safe = np.maximum(months, 1)
+    avg_thousandths = mul_div_round([volumes_sum], safe * (VOLUME_SCALE // 1000))
+    return np.where(months > 0, avg_thousandths * (VOLUME_SCALE // 1000), 0).astype(np.int64)

@@ -1,0 +1,141 @@
+"""Run → post → close, recompute-and-diff, and the closed-month guarantees."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from raschet.billing.models import BillingRun, ChargeLine, LineKind, RunState
+from raschet.billing.services import (
+    BillingError,
+    billing_month_close,
+    billing_run,
+    billing_run_post,
+)
+from raschet.ledger.models import LedgerEntry
+from raschet.organizations.models import ClosedMonth
+from tests.factories import (
+    AccountFactory,
+    AccountServiceFactory,
+    NormFactory,
+    RegistrationFactory,
+    ServiceFactory,
+    TariffFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+JAN = date(2025, 1, 1)
+FEB = date(2025, 2, 1)
+DB_REFUSALS = IntegrityError  # the triggers raise restrict_violation (SQLSTATE 23001)
+
+
+@pytest.fixture
+def account():
+    acc = AccountFactory()
+    org = acc.organization
+    water = ServiceFactory(organization=org)
+    TariffFactory(service=water, rate=Decimal("50.93"))
+    NormFactory(service=water, value=Decimal("4.9"))
+    AccountServiceFactory(account=acc, service=water, method="norm", meter_possible=True)
+    for _ in range(3):
+        RegistrationFactory(account=acc)
+    return acc
+
+
+def test_norm_with_coefficient_is_charged_posted_and_closed(account):
+    run = billing_run(organization=account.organization, period=JAN)
+    assert run.state == RunState.POSTED
+    line = ChargeLine.objects.get(run_id=run.pk)
+    assert (line.amount, line.coefficient_amount) == (112301, 37434)  # rules.md C2
+    assert line.kind == LineKind.CHARGE
+    entries = LedgerEntry.objects.filter(run_id=run.pk)
+    assert sum(e.amount_kopecks for e in entries) == 112301
+    billing_month_close(organization=account.organization, period=JAN)
+    with pytest.raises(BillingError, match="закрыт"):
+        billing_run(organization=account.organization, period=JAN)
+
+
+def test_rerun_without_changes_adds_nothing(account):
+    billing_run(organization=account.organization, period=JAN)
+    again = billing_run(organization=account.organization, period=JAN)
+    assert ChargeLine.objects.filter(run_id=again.pk).count() == 0
+    assert LedgerEntry.objects.filter(run_id=again.pk).count() == 0
+
+
+def test_retroactive_tariff_posts_only_the_difference(account):
+    org = account.organization
+    billing_run(organization=org, period=JAN)
+    billing_month_close(organization=org, period=JAN)
+    from raschet.tariffs.models import Tariff
+
+    tariff = Tariff.objects.get(organization=org)
+    tariff.rate = Decimal("60.00")
+    tariff.save()
+    run = billing_run(organization=org, period=FEB)
+    recalc = ChargeLine.objects.get(run_id=run.pk, corrects_period=JAN)
+    assert recalc.kind == LineKind.RECALCULATION
+    # 3 × 4.9 × 1.5 × 60.00 = 1323.00 (882.00 + 441.00) − 1123.01 posted
+    assert recalc.amount == 132300 - 112301
+    assert "тариф" in recalc.reason
+    feb = ChargeLine.objects.get(run_id=run.pk, corrects_period=FEB)
+    assert feb.amount == 132300
+    # and a run after that with no changes adds nothing
+    again = billing_run(organization=org, period=FEB)
+    assert ChargeLine.objects.filter(run_id=again.pk).count() == 0
+
+
+def test_trial_run_is_not_posted_until_post_and_post_is_idempotent(account):
+    run = billing_run(organization=account.organization, period=JAN, trial=True)
+    assert run.state == RunState.COMPUTED
+    assert not LedgerEntry.objects.exists()
+    assert run.report["services"][0]["current"] == 112301
+    billing_run_post(run=run)
+    billing_run_post(run=run)
+    assert LedgerEntry.objects.filter(run_id=run.pk).count() == 1
+
+
+def test_stale_run_cannot_be_posted(account):
+    first = billing_run(organization=account.organization, period=JAN, trial=True)
+    second = billing_run(organization=account.organization, period=JAN, trial=True)
+    billing_run_post(run=second)
+    with pytest.raises(BillingError, match="устарел"):
+        billing_run_post(run=first)
+
+
+def test_closing_needs_a_posted_run(account):
+    with pytest.raises(BillingError, match="нет проведённого"):
+        billing_month_close(organization=account.organization, period=JAN)
+
+
+def test_database_refuses_changes_of_the_ledger_and_closed_months(account):
+    org = account.organization
+    run = billing_run(organization=org, period=JAN)
+    entry = LedgerEntry.objects.get(run_id=run.pk)
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount_kopecks=1)
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        ChargeLine.objects.filter(run_id=run.pk).update(amount=1)
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        BillingRun.objects.filter(pk=run.pk).update(state=RunState.COMPUTED)
+    billing_month_close(organization=org, period=JAN)
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        ClosedMonth.objects.filter(organization=org).delete()
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        LedgerEntry.objects.create(
+            organization=org,
+            account=account,
+            service_id=entry.service_id,
+            period=JAN,
+            corrects_period=JAN,
+            kind="charge",
+            amount_kopecks=100,
+            run_id=run.pk,
+            line_id=0,
+            posted_at=entry.posted_at,
+        )
