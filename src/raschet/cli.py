@@ -1,4 +1,4 @@
-"""The ``raschet`` command: demo, serve, imports and Django management passthrough.
+"""The ``raschet`` command: demo, serve, imports, billing, scenarios and Django management.
 
 Delivery only: every subcommand parses its arguments and calls a service.
 """
@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     readings.add_argument("--today", help="дата приёма (ГГГГ-ММ-ДД), по умолчанию сегодня")
     readings.set_defaults(func=cmd_import_readings)
 
+    from raschet import cli_billing
+
+    cli_billing.add_parsers(sub)
+
     manage = sub.add_parser("manage", help="команды управления Django", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(func=cmd_manage)
@@ -200,6 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo" and args.accounts < 1:
         print("--accounts: нужно число больше нуля", file=sys.stderr)
         return 2
+    if args.command == "scenario":
+        # A scenario runs in a scratch database of its own, never in the user's data.
+        from raschet.scenarios.cli import scratch_database_url
+
+        os.environ["DATABASE_URL"] = scratch_database_url()
     _setup_django()
     return int(args.func(args))
 

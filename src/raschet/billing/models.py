@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from raschet.housing.models import Account, Building
-from raschet.organizations.models import TenantModel
+from raschet.organizations.models import Organization, TenantModel
 from raschet.tariffs.models import Service
 
 
@@ -165,7 +165,7 @@ class BatchState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class RunBatch(models.Model):
+class RunBatch(TenantModel):
     """A group of whole buildings of a run, computed by one worker."""
 
     run = models.ForeignKey(BillingRun, on_delete=models.CASCADE, related_name="batches")
@@ -191,7 +191,7 @@ class LineKind(models.TextChoices):
     RECALCULATION = "recalculation", _("Recalculation")
 
 
-class ChargeLine(models.Model):
+class ChargeLine(TenantModel):
     """One line of a run: account × service × month, with its provenance.
 
     A charge line is the month's own charge (``corrects_period == period``); a recalculation
@@ -201,8 +201,15 @@ class ChargeLine(models.Model):
     high volume (ADR 0004), hence no foreign-key constraints.
     """
 
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     run_id = models.BigIntegerField(_("billing run"))
-    organization_id = models.BigIntegerField(_("organization"))
     account_id = models.BigIntegerField(_("account"))
     service_id = models.BigIntegerField(_("service"))
     payee_id = models.BigIntegerField(_("payee"), null=True)

@@ -177,7 +177,7 @@ def billing_run(
             months_recomputed=[d.isoformat() for d in recompute],
         )
         RunBatch.objects.bulk_create(
-            RunBatch(run=run, number=k, building_ids=ids, accounts=n)
+            RunBatch(organization=organization, run=run, number=k, building_ids=ids, accounts=n)
             for k, (ids, n) in enumerate(plan)
         )
     from raschet.billing.tasks import billing_batch_task

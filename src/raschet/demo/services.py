@@ -28,11 +28,15 @@ from django.db.models import (
     IntegerField,
     Model,
 )
+from django.utils import timezone
 
+from raschet.billing.services import billing_month_close, billing_run
+from raschet.core.periods import Month
 from raschet.demo import orgs
 from raschet.demo.meters import meters_build
 from raschet.demo.rates import benefit_categories_make, norms_make, tariffs_make
 from raschet.demo.stock import AccountServiceRow, Manager, Stock, StockBuilder
+from raschet.ledger.guards import purge
 from raschet.organizations.models import Organization, Role
 from raschet.organizations.services import membership_grant, roles_sync
 from raschet.tariffs.models import AccountService
@@ -135,7 +139,9 @@ def demo_logins() -> list[DemoLogin]:
 
 
 @transaction.atomic
-def demo_build(*, accounts: int, seed: int, progress: Progress | None = None) -> DemoResult:
+def demo_build(
+    *, accounts: int, seed: int, progress: Progress | None = None, today: date | None = None
+) -> DemoResult:
     """Wipe any previous demo and build a billing centre with exactly ``accounts`` accounts.
 
     Only the demo's own organizations (codes ``demo-*``), every row they own and the demo
@@ -163,8 +169,30 @@ def demo_build(*, accounts: int, seed: int, progress: Progress | None = None) ->
     report("Приборы учёта и показания", 0, 1)
     meters_build(rng, stock)
     report("Приборы учёта и показания", 1, 1)
+    _bill(list(managers.values()), today or timezone.localdate(), report)
 
     return _result(organizations=len(by_code), stock=stock)
+
+
+def billing_months(today: date) -> list[date]:
+    """The last two full months before ``today``, oldest first."""
+    last = Month.of(today).previous()
+    return [last.previous().start, last.start]
+
+
+def _bill(managers: list[Manager], today: date, report: Progress) -> None:
+    """Bill, post and close the last two full months, so the demo shows real charges."""
+    months = billing_months(today)
+    total = len(months) * len(managers)
+    done = 0
+    report("Начисления за два последних месяца", 0, total)
+    for period in months:
+        for manager in managers:
+            organization = manager.organization
+            billing_run(organization=organization, period=period)
+            billing_month_close(organization=organization, period=period)
+            done += 1
+            report("Начисления за два последних месяца", done, total)
 
 
 def _tenant_models() -> list[type[Model]]:
@@ -191,6 +219,13 @@ def _wipe() -> None:
         )
     )
     if demo_ids:
+        _delete_rows(demo_ids)
+    get_user_model().objects.filter(username__in=[s.username for s in _STAFF]).delete()
+
+
+def _delete_rows(demo_ids: list[int]) -> None:
+    """The plain DELETEs of `_wipe`, past the ledger's guards (demo organizations only)."""
+    with purge("демо: пересоздание"):
         quote = connection.ops.quote_name
         marks = ", ".join(["%s"] * len(demo_ids))
         with connection.cursor() as cursor:
@@ -206,7 +241,6 @@ def _wipe() -> None:
                     f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote('id')} IN ({marks})",  # noqa: S608
                     demo_ids,
                 )
-    get_user_model().objects.filter(username__in=[s.username for s in _STAFF]).delete()
 
 
 def _organizations(rng: random.Random) -> dict[str, Organization]:

@@ -85,3 +85,16 @@ class LedgerEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {format_rubles(self.amount_kopecks)}"
+
+
+class PurgeFlag(models.Model):
+    """While a row exists here *inside a transaction*, the guards let rows be deleted.
+
+    Only the demo's wipe of its own organizations writes it (`raschet.ledger.guards.purge`);
+    other sessions never see the uncommitted row, so for them the guards stay on.
+    """
+
+    reason = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.reason

@@ -24,7 +24,8 @@ PG = [
     CREATE OR REPLACE FUNCTION raschet_refuse_posted_line_change() RETURNS trigger AS $$
     BEGIN
         IF EXISTS (SELECT 1 FROM billing_billingrun r
-                   WHERE r.id = OLD.run_id AND r.state = 'posted') THEN
+                   WHERE r.id = OLD.run_id AND r.state = 'posted')
+           AND NOT (TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM ledger_purgeflag)) THEN
             RAISE EXCEPTION 'raschet: lines of posted run % cannot change', OLD.run_id
                 USING ERRCODE = 'restrict_violation';
         END IF;
@@ -38,7 +39,8 @@ PG = [
     """
     CREATE OR REPLACE FUNCTION raschet_refuse_unpost() RETURNS trigger AS $$
     BEGIN
-        IF OLD.state = 'posted' AND (TG_OP = 'DELETE' OR NEW.state <> 'posted') THEN
+        IF OLD.state = 'posted' AND (TG_OP = 'DELETE' OR NEW.state <> 'posted')
+           AND NOT (TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM ledger_purgeflag)) THEN
             RAISE EXCEPTION 'raschet: posted run % cannot be changed back', OLD.id
                 USING ERRCODE = 'restrict_violation';
         END IF;
@@ -65,12 +67,13 @@ SQLITE = [
     """CREATE TRIGGER charge_line_posted_delete BEFORE DELETE ON billing_chargeline
        WHEN EXISTS (SELECT 1 FROM billing_billingrun r WHERE r.id = OLD.run_id
                     AND r.state = 'posted')
+            AND NOT EXISTS (SELECT 1 FROM ledger_purgeflag)
        BEGIN SELECT RAISE(ABORT, 'raschet: lines of a posted run cannot change'); END;""",
     """CREATE TRIGGER billing_run_unpost BEFORE UPDATE ON billing_billingrun
        WHEN OLD.state = 'posted' AND NEW.state <> 'posted'
        BEGIN SELECT RAISE(ABORT, 'raschet: a posted run cannot be changed back'); END;""",
     """CREATE TRIGGER billing_run_posted_delete BEFORE DELETE ON billing_billingrun
-       WHEN OLD.state = 'posted'
+       WHEN OLD.state = 'posted' AND NOT EXISTS (SELECT 1 FROM ledger_purgeflag)
        BEGIN SELECT RAISE(ABORT, 'raschet: a posted run cannot be deleted'); END;""",
 ]
 SQLITE_DROP = [

@@ -12,6 +12,9 @@ PG = [
     """
     CREATE OR REPLACE FUNCTION raschet_refuse_change() RETURNS trigger AS $$
     BEGIN
+        IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM ledger_purgeflag) THEN
+            RETURN OLD;
+        END IF;
         RAISE EXCEPTION 'raschet: % is append-only: % refused', TG_TABLE_NAME, TG_OP
             USING ERRCODE = 'restrict_violation';
     END $$ LANGUAGE plpgsql;
@@ -48,6 +51,7 @@ SQLITE = [
        BEGIN SELECT RAISE(ABORT, 'raschet: ledger_ledgerentry is append-only: UPDATE refused');
        END;""",
     """CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger_ledgerentry
+       WHEN NOT EXISTS (SELECT 1 FROM ledger_purgeflag)
        BEGIN SELECT RAISE(ABORT, 'raschet: ledger_ledgerentry is append-only: DELETE refused');
        END;""",
     """CREATE TRIGGER ledger_closed_month BEFORE INSERT ON ledger_ledgerentry
@@ -57,6 +61,7 @@ SQLITE = [
     """CREATE TRIGGER closed_month_no_update BEFORE UPDATE ON organizations_closedmonth
        BEGIN SELECT RAISE(ABORT, 'raschet: a closed month cannot be reopened'); END;""",
     """CREATE TRIGGER closed_month_no_delete BEFORE DELETE ON organizations_closedmonth
+       WHEN NOT EXISTS (SELECT 1 FROM ledger_purgeflag)
        BEGIN SELECT RAISE(ABORT, 'raschet: a closed month cannot be reopened'); END;""",
 ]
 SQLITE_DROP = [
