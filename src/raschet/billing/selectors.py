@@ -58,7 +58,20 @@ def account_lines(
 
 
 def _volume(v: int) -> str:
-    return str(Decimal(v) / VOLUME_SCALE)
+    """A volume with at least three decimals (m³ 0.001), trailing zeros beyond that cut."""
+    text = f"{Decimal(v) / VOLUME_SCALE:.6f}"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.rstrip('0').ljust(3, '0')}"
+
+
+def _rubles(kopecks: int) -> str:
+    return f"{kopecks_to_decimal(kopecks):.2f}"
+
+
+def _rate(rate: int) -> str:
+    text = f"{Decimal(rate) / RATE_SCALE:.4f}"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 def line_dict(line: ChargeLine, account_number: str, service: Service | None) -> dict[str, Any]:
@@ -73,10 +86,10 @@ def line_dict(line: ChargeLine, account_number: str, service: Service | None) ->
             if line.rate is not None and line.segments == 1
             else None
         ),
-        "amount": str(kopecks_to_decimal(line.amount)),
-        "coefficient_amount": str(kopecks_to_decimal(line.coefficient_amount)),
-        "reduction": str(kopecks_to_decimal(line.reduction)),
-        "benefit": str(kopecks_to_decimal(line.benefit)),
+        "amount": _rubles(line.amount),
+        "coefficient_amount": _rubles(line.coefficient_amount),
+        "reduction": _rubles(line.reduction),
+        "benefit": _rubles(line.benefit),
     }
 
 
@@ -138,12 +151,12 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
             amount_total = 0
         rec = recalc.get(key, [])
         rec_total = sum(r.amount + r.reduction + r.benefit for r in rec)
-        row["recalculation"] = str(kopecks_to_decimal(rec_total))
+        row["recalculation"] = _rubles(rec_total)
         row["recalculation_reasons"] = [
             f"{r.corrects_period:%Y-%m}: {r.reason}"
             for r in rec
             if r.amount + r.reduction + r.benefit
         ]
-        row["total"] = str(kopecks_to_decimal(amount_total + rec_total))
+        row["total"] = _rubles(amount_total + rec_total)
         out.append(row)
     return out
