@@ -318,77 +318,7 @@ def _compute_rows(run: BillingRun, building_ids: list[int]) -> list[tuple[Any, .
         account_ids.update(batch.account_ids)
     posted, latest = _posted_figures(organization.pk, sorted(account_ids), months)
     for month, batch, result in results:
-        for k, meta in enumerate(batch.meta):
-            key = (meta.account_id, meta.service_id, month.start)
-            computed_keys.add(key)
-            fig = Figures(
-                method=int(result.method[k]),
-                volume=int(result.volume[k]),
-                coefficient_volume=int(result.coefficient_volume[k]),
-                rate=meta.rate,
-                norm=meta.norm,
-                persons=meta.persons,
-                area=meta.area,
-                average_months=meta.average_months,
-                segments=meta.segments,
-                amount=int(result.amount[k]),
-                coefficient_amount=int(result.coefficient_amount[k]),
-                reduction=int(result.reduction[k]),
-                benefit=int(result.benefit[k]),
-            )
-            before = posted.get(key)
-            if before is None:
-                if fig.method == core.Method.NONE and fig.amount == 0:
-                    continue
-                if month.start != run.period:
-                    kind, reason = LineKind.RECALCULATION, "начисление за прошлый месяц"
-                else:
-                    kind, reason = LineKind.CHARGE, ""
-                rows.append(_row(run, meta, month, kind, fig, reason))
-                continue
-            diff = [
-                fig.volume - before[0],
-                fig.coefficient_volume - before[1],
-                fig.amount - before[2],
-                fig.coefficient_amount - before[3],
-                fig.reduction - before[4],
-                fig.benefit - before[5],
-            ]
-            if not any(diff[2:]) and not diff[0]:
-                continue
-            last = latest[key]
-            was = Figures(
-                method=last.method,
-                volume=before[0],
-                coefficient_volume=before[1],
-                rate=last.rate,
-                norm=last.norm,
-                persons=last.persons,
-                area=last.area,
-                average_months=0,
-                segments=1,
-                amount=before[2],
-                coefficient_amount=before[3],
-                reduction=before[4],
-                benefit=before[5],
-            )
-            reason = explain.recalculation_reason(was, fig)
-            delta = Figures(
-                method=fig.method,
-                volume=diff[0],
-                coefficient_volume=diff[1],
-                rate=fig.rate,
-                norm=fig.norm,
-                persons=fig.persons,
-                area=fig.area,
-                average_months=fig.average_months,
-                segments=fig.segments,
-                amount=diff[2],
-                coefficient_amount=diff[3],
-                reduction=diff[4],
-                benefit=diff[5],
-            )
-            rows.append(_row(run, meta, month, LineKind.RECALCULATION, delta, reason))
+        rows.extend(_month_rows(run, month, batch, result, posted, latest, computed_keys))
     # Posted lines that the facts no longer support (a service disconnected retroactively).
     for key, before in posted.items():
         if key in computed_keys or not any(before[2:]) or key[0] not in account_ids:
@@ -424,15 +354,118 @@ def _compute_rows(run: BillingRun, building_ids: list[int]) -> list[tuple[Any, .
     return rows
 
 
+def _month_rows(
+    run: BillingRun,
+    month: Month,
+    batch: Any,
+    result: core.Result,
+    posted: dict[tuple[int, int, date], list[int]],
+    latest: dict[tuple[int, int, date], ChargeLine],
+    computed_keys: set[tuple[int, int, date]],
+) -> list[tuple[Any, ...]]:
+    """Rows to write for one computed month: new charges, and differences as recalculations."""
+    meta = batch.meta
+    rows: list[tuple[Any, ...]] = []
+    cols = {
+        "method": result.method.tolist(),
+        "volume": result.volume.tolist(),
+        "coefficient_volume": result.coefficient_volume.tolist(),
+        "amount": result.amount.tolist(),
+        "coefficient_amount": result.coefficient_amount.tolist(),
+        "reduction": result.reduction.tolist(),
+        "benefit": result.benefit.tolist(),
+        **{k: meta[k].tolist() for k in meta},
+    }
+    for k in range(len(cols["method"])):
+        key = (cols["account_id"][k], cols["service_id"][k], month.start)
+        computed_keys.add(key)
+        fig = Figures(
+            method=cols["method"][k],
+            volume=cols["volume"][k],
+            coefficient_volume=cols["coefficient_volume"][k],
+            rate=None if cols["rate"][k] < 0 else cols["rate"][k],
+            norm=None if cols["norm"][k] < 0 else cols["norm"][k],
+            persons=cols["persons"][k],
+            area=cols["area"][k],
+            average_months=cols["average_months"][k],
+            segments=cols["segments"][k],
+            amount=cols["amount"][k],
+            coefficient_amount=cols["coefficient_amount"][k],
+            reduction=cols["reduction"][k],
+            benefit=cols["benefit"][k],
+        )
+        payee = None if cols["payee_id"][k] < 0 else cols["payee_id"][k]
+        before = posted.get(key)
+        if before is None:
+            if fig.method == core.Method.NONE and fig.amount == 0:
+                continue
+            if month.start != run.period:
+                kind, reason = LineKind.RECALCULATION, "начисление за прошлый месяц"
+            else:
+                kind, reason = LineKind.CHARGE, ""
+            rows.append(_row(run, key, payee, month, kind, fig, reason))
+            continue
+        diff = [
+            fig.volume - before[0],
+            fig.coefficient_volume - before[1],
+            fig.amount - before[2],
+            fig.coefficient_amount - before[3],
+            fig.reduction - before[4],
+            fig.benefit - before[5],
+        ]
+        if not any(diff[2:]) and not diff[0]:
+            continue
+        last = latest[key]
+        was = Figures(
+            method=last.method,
+            volume=before[0],
+            coefficient_volume=before[1],
+            rate=last.rate,
+            norm=last.norm,
+            persons=last.persons,
+            area=last.area,
+            average_months=0,
+            segments=1,
+            amount=before[2],
+            coefficient_amount=before[3],
+            reduction=before[4],
+            benefit=before[5],
+        )
+        reason = explain.recalculation_reason(was, fig)
+        delta = Figures(
+            method=fig.method,
+            volume=diff[0],
+            coefficient_volume=diff[1],
+            rate=fig.rate,
+            norm=fig.norm,
+            persons=fig.persons,
+            area=fig.area,
+            average_months=fig.average_months,
+            segments=fig.segments,
+            amount=diff[2],
+            coefficient_amount=diff[3],
+            reduction=diff[4],
+            benefit=diff[5],
+        )
+        rows.append(_row(run, key, payee, month, LineKind.RECALCULATION, delta, reason))
+    return rows
+
+
 def _row(
-    run: BillingRun, meta: Any, month: Month, kind: str, fig: Figures, reason: str
+    run: BillingRun,
+    key: tuple[int, int, date],
+    payee: int | None,
+    month: Month,
+    kind: str,
+    fig: Figures,
+    reason: str,
 ) -> tuple[Any, ...]:
     return (
         run.pk,
         run.organization_id,
-        meta.account_id,
-        meta.service_id,
-        meta.payee_id,
+        key[0],
+        key[1],
+        payee,
         run.period,
         month.start,
         kind,

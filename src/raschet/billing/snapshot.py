@@ -122,6 +122,20 @@ class LineMeta:
     detail: str = ""
 
 
+META_FIELDS = (
+    "account_id",
+    "service_id",
+    "payee_id",
+    "rate",
+    "norm",
+    "persons",
+    "area",
+    "average_months",
+    "segments",
+)
+"""Provenance per line, as int64 arrays (−1: none for payee, rate and norm)."""
+
+
 @dataclass
 class Batch:
     month: Month
@@ -129,9 +143,23 @@ class Batch:
     parts: core.Parts
     segments: core.Segments
     benefits: core.Benefits
-    meta: list[LineMeta]
+    meta: dict[str, Any]
     account_ids: list[int]
     settings: core.Settings = field(default_factory=core.Settings)
+
+    def __len__(self) -> int:
+        return len(self.lines.rule)
+
+
+ZONE_ORDER = [z.value for z in Zone]
+
+
+def first_zone(zones: dict[str, Any]) -> str:
+    """The zone whose tariff a single-rate charge uses: single, else the first by
+    `Zone` order (day before night)."""
+    if not zones:
+        return Zone.SINGLE
+    return min(zones, key=lambda z: ZONE_ORDER.index(z) if z in ZONE_ORDER else 99)
 
 
 def _in_force(rows: list[Any], day: date) -> Any | None:
@@ -188,17 +216,26 @@ def _grouped(rows: Any, key: Any) -> dict[Any, list[Any]]:
     return out
 
 
-def load_facts(*, organization: Organization, month: Month, building_ids: list[int]) -> MonthFacts:
-    """Load the facts of ``month`` for the accounts of ``building_ids``."""
+def load_facts(
+    *,
+    organization: Organization,
+    month: Month,
+    building_ids: list[int],
+    account_ids: list[int] | None = None,
+) -> MonthFacts:
+    """Load the facts of ``month`` for the accounts of ``building_ids`` (or only
+    ``account_ids`` of them)."""
     org_id = organization.pk
     start, end = month.start, month.end
 
     def during(qs: Any) -> Any:
         return qs.filter(valid_from__lt=end).exclude(valid_to__lte=start)
 
+    account_qs = Account.objects.filter(premises__building_id__in=building_ids, opened_on__lt=end)
+    if account_ids is not None:
+        account_qs = account_qs.filter(pk__in=account_ids)
     accounts = list(
-        Account.objects.filter(premises__building_id__in=building_ids, opened_on__lt=end)
-        .exclude(closed_on__lte=start)
+        account_qs.exclude(closed_on__lte=start)
         .select_related("premises")
         .order_by("premises__building_id", "pk")
     )
@@ -319,13 +356,109 @@ def load_facts(*, organization: Organization, month: Month, building_ids: list[i
     )
 
 
-def load_batch(*, organization: Organization, month: Month, building_ids: list[int]) -> Batch:
-    """The core's arrays for ``month`` and the accounts of ``building_ids``."""
-    facts = load_facts(organization=organization, month=month, building_ids=building_ids)
+def load_batch_general(
+    *,
+    organization: Organization,
+    month: Month,
+    building_ids: list[int],
+    account_ids: list[int] | None = None,
+) -> Batch:
+    """The general (object-by-object) path for any account, however complex its month."""
+    facts = load_facts(
+        organization=organization, month=month, building_ids=building_ids, account_ids=account_ids
+    )
     builder = _Builder(facts)
     for account in facts.accounts:
         builder.add_account(account)
     return builder.batch()
+
+
+def load_batch(
+    *, organization: Organization, month: Month, building_ids: list[int], fast: bool = True
+) -> Batch:
+    """The core's arrays for ``month`` and the accounts of ``building_ids``.
+
+    Plain accounts go through the vectorised path (`raschet.billing.snapshot_fast`), the
+    rest through the general builder; ``fast=False`` sends every account the general way.
+    """
+    if not fast:
+        return load_batch_general(organization=organization, month=month, building_ids=building_ids)
+    from raschet.billing.snapshot_fast import FastLoader
+
+    quick = FastLoader(organization, month, building_ids).build()
+    general = (
+        load_batch_general(
+            organization=organization,
+            month=month,
+            building_ids=building_ids,
+            account_ids=quick.complex_accounts,
+        )
+        if quick.complex_accounts
+        else None
+    )
+    first = Batch(
+        month=month,
+        lines=quick.lines,
+        parts=quick.parts,
+        segments=quick.segments,
+        benefits=quick.benefits,
+        meta=quick.meta,
+        account_ids=sorted(set(quick.meta["account_id"].tolist())),
+        settings=engine_settings(organization),
+    )
+    if general is None:
+        return first
+    return concat(first, general)
+
+
+def concat(a: Batch, b: Batch) -> Batch:
+    """One batch of the lines of two (indexes of ``b`` shifted past ``a``)."""
+    n_lines, n_parts = len(a.lines.rule), len(a.parts.line)
+
+    def cat(x: Any, y: Any, shift: int = 0) -> Any:
+        return np.concatenate([x, y + shift]) if shift else np.concatenate([x, y])
+
+    lines = core.Lines(
+        **{
+            name: cat(getattr(a.lines, name), getattr(b.lines, name))
+            for name in core.Lines.__dataclass_fields__
+        }
+    )
+    role_a = a.parts.role if a.parts.role is not None else np.zeros(n_parts, dtype=np.int8)
+    role_b = (
+        b.parts.role if b.parts.role is not None else np.zeros(len(b.parts.line), dtype=np.int8)
+    )
+    parts = core.Parts(
+        line=cat(a.parts.line, b.parts.line, n_lines),
+        meter_volume=cat(a.parts.meter_volume, b.parts.meter_volume),
+        average_volume=cat(a.parts.average_volume, b.parts.average_volume),
+        role=cat(role_a, role_b),
+    )
+    segments = core.Segments(
+        part=cat(a.segments.part, b.segments.part, n_parts),
+        days=cat(a.segments.days, b.segments.days),
+        rate=cat(a.segments.rate, b.segments.rate),
+        norm=cat(a.segments.norm, b.segments.norm),
+        persons=cat(a.segments.persons, b.segments.persons),
+    )
+    benefits = core.Benefits(
+        line=cat(a.benefits.line, b.benefits.line, n_lines),
+        covered=cat(a.benefits.covered, b.benefits.covered),
+        percent=cat(a.benefits.percent, b.benefits.percent),
+        base=cat(a.benefits.base, b.benefits.base),
+        social_norm_area=cat(a.benefits.social_norm_area, b.benefits.social_norm_area),
+        norm=cat(a.benefits.norm, b.benefits.norm),
+    )
+    return Batch(
+        month=a.month,
+        lines=lines,
+        parts=parts,
+        segments=segments,
+        benefits=benefits,
+        meta={k: cat(a.meta[k], b.meta[k]) for k in META_FIELDS},
+        account_ids=sorted(set(a.account_ids) | set(b.account_ids)),
+        settings=a.settings,
+    )
 
 
 @dataclass
@@ -349,8 +482,6 @@ class _Builder:
         self.S: dict[str, list[int]] = defaultdict(list)
         self.B: dict[str, list[int]] = defaultdict(list)
         self.meta: list[LineMeta] = []
-        self.building_index = {bid: k for k, bid in enumerate(sorted(facts.buildings))}
-        self.account_index = {a.pk: k for k, a in enumerate(facts.accounts)}
 
     # -- residents (ПП 354 п.56(1), 56(2))
     def persons_on(self, account: Account, day: date) -> int:
@@ -499,12 +630,7 @@ class _Builder:
             specs = [(z, core.PartRole.METER_ONLY) for z in inputs.zones]
             specs.append((single, core.PartRole.NORM_ONLY))
         else:
-            specs = [
-                (
-                    Zone.SINGLE if Zone.SINGLE in zones else next(iter(zones), Zone.SINGLE),
-                    core.PartRole.BOTH,
-                )
-            ]
+            specs = [(first_zone(zones), core.PartRole.BOTH)]
 
         norm_basis = {core.Rule.HEATING: "per_m2", core.Rule.COMMON: "per_m2_common"}.get(
             rule, "per_person"
@@ -562,7 +688,7 @@ class _Builder:
             meter_key = resource.pk if resource is not None else service_id
         has_volume = rule in (core.Rule.HEATING, core.Rule.COMMON)
         L = self.L
-        L["account"].append(self.account_index[account.pk])
+        L["account"].append(account.pk)
         L["rule"].append(int(rule))
         L["residential"].append(premises.kind == PremisesKind.RESIDENTIAL)
         L["configured_meter"].append(configured)
@@ -576,7 +702,7 @@ class _Builder:
         L["residents"].append(residents)
         L["days_in_month"].append(month.days)
         L["resource"].append(int(RESOURCES.get(service.resource or code, core.Resource.OTHER)))
-        L["building"].append(self.building_index[building.pk])
+        L["building"].append(building.pk)
         L["building_area"].append(to_scaled(building.area_total_m2, AREA_SCALE))
         L["building_common_area"].append(to_scaled(building.area_common_m2, AREA_SCALE))
         L["building_volume"].append(
@@ -704,7 +830,13 @@ class _Builder:
                 social_norm_area=arr(B, "social_norm_area"),
                 norm=arr(B, "norm"),
             ),
-            meta=self.meta,
+            meta={
+                name: np.asarray(
+                    [-1 if getattr(m, name) is None else int(getattr(m, name)) for m in self.meta],
+                    dtype=np.int64,
+                )
+                for name in META_FIELDS
+            },
             account_ids=[a.pk for a in self.f.accounts],
             settings=self.f.settings,
         )

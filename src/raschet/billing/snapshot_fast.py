@@ -1,0 +1,908 @@
+"""The vectorised path of the snapshot: the month's facts as arrays, no object per row.
+
+Most accounts are plain in a month: open all month, one connected row per service, nobody
+registered or leaving mid-month, at most one single-zone meter per service, no absence.
+Their lines are built here with numpy over whole tables read by `raschet.billing.arrays`.
+Tariff and norm changes inside the month are handled here too (they are the same for every
+account of a building). Every other account goes through the general builder of
+`raschet.billing.snapshot`; `tests/billing/test_snapshot_paths.py` proves both paths give
+the same lines.
+"""
+
+# ruff: noqa: S608 - the SQL here joins fixed table names and placeholders, never input
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from raschet.billing import arrays as A
+from raschet.billing.models import Absence, BillingRun, ChargeLine, QualityAct, RunState
+from raschet.billing.snapshot import (
+    ABSENCE_SERVICES,
+    AVERAGE_BASE_MONTHS,
+    AVERAGE_METHODS,
+    BASIS_RULES,
+    BENEFIT_BASES,
+    COEFFICIENT_SERVICES,
+    RESOURCES,
+    RULES,
+    FactsError,
+    engine_settings,
+    first_zone,
+    season_months,
+    to_scaled,
+)
+from raschet.core import billing as core
+from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, PERCENT_SCALE, RATE_SCALE
+from raschet.core.periods import Month
+from raschet.housing.models import Account, Building, Premises
+from raschet.metering.models import (
+    BuildingMeter,
+    BuildingMeterReading,
+    Meter,
+    MeterState,
+    MeterStateChange,
+    Reading,
+)
+from raschet.organizations.models import Organization
+from raschet.registry.models import (
+    BenefitCategory,
+    Ownership,
+    PersonBenefit,
+    Registration,
+    TemporaryResidentAct,
+)
+from raschet.tariffs.models import AccountService, Norm, Service, ServiceContract, Tariff
+from raschet.tariffs.selectors import norm_for
+
+I64 = npt.NDArray[np.int64]
+Bool = npt.NDArray[np.bool_]
+FAR = A.FAR_FUTURE
+KEY = 1 << 24  # combined keys: id × KEY + small id (service ids stay far below 2**24)
+
+
+def _t(model: Any) -> str:
+    return str(model._meta.db_table)
+
+
+def _in(column: str, values: list[int]) -> tuple[str, list[Any]]:
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def month_index(days: I64) -> I64:
+    """Months since 1970-01 of day numbers (since 2000-01-01)."""
+    d = np.datetime64("2000-01-01") + np.asarray(days, dtype="timedelta64[D]")
+    return d.astype("datetime64[M]").astype(np.int64)
+
+
+def _last_per_group(keys: I64) -> I64:
+    """Index of the last row of each run of equal keys (keys sorted)."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.r_[keys[1:] != keys[:-1], True]
+    return np.nonzero(ends)[0]
+
+
+def _lookup(keys_sorted: I64, values: I64, wanted: I64, default: int) -> I64:
+    """``values`` of ``wanted`` keys in ``keys_sorted`` (unique), ``default`` when absent."""
+    if len(keys_sorted) == 0:
+        return np.full(len(wanted), default, dtype=np.int64)
+    pos = np.searchsorted(keys_sorted, wanted)
+    pos_c = np.minimum(pos, len(keys_sorted) - 1)
+    found = keys_sorted[pos_c] == wanted
+    return np.where(found, values[pos_c], default).astype(np.int64)
+
+
+@dataclass
+class FastLines:
+    """The simple lines of a batch, ready to concatenate with the general builder's."""
+
+    lines: core.Lines
+    parts: core.Parts
+    segments: core.Segments
+    benefits: core.Benefits
+    meta: dict[str, I64]
+    complex_accounts: list[int]
+
+
+class FastLoader:
+    def __init__(self, organization: Organization, month: Month, building_ids: list[int]):
+        self.org = organization
+        self.month = month
+        self.building_ids = sorted(building_ids)
+        self.s = A.day_number(month.start)
+        self.e = A.day_number(month.end)
+
+    # ------------------------------------------------------------------ reading
+    def _accounts(self) -> dict[str, I64]:
+        where, params = _in("p.building_id", self.building_ids)
+        sql = (
+            f"SELECT a.id, a.premises_id, p.building_id, {A.days_sql('a.opened_on')}, "
+            f"{A.days_sql('a.closed_on', null=FAR)}, "
+            f"{A.scaled_sql('COALESCE(a.area_m2, p.area_total_m2)', AREA_SCALE)}, "
+            "CASE WHEN p.kind = 'residential' THEN 1 ELSE 0 END, COALESCE(p.rooms, -1) "
+            f"FROM {_t(Account)} a JOIN {_t(Premises)} p ON p.id = a.premises_id "
+            f"WHERE {where} AND a.opened_on < %s AND (a.closed_on IS NULL OR a.closed_on > %s) "
+            "ORDER BY a.id"
+        )
+        return A.read(
+            sql,
+            [*params, self.month.end, self.month.start],
+            ["id", "premises", "building", "opened", "closed", "area", "residential", "rooms"],
+        )
+
+    def _during(
+        self, table: str, key: str, ids: list[int], extra: str, names: list[str]
+    ) -> dict[str, I64]:
+        where, params = _in(key, ids)
+        sql = (
+            f"SELECT {extra}, {A.days_sql('valid_from')}, {A.days_sql('valid_to', null=FAR)} "
+            f"FROM {table} WHERE {where} AND valid_from < %s "
+            "AND (valid_to IS NULL OR valid_to > %s)"
+        )
+        return A.read(sql, [*params, self.month.end, self.month.start], [*names, "vf", "vt"])
+
+    def build(self) -> FastLines:
+        org = self.org
+        s, e = self.s, self.e
+        acc = self._accounts()
+        account_ids = acc["id"].tolist()
+        n_acc = len(account_ids)
+        complex_acc = np.zeros(n_acc, dtype=bool)
+        # partial months go to the general builder
+        complex_acc |= (acc["opened"] > s) | (acc["closed"] < e)
+
+        def acc_pos(ids: I64) -> I64:
+            return np.searchsorted(acc["id"], ids)
+
+        # connected services
+        links = self._during(
+            _t(AccountService),
+            "account_id",
+            account_ids,
+            "account_id, service_id, CASE WHEN method = 'meter' THEN 1 ELSE 0 END, "
+            "CASE WHEN meter_possible THEN 1 ELSE 0 END, zones",
+            ["account", "service", "meter", "possible", "zones"],
+        )
+        # partial links or several links per (account, service) → general builder
+        lk = links["account"] * KEY + links["service"]
+        order = np.argsort(lk, kind="stable")
+        for name in list(links):
+            links[name] = links[name][order]
+        lk = lk[order]
+        dup = np.r_[lk[1:] == lk[:-1], False] | np.r_[False, lk[1:] == lk[:-1]]
+        partial = (links["vf"] > s) | (links["vt"] < e)
+        bad = dup | partial
+        if np.any(bad):
+            complex_acc[acc_pos(links["account"][bad])] = True
+
+        # residents: registrations, temporary-resident acts, owners (ПП 354 п.56(1), (2))
+        regs = self._during(
+            _t(Registration),
+            "account_id",
+            account_ids,
+            "account_id, person_id",
+            ["account", "person"],
+        )
+        acts = self._during(
+            _t(TemporaryResidentAct),
+            "account_id",
+            account_ids,
+            "account_id, persons",
+            ["account", "persons"],
+        )
+        premises_ids = sorted(set(acc["premises"].tolist()))
+        owners = self._during(
+            _t(Ownership),
+            "premises_id",
+            premises_ids,
+            "premises_id, person_id",
+            ["premises", "person"],
+        )
+        for table, col in ((regs, "account"), (acts, "account")):
+            cut = ((table["vf"] > s) & (table["vf"] < e)) | ((table["vt"] > s) & (table["vt"] < e))
+            if np.any(cut):
+                complex_acc[acc_pos(table[col][cut])] = True
+        o_cut = ((owners["vf"] > s) & (owners["vf"] < e)) | (
+            (owners["vt"] > s) & (owners["vt"] < e)
+        )
+        if np.any(o_cut):
+            cut_premises = np.unique(owners["premises"][o_cut])
+            complex_acc |= np.isin(acc["premises"], cut_premises)
+        persons = np.zeros(n_acc, dtype=np.int64)
+        if len(regs["account"]):
+            # distinct persons per account
+            pk = np.unique(regs["account"] * (1 << 32) + regs["person"])
+            np.add.at(persons, acc_pos(pk >> 32), 1)
+        if len(acts["account"]):
+            np.add.at(persons, acc_pos(acts["account"]), acts["persons"])
+        owner_count = np.zeros(n_acc, dtype=np.int64)
+        if len(owners["premises"]):
+            ok = np.unique(owners["premises"] * (1 << 32) + owners["person"])
+            prem_sorted, counts = np.unique(ok >> 32, return_counts=True)
+            owner_count = _lookup(prem_sorted, counts.astype(np.int64), acc["premises"], 0)
+        persons = np.where(persons == 0, owner_count, persons)
+
+        # absences → general builder (rare, and their day arithmetic lives there)
+        ab_where, ab_params = _in("account_id", account_ids)
+        absent = A.read(
+            f"SELECT account_id FROM {_t(Absence)} WHERE {ab_where} "
+            "AND left_on < %s AND returned_on > %s",
+            [*ab_params, self.month.end, self.month.start],
+            ["account"],
+        )
+        if len(absent["account"]):
+            complex_acc[acc_pos(absent["account"])] = True
+
+        services = {sv.pk: sv for sv in Service.objects.filter(organization=org)}
+        # meters: only one single-zone meter per (premises, service) on the fast path
+        meters = self._meters(premises_ids)
+        mkey = meters["premises"] * KEY + meters["service"]
+        mk_sorted, mk_count = np.unique(mkey, return_counts=True)
+        multi_keys = mk_sorted[mk_count > 1]
+        multi_zone_keys = np.unique(mkey[meters["zones"] > 1])
+        link_acc_pos = acc_pos(links["account"])
+        link_pkey = acc["premises"][link_acc_pos] * KEY + links["service"]
+        metered_link = (links["meter"] == 1) & np.isin(
+            links["service"],
+            [sid for sid, sv in services.items() if RULES.get(sv.code) == core.Rule.VOLUME],
+        )
+        bad_meter = metered_link & (
+            np.isin(link_pkey, multi_keys) | np.isin(link_pkey, multi_zone_keys)
+        )
+        if np.any(bad_meter):
+            complex_acc[link_acc_pos[bad_meter]] = True
+
+        # keep simple accounts only
+        simple = ~complex_acc
+        keep_link = simple[link_acc_pos]
+        for name in list(links):
+            links[name] = links[name][keep_link]
+        link_acc_pos = link_acc_pos[keep_link]
+        link_pkey = link_pkey[keep_link]
+        metered_link = metered_link[keep_link]
+        n = len(links["account"])
+
+        building = acc["building"][link_acc_pos]
+        service = links["service"]
+        line_persons = persons[link_acc_pos]
+        rooms = acc["rooms"][link_acc_pos]
+        area = acc["area"][link_acc_pos]
+
+        # per (service, building): rule data, rate segments, norms
+        svc_ids = np.array(sorted(services), dtype=np.int64)
+        codes = {sid: services[sid].code for sid in services}
+        rule_of = {
+            sid: RULES.get(sv.code, BASIS_RULES.get(sv.basis, core.Rule.FIXED))
+            for sid, sv in services.items()
+        }
+        rule = _lookup(
+            svc_ids,
+            np.array([int(rule_of[x]) for x in svc_ids], dtype=np.int64),
+            service,
+            int(core.Rule.FIXED),
+        )
+        resource = _lookup(
+            svc_ids,
+            np.array(
+                [
+                    int(
+                        RESOURCES.get(services[x].resource or services[x].code, core.Resource.OTHER)
+                    )
+                    for x in svc_ids
+                ],
+                dtype=np.int64,
+            ),
+            service,
+            0,
+        )
+        pair = building * KEY + service
+        pairs, pair_inv = np.unique(pair, return_inverse=True)
+        tariffs = self._tariffs()
+        norms = self._norms()
+        pair_segments: list[list[tuple[int, int, int]]] = []  # per pair: (start, end, rate)
+        for p in pairs.tolist():
+            b, sid = divmod(p, KEY)
+            pair_segments.append(self._rate_segments(tariffs, sid, b, services[sid]))
+        seg_count = np.array([len(x) for x in pair_segments], dtype=np.int64)
+        n_seg_line = seg_count[pair_inv]
+        seg_line = np.repeat(np.arange(n, dtype=np.int64), n_seg_line)
+        seg_k = np.arange(len(seg_line), dtype=np.int64) - np.repeat(
+            np.cumsum(n_seg_line) - n_seg_line, n_seg_line
+        )
+        flat_start = np.array([x[0] for segs in pair_segments for x in segs], dtype=np.int64)
+        flat_end = np.array([x[1] for segs in pair_segments for x in segs], dtype=np.int64)
+        flat_rate = np.array([x[2] for segs in pair_segments for x in segs], dtype=np.int64)
+        pair_offset = np.cumsum(seg_count) - seg_count
+        flat_idx = pair_offset[pair_inv[seg_line]] + seg_k
+        seg_start = flat_start[flat_idx]
+        seg_days = flat_end[flat_idx] - seg_start
+        seg_rate = flat_rate[flat_idx]
+        # norms: one lookup per distinct (pair, segment start, rooms, persons)
+        seg_pair = pairs[pair_inv[seg_line]]
+        seg_rooms = rooms[seg_line]
+        seg_persons = line_persons[seg_line]
+        combo = np.stack([seg_pair, seg_start, seg_rooms, seg_persons], axis=1)
+        uniq, inv = np.unique(combo, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        norm_values = np.zeros(len(uniq), dtype=np.int64)
+        for k, (p, start, rm, pers) in enumerate(uniq.tolist()):
+            b, sid = divmod(p, KEY)
+            norm_values[k] = self._norm_value(norms, sid, b, rule_of[sid], start, rm, pers)
+        seg_norm = norm_values[inv]
+        last_seg = np.cumsum(n_seg_line) - 1
+
+        # meter inputs for metered volume lines
+        mi = self._meter_inputs(meters, links, link_pkey, metered_link, acc, link_acc_pos)
+
+        # building figures
+        bld = {b.pk: b for b in Building.objects.filter(pk__in=self.building_ids)}
+        b_ids = np.array(self.building_ids, dtype=np.int64)
+
+        def per_building(fn: Any) -> I64:
+            return _lookup(
+                b_ids,
+                np.array([fn(bld[x]) for x in self.building_ids], dtype=np.int64),
+                building,
+                0,
+            )
+
+        extra = org.billing_settings or {}
+        season_start = int(extra.get("heating_season_start_month", 10))
+        in_season = per_building(
+            lambda b: self.month.month in season_months(season_start, b.heating_season_months or 0)
+        )
+        bvol = self._building_volumes()
+        resource_service = {
+            sid: next((x.pk for x in services.values() if x.code == sv.resource), sid)
+            for sid, sv in services.items()
+        }
+        meter_service = np.array(
+            [resource_service.get(x, x) for x in service.tolist()], dtype=np.int64
+        )
+        month_key = building * KEY + service
+        own_vol = _lookup(bvol["key"], bvol["month"], month_key, -1)
+        res_vol = _lookup(bvol["key"], bvol["month"], building * KEY + meter_service, -1)
+        common_vol = np.where(own_vol >= 0, own_vol, res_vol)
+        heat_vol = own_vol
+        last_year = _lookup(bvol["key"], bvol["year"], month_key, -1)
+        b_volume = np.select(
+            [rule == core.Rule.HEATING, rule == core.Rule.COMMON],
+            [heat_vol, common_vol],
+            default=-1,
+        )
+        b_last_year = np.where(rule == core.Rule.HEATING, last_year, -1)
+
+        quality = self._quality(links["account"], building, service)
+        lines = core.Lines(
+            account=links["account"].astype(np.int64),
+            rule=rule.astype(np.int8),
+            residential=acc["residential"][link_acc_pos].astype(bool),
+            configured_meter=links["meter"].astype(bool),
+            meter_possible=links["possible"].astype(bool),
+            coefficient_service=np.isin(
+                service, [x for x in svc_ids.tolist() if codes[x] in COEFFICIENT_SERVICES]
+            ),
+            condition=mi["condition"].astype(np.int8),
+            reading_present=mi["present"].astype(bool),
+            spell_months=mi["spell"],
+            average_months=mi["average_months"],
+            area=area,
+            residents=line_persons,
+            days_in_month=np.full(n, self.month.days, dtype=np.int64),
+            resource=resource.astype(np.int8),
+            building=building,
+            building_area=per_building(lambda b: to_scaled(b.area_total_m2, AREA_SCALE)),
+            building_common_area=per_building(lambda b: to_scaled(b.area_common_m2, AREA_SCALE)),
+            building_volume=b_volume.astype(np.int64),
+            building_volume_last_year=b_last_year.astype(np.int64),
+            heating_mode=per_building(
+                lambda b: int(
+                    {"season": core.HeatingMode.SEASON, "evenly": core.HeatingMode.EVENLY}.get(
+                        b.heating_mode, core.HeatingMode.NONE
+                    )
+                )
+            ).astype(np.int8),
+            heating_in_season=in_season.astype(bool),
+            heating_season_months=per_building(lambda b: b.heating_season_months or 0),
+            common_mode=per_building(
+                lambda b: int(
+                    core.CommonMode.ACTUAL
+                    if b.common_property_mode == "actual"
+                    else core.CommonMode.NORM_CAP
+                )
+            ).astype(np.int8),
+            absence_service=np.isin(
+                service, [x for x in svc_ids.tolist() if codes[x] in ABSENCE_SERVICES]
+            ),
+            absence_person_days=np.zeros(n, dtype=np.int64),
+            quality_units=quality,
+        )
+        parts = core.Parts(
+            line=np.arange(n, dtype=np.int64),
+            meter_volume=mi["volume"],
+            average_volume=mi["average"],
+            role=np.zeros(n, dtype=np.int8),
+        )
+        segments = core.Segments(
+            part=seg_line,
+            days=seg_days,
+            rate=seg_rate,
+            norm=seg_norm,
+            persons=line_persons[seg_line],
+        )
+        benefits = self._benefits(
+            links["account"], service, line_persons, area, seg_norm[last_seg], codes
+        )
+        payees = self._payees()
+        meta = {
+            "account_id": links["account"].astype(np.int64),
+            "service_id": service,
+            "payee_id": _lookup(payees["key"], payees["payee"], building * KEY + service, -1),
+            "rate": seg_rate[last_seg],
+            "norm": np.where(seg_norm[last_seg] > 0, seg_norm[last_seg], -1),
+            "persons": line_persons,
+            "area": area,
+            "average_months": mi["average_months"],
+            "segments": n_seg_line,
+        }
+        return FastLines(
+            lines=lines,
+            parts=parts,
+            segments=segments,
+            benefits=benefits,
+            meta=meta,
+            complex_accounts=acc["id"][complex_acc].tolist(),
+        )
+
+    # ------------------------------------------------------------------ pieces
+    def _tariffs(self) -> dict[tuple[int, int | None, str], list[Tariff]]:
+        out: dict[tuple[int, int | None, str], list[Tariff]] = defaultdict(list)
+        for t in (
+            Tariff.objects.filter(organization=self.org, valid_from__lt=self.month.end)
+            .exclude(valid_to__lte=self.month.start)
+            .order_by("valid_from")
+        ):
+            out[(t.service_id, t.building_id, t.zone)].append(t)
+        return out
+
+    def _norms(self) -> dict[tuple[int, int | None], list[Norm]]:
+        out: dict[tuple[int, int | None], list[Norm]] = defaultdict(list)
+        for nrow in Norm.objects.filter(
+            organization=self.org, valid_from__lt=self.month.end
+        ).exclude(valid_to__lte=self.month.start):
+            out[(nrow.service_id, nrow.building_id)].append(nrow)
+        return out
+
+    def _rate_segments(
+        self, tariffs: Any, service_id: int, building_id: int, service: Service
+    ) -> list[tuple[int, int, int]]:
+        """Sub-periods of the month with their rate, for a service in a building (the
+        single-rate zone, else the first zone present; the building's own rows first)."""
+        zones: dict[str, list[Tariff]] = {}
+        for (sid, bid, zone), rows in tariffs.items():
+            if sid != service_id or bid not in (None, building_id):
+                continue
+            if bid is None and (service_id, building_id, zone) in tariffs:
+                continue
+            zones[zone] = rows
+        if not zones:
+            raise FactsError(f"нет тарифа на услугу «{service.name}» в {self.month}")
+        rows = zones[first_zone(zones)]
+        norm_rows = self._norm_rows_cache(service_id, building_id)
+        cuts = {self.month.start, self.month.end}
+        dated: list[Any] = [r for zone_rows in zones.values() for r in zone_rows]
+        for dated_row in [*dated, *norm_rows]:
+            for d in (dated_row.valid_from, dated_row.valid_to):
+                if d is not None and self.month.start < d < self.month.end:
+                    cuts.add(d)
+        bounds = sorted(cuts)
+        out = []
+        for a, b in pairwise(bounds):
+            tariff = next(
+                (r for r in rows if r.valid_from <= a and (r.valid_to is None or r.valid_to > a)),
+                None,
+            )
+            if tariff is None:
+                raise FactsError(f"нет тарифа на услугу «{service.name}» на {a:%d.%m.%Y}")
+            out.append((A.day_number(a), A.day_number(b), to_scaled(tariff.rate, RATE_SCALE)))
+        return out
+
+    _norm_cache: dict[tuple[int, int], list[Norm]]
+
+    def _norm_rows_cache(self, service_id: int, building_id: int) -> list[Norm]:
+        if not hasattr(self, "_norm_cache"):
+            self._norm_cache = {}
+            self._norm_all = self._norms()
+        key = (service_id, building_id)
+        if key not in self._norm_cache:
+            self._norm_cache[key] = self._norm_all.get(key) or self._norm_all.get(
+                (service_id, None), []
+            )
+        return self._norm_cache[key]
+
+    def _norm_value(
+        self,
+        norms: Any,
+        service_id: int,
+        building_id: int,
+        rule: core.Rule,
+        start: int,
+        rooms: int,
+        persons: int,
+    ) -> int:
+        rows = self._norm_rows_cache(service_id, building_id)
+        day = A.from_day_number(start)
+        basis = {core.Rule.HEATING: "per_m2", core.Rule.COMMON: "per_m2_common"}.get(
+            rule, "per_person"
+        )
+        row = norm_for(
+            [x for x in rows if x.valid_from <= day and (x.valid_to is None or x.valid_to > day)],
+            basis=basis,
+            rooms=None if rooms < 0 else rooms,
+            residents=persons,
+        )
+        return to_scaled(row.value, NORM_SCALE) if row is not None else 0
+
+    def _meters(self, premises_ids: list[int]) -> dict[str, I64]:
+        where, params = _in("premises_id", premises_ids)
+        return A.read(
+            f"SELECT id, premises_id, service_id, zones, {A.days_sql('installed_on')}, "
+            f"{A.days_sql('verification_due', null=FAR)} FROM {_t(Meter)} "
+            f"WHERE {where} AND installed_on < %s "
+            "AND (removed_on IS NULL OR removed_on > %s) ORDER BY id",
+            [*params, self.month.end, self.month.start],
+            ["id", "premises", "service", "zones", "installed", "due"],
+        )
+
+    def _meter_inputs(
+        self,
+        meters: dict[str, I64],
+        links: dict[str, I64],
+        link_pkey: I64,
+        metered_link: Bool,
+        acc: dict[str, I64],
+        link_acc_pos: I64,
+    ) -> dict[str, I64]:
+        """Condition, month volume, average and spell per line (see the general builder,
+        `_Builder.meter_inputs`, for the rules; this is the same for one single-zone meter)."""
+        s, e = self.s, self.e
+        n = len(metered_link)
+        out = {
+            "condition": np.zeros(n, dtype=np.int64),
+            "present": np.zeros(n, dtype=np.int64),
+            "spell": np.zeros(n, dtype=np.int64),
+            "average_months": np.zeros(n, dtype=np.int64),
+            "volume": np.zeros(n, dtype=np.int64),
+            "average": np.zeros(n, dtype=np.int64),
+        }
+        mkey = meters["premises"] * KEY + meters["service"]
+        order = np.argsort(mkey, kind="stable")
+        mk_sorted = mkey[order]
+        meter_row = _lookup(mk_sorted, order.astype(np.int64), link_pkey, -1)
+        use = metered_link & (meter_row >= 0)
+        if not np.any(use):
+            return out
+        lines_idx = np.nonzero(use)[0]
+        mrow = meter_row[lines_idx]
+        meter_ids = meters["id"][mrow]
+        # state at the month's last day: the last change since ≤ e − 1
+        uniq_meters = np.unique(meter_ids)
+        where, params = _in("meter_id", uniq_meters.tolist())
+        states = A.read(
+            f"SELECT meter_id, CASE state WHEN 'broken' THEN 2 WHEN 'verification_expired' THEN 2 "
+            f"WHEN 'no_access' THEN 3 WHEN 'removed' THEN 0 ELSE 1 END, {A.days_sql('since')}, id "
+            f"FROM {_t(MeterStateChange)} WHERE {where} AND since < %s "
+            "ORDER BY meter_id, since, id",
+            [*params, self.month.end],
+            ["meter", "state", "since", "id"],
+        )
+        last = _last_per_group(states["meter"])
+        st_meter, st_state, st_since = (
+            states["meter"][last],
+            states["state"][last],
+            states["since"][last],
+        )
+        state = _lookup(st_meter, st_state, meter_ids, 1)
+        since = _lookup(st_meter, st_since, meter_ids, -1)
+        due = meters["due"][mrow]
+        expired = (due <= e - 1) & (state == 1)
+        state = np.where(expired, 2, state)
+        since = np.where(expired, due, since)
+        # a removed state counts as working here exactly as in the general builder
+        condition = np.where(state == 0, 1, state)
+
+        rd = A.read(
+            f"SELECT meter_id, {A.days_sql('period')}, {A.scaled_sql('volume', 1_000_000)}, "
+            "CASE WHEN kind = 'initial' THEN 1 ELSE 0 END "
+            f"FROM {_t(Reading)} WHERE {where} AND is_current AND zone = 'single' "
+            "AND state <> 'rejected' AND period >= %s AND period <= %s",
+            [*params, self.month.start.replace(year=self.month.start.year - 2), self.month.start],
+            ["meter", "period", "volume", "initial"],
+        )
+        # month volume and presence
+        this = (rd["period"] == s) & (rd["initial"] == 0)
+        m_sorted = uniq_meters
+        mpos = np.searchsorted(m_sorted, rd["meter"])
+        vol = np.zeros(len(m_sorted), dtype=np.int64)
+        np.add.at(vol, mpos[this], rd["volume"][this])
+        present = np.zeros(len(m_sorted), dtype=bool)
+        present[mpos[this]] = True
+        # last reading: initial readings up to this month, others before it
+        lr_mask = (rd["initial"] == 1) | (rd["period"] < s)
+        last_reading = np.full(len(m_sorted), -1, dtype=np.int64)
+        np.maximum.at(last_reading, mpos[lr_mask], rd["period"][lr_mask])
+        # history (non-initial before the month) aggregated per (meter, period)
+        hist = (rd["initial"] == 0) & (rd["period"] < s)
+        hkey = mpos[hist] * (1 << 24) + rd["period"][hist]
+        hk, hinv = np.unique(hkey, return_inverse=True)
+        hvol = np.zeros(len(hk), dtype=np.int64)
+        np.add.at(hvol, hinv, rd["volume"][hist])
+        h_m = hk >> 24
+        h_p = hk & ((1 << 24) - 1)
+        line_m = np.searchsorted(m_sorted, meter_ids)  # per used line
+        base_end_m = np.full(len(m_sorted), s, dtype=np.int64)
+        broken_since = (condition == 2) & (since >= 0)
+        np.minimum.at(base_end_m, line_m[broken_since], np.minimum(s, since[broken_since]))
+        ok = h_p < base_end_m[h_m]
+        h_m, h_p, hvol = h_m[ok], h_p[ok], hvol[ok]
+        # rank from the end inside each meter → keep the last AVERAGE_BASE_MONTHS months
+        counts = (
+            np.bincount(h_m, minlength=len(m_sorted))
+            if len(h_m)
+            else np.zeros(len(m_sorted), dtype=np.int64)
+        )
+        ends = np.cumsum(counts)
+        rank = ends[h_m] - 1 - np.arange(len(h_m))
+        keep = rank < AVERAGE_BASE_MONTHS
+        h_m, h_p, hvol = h_m[keep], h_p[keep], hvol[keep]
+        total = np.zeros(len(m_sorted), dtype=np.int64)
+        np.add.at(total, h_m, hvol)
+        n_with = (
+            np.bincount(h_m, minlength=len(m_sorted)).astype(np.int64)
+            if len(h_m)
+            else np.zeros(len(m_sorted), dtype=np.int64)
+        )
+        first = np.full(len(m_sorted), FAR, dtype=np.int64)
+        np.minimum.at(first, h_m, h_p)
+        lastp = np.full(len(m_sorted), -1, dtype=np.int64)
+        np.maximum.at(lastp, h_m, h_p)
+        # "earlier": the latest month with any reading (initial included) before `first`
+        seen = rd["period"] < s
+        skey = np.unique(mpos[seen] * (1 << 24) + rd["period"][seen])
+        want = np.arange(len(m_sorted), dtype=np.int64) * (1 << 24) + np.minimum(
+            first, (1 << 24) - 1
+        )
+        pos = np.searchsorted(skey, want) - 1
+        pos_c = np.maximum(pos, 0)
+        earlier_ok = (pos >= 0) & (len(skey) > 0)
+        if len(skey):
+            earlier_ok &= (skey[pos_c] >> 24) == np.arange(len(m_sorted))
+            earlier = np.where(earlier_ok, skey[pos_c] & ((1 << 24) - 1), -1)
+        else:
+            earlier = np.full(len(m_sorted), -1, dtype=np.int64)
+        span = np.where(
+            earlier >= 0,
+            month_index(np.maximum(lastp, 0)) - month_index(np.maximum(earlier, 0)),
+            n_with,
+        )
+        avg_months = np.where(n_with > 0, span, 0)
+        average = core.average_volume(total, avg_months)
+        # spells
+        l_cond = condition
+        l_since = since
+        installed_month = month_index(meters["installed"][mrow])
+        ref = np.where(
+            last_reading[line_m] >= 0,
+            month_index(np.maximum(last_reading[line_m], 0)),
+            installed_month,
+        )
+        this_month = int(month_index(np.array([s]))[0])
+        spell = np.select(
+            [
+                (l_cond == 2) & (l_since >= 0),
+                (l_cond == 3) & (l_since >= 0),
+                (l_cond == 1) & ~present[line_m],
+            ],
+            [
+                this_month - month_index(np.maximum(l_since, 0)) + 1,
+                this_month - month_index(np.maximum(l_since, 0)) + 1,
+                this_month - ref,
+            ],
+            default=0,
+        )
+        volume = vol[line_m]
+        # rules.md §14: after averaged months subtract what the average billed
+        averaged = self._averaged(
+            links["account"][lines_idx], links["service"][lines_idx], last_reading[line_m]
+        )
+        volume = np.where(present[line_m], volume - averaged, volume)
+        out["condition"][lines_idx] = l_cond
+        out["present"][lines_idx] = present[line_m]
+        out["spell"][lines_idx] = spell
+        out["average_months"][lines_idx] = avg_months[line_m]
+        out["average"][lines_idx] = average[line_m]
+        out["volume"][lines_idx] = volume
+        return out
+
+    def _averaged(self, accounts: I64, services: I64, last_reading: I64) -> I64:
+        """Σ averaged volumes posted for the months after the last reading (per line)."""
+        out = np.zeros(len(accounts), dtype=np.int64)
+        posted = list(
+            BillingRun.objects.filter(organization=self.org, state=RunState.POSTED).values_list(
+                "pk", flat=True
+            )
+        )
+        if not posted or not len(accounts):
+            return out
+        rwhere, rparams = _in("run_id", posted)
+        awhere, aparams = _in("account_id", np.unique(accounts).tolist())
+        rows = A.read(
+            f"SELECT account_id, service_id, {A.days_sql('corrects_period')}, volume "
+            f"FROM {_t(ChargeLine)} WHERE {rwhere} AND {awhere} "
+            f"AND method IN ({', '.join(str(int(m)) for m in AVERAGE_METHODS)}) "
+            "AND corrects_period < %s AND corrects_period >= %s",
+            [
+                *rparams,
+                *aparams,
+                self.month.start,
+                self.month.start.replace(year=self.month.start.year - 2),
+            ],
+            ["account", "service", "period", "volume"],
+        )
+        if not len(rows["account"]):
+            return out
+        key = accounts * KEY + services
+        order = np.argsort(key, kind="stable")
+        ks = key[order]
+        rkey = rows["account"] * KEY + rows["service"]
+        pos = np.searchsorted(ks, rkey)
+        pos_c = np.minimum(pos, len(ks) - 1)
+        hit = ks[pos_c] == rkey
+        line = order[pos_c]
+        # the posted lines' periods are month starts; last reading may be −1 (none)
+        lr = last_reading[line]
+        take = hit & (rows["period"] > np.where(lr >= 0, lr, self.s))
+        np.add.at(out, line[take], rows["volume"][take])
+        return out
+
+    def _building_volumes(self) -> dict[str, I64]:
+        where, params = _in("bm.building_id", self.building_ids)
+        prev_year = self.month.start.year - 1
+        rows = A.read(
+            f"SELECT bm.building_id, bm.service_id, {A.days_sql('r.period')}, "
+            f"{A.scaled_sql('r.volume', 1_000_000)} FROM {_t(BuildingMeterReading)} r "
+            f"JOIN {_t(BuildingMeter)} bm ON bm.id = r.building_meter_id "
+            f"WHERE {where} AND r.is_current AND r.period >= %s AND r.period <= %s",
+            [*params, date(prev_year, 1, 1), self.month.start],
+            ["building", "service", "period", "volume"],
+        )
+        key = rows["building"] * KEY + rows["service"]
+        keys = np.unique(key)
+        month = np.full(len(keys), -1, dtype=np.int64)
+        year = np.full(len(keys), -1, dtype=np.int64)
+        pos = np.searchsorted(keys, key)
+        this = rows["period"] == self.s
+        if np.any(this):
+            month[np.unique(pos[this])] = 0
+            np.add.at(month, pos[this], rows["volume"][this])
+        in_prev = (rows["period"] >= A.day_number(date(prev_year, 1, 1))) & (
+            rows["period"] < A.day_number(date(prev_year + 1, 1, 1))
+        )
+        if np.any(in_prev):
+            year[np.unique(pos[in_prev])] = 0
+            np.add.at(year, pos[in_prev], rows["volume"][in_prev])
+        return {"key": keys, "month": month, "year": year}
+
+    def _quality(self, accounts: I64, building: I64, service: I64) -> I64:
+        out = np.zeros(len(accounts), dtype=np.int64)
+        for qa in QualityAct.objects.filter(
+            building_id__in=self.building_ids, period=self.month.start
+        ).select_related("service"):
+            units = core.quality_units(
+                qa.kind,
+                qa.service.code,
+                events_hours=[int(h) for h in (qa.events_hours or [])],
+                hours=qa.hours,
+                degrees=qa.degrees,
+            )
+            mask = (building == qa.building_id) & (service == qa.service_id)
+            if qa.account_id is not None:
+                mask &= accounts == qa.account_id
+            out[mask] += units
+        return out
+
+    def _payees(self) -> dict[str, I64]:
+        rows = [
+            (c.building_id * KEY + c.service_id, c.payee_id)
+            for c in ServiceContract.objects.filter(
+                building_id__in=self.building_ids, valid_from__lt=self.month.end
+            ).exclude(valid_to__lte=self.month.start)
+        ]
+        rows.sort()
+        return {
+            "key": np.array([r[0] for r in rows], dtype=np.int64),
+            "payee": np.array([r[1] for r in rows], dtype=np.int64),
+        }
+
+    def _benefits(
+        self, accounts: I64, service: I64, persons: I64, area: I64, norm: I64, codes: dict[int, str]
+    ) -> core.Benefits:
+        """Benefits of persons registered on the month's last day (rules.md §4.2)."""
+        empty = np.zeros(0, dtype=np.int64)
+        last = self.month.end
+        acc_ids = np.unique(accounts).tolist()
+        where, params = _in("r.account_id", acc_ids)
+        rows = A.read(
+            f"SELECT r.account_id, b.category_id FROM {_t(Registration)} r "
+            f"JOIN {_t(PersonBenefit)} b ON b.person_id = r.person_id "
+            f"WHERE {where} AND r.valid_from < %s AND (r.valid_to IS NULL OR r.valid_to >= %s) "
+            "AND b.valid_from < %s AND (b.valid_to IS NULL OR b.valid_to >= %s)",
+            [*params, last, last, last, last],
+            ["account", "category"],
+        )
+        if not len(rows["account"]):
+            return core.Benefits(
+                line=empty,
+                covered=empty,
+                percent=empty,
+                base=empty.astype(np.int8),
+                social_norm_area=empty,
+                norm=empty,
+            )
+        pairs, counts = np.unique(rows["account"] * KEY + rows["category"], return_counts=True)
+        categories = {c.pk: c for c in BenefitCategory.objects.filter(organization=self.org)}
+        social = (
+            to_scaled(self.org.social_norm_single_m2, AREA_SCALE),
+            to_scaled(self.org.social_norm_two_m2, AREA_SCALE),
+            to_scaled(self.org.social_norm_per_person_m2, AREA_SCALE),
+        )
+        line_key = accounts * KEY + service
+        order = np.argsort(line_key, kind="stable")
+        lk_sorted = line_key[order]
+        out: dict[str, list[int]] = defaultdict(list)
+        for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+            account, cat_id = divmod(pair, KEY)
+            cat = categories[cat_id]
+            for sid, code in codes.items():
+                base = (cat.service_bases or {}).get(code)
+                if not base:
+                    continue
+                key = account * KEY + sid
+                pos = int(np.searchsorted(lk_sorted, key))
+                if pos >= len(lk_sorted) or lk_sorted[pos] != key:
+                    continue
+                line = int(order[pos])
+                n = int(persons[line])
+                out["line"].append(line)
+                out["covered"].append(n if cat.covers == "family" else count)
+                out["percent"].append(to_scaled(cat.percent, PERCENT_SCALE))
+                out["base"].append(int(BENEFIT_BASES[base]))
+                from raschet.core.billing import social_norm_area
+
+                out["social_norm_area"].append(social_norm_area(n, *social))
+                out["norm"].append(int(norm[line]))
+        order_b = np.argsort(np.asarray(out["line"], dtype=np.int64), kind="stable")
+
+        def col(name: str, dtype: Any = np.int64) -> Any:
+            return np.asarray(out[name], dtype=dtype)[order_b]
+
+        return core.Benefits(
+            line=col("line"),
+            covered=col("covered"),
+            percent=col("percent"),
+            base=col("base", np.int8),
+            social_norm_area=col("social_norm_area"),
+            norm=col("norm"),
+        )
+
+
+__all__ = ["FastLines", "FastLoader", "MeterState", "engine_settings"]
