@@ -16,21 +16,19 @@ faster with more.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from raschet.billing import explain
+from raschet.billing import diff
 from raschet.billing.models import (
     BatchState,
     BillingRun,
     ChargeLine,
-    LineKind,
     RunBatch,
     RunState,
 )
@@ -51,50 +49,6 @@ Progress = Callable[[BillingRun], None]
 
 class BillingError(Exception):
     """A run cannot be started, posted or closed; the message says why, in Russian."""
-
-
-@dataclass(frozen=True)
-class Figures:
-    method: int
-    volume: int
-    coefficient_volume: int
-    rate: int | None
-    norm: int | None
-    persons: int
-    area: int
-    average_months: int
-    segments: int
-    amount: int
-    coefficient_amount: int
-    reduction: int
-    benefit: int
-
-
-LINE_COLUMNS = [
-    "run_id",
-    "organization_id",
-    "account_id",
-    "service_id",
-    "payee_id",
-    "period",
-    "corrects_period",
-    "kind",
-    "method",
-    "volume",
-    "coefficient_volume",
-    "rate",
-    "norm",
-    "persons",
-    "area",
-    "average_months",
-    "segments",
-    "amount",
-    "coefficient_amount",
-    "reduction",
-    "benefit",
-    "detail",
-    "reason",
-]
 
 
 def is_closed(organization_id: int, period: date) -> bool:
@@ -228,19 +182,46 @@ def billing_batch_compute(*, batch_id: int) -> None:
             return
         run = batch.run
         try:
-            rows = _compute_rows(run, batch.building_ids)
+            written = _compute_and_write(run, batch.building_ids)
         except FactsError as exc:
             RunBatch.objects.filter(pk=batch.pk).update(state=BatchState.FAILED, error=str(exc))
             BillingRun.objects.filter(pk=run.pk).update(state=RunState.FAILED, error=str(exc))
             return
-        write_lines(rows)
-        RunBatch.objects.filter(pk=batch.pk).update(state=BatchState.DONE, lines=len(rows))
-        from django.db.models import F
-
+        RunBatch.objects.filter(pk=batch.pk).update(state=BatchState.DONE, lines=written)
         BillingRun.objects.filter(pk=run.pk).update(
             accounts_done=F("accounts_done") + batch.accounts,
-            lines_count=F("lines_count") + len(rows),
+            lines_count=F("lines_count") + written,
         )
+
+
+def _compute_and_write(run: BillingRun, building_ids: list[int]) -> int:
+    """Compute every month of the run for the buildings, diff against what is posted and
+    write the new lines; returns how many were written."""
+    organization = run.organization
+    months = [date.fromisoformat(d) for d in run.months_recomputed] + [run.period]
+    computed = []
+    account_ids: set[int] = set()
+    for m_start in months:
+        batch = load_batch(
+            organization=organization, month=Month.of(m_start), building_ids=building_ids
+        )
+        result = core.compute(
+            batch.lines, batch.parts, batch.segments, batch.benefits, batch.settings
+        )
+        computed.append((m_start, batch, result))
+        account_ids.update(batch.account_ids)
+    posted = diff.posted_sums(organization.pk, sorted(account_ids), months)
+    written = 0
+    seen: set[tuple[int, int, int]] = set()
+    extra: list[tuple[Any, ...]] = []
+    for m_start, batch, result in computed:
+        out = diff.month_output(run, m_start, batch, result, posted)
+        written += diff.write_new_lines(run, out.charges)
+        extra += out.recalculations
+        seen |= out.seen
+    extra += diff.reversals(run, posted, seen)
+    diff.write_rows(extra)
+    return written + len(extra)
 
 
 def _finish_if_done(run: BillingRun) -> None:
@@ -254,258 +235,6 @@ def _finish_if_done(run: BillingRun) -> None:
         run.finished_at = timezone.now()
         run.report = run_report(run)
         run.save(update_fields=["state", "finished_at", "report"])
-
-
-def _posted_figures(
-    organization_id: int, account_ids: list[int], months: list[date]
-) -> tuple[dict[tuple[int, int, date], list[int]], dict[tuple[int, int, date], ChargeLine]]:
-    """Posted sums per (account, service, corrected month), and the latest posted line."""
-    posted_runs = list(
-        BillingRun.objects.filter(
-            organization_id=organization_id, state=RunState.POSTED
-        ).values_list("pk", flat=True)
-    )
-    sums: dict[tuple[int, int, date], list[int]] = {}
-    latest: dict[tuple[int, int, date], ChargeLine] = {}
-    if not posted_runs or not account_ids:
-        return sums, latest
-    qs = ChargeLine.objects.filter(
-        run_id__in=posted_runs, account_id__in=account_ids, corrects_period__in=months
-    ).order_by("pk")
-    for line in qs.only(
-        "account_id",
-        "service_id",
-        "corrects_period",
-        "volume",
-        "coefficient_volume",
-        "amount",
-        "coefficient_amount",
-        "reduction",
-        "benefit",
-        "rate",
-        "norm",
-        "persons",
-        "area",
-        "method",
-        "kind",
-    ):
-        key = (line.account_id, line.service_id, line.corrects_period)
-        s = sums.setdefault(key, [0, 0, 0, 0, 0, 0])
-        s[0] += line.volume
-        s[1] += line.coefficient_volume
-        s[2] += line.amount
-        s[3] += line.coefficient_amount
-        s[4] += line.reduction
-        s[5] += line.benefit
-        latest[key] = line
-    return sums, latest
-
-
-def _compute_rows(run: BillingRun, building_ids: list[int]) -> list[tuple[Any, ...]]:
-    organization = run.organization
-    months = [date.fromisoformat(d) for d in run.months_recomputed] + [run.period]
-    rows: list[tuple[Any, ...]] = []
-    computed_keys: set[tuple[int, int, date]] = set()
-    account_ids: set[int] = set()
-    results = []
-    for m_start in months:
-        month = Month.of(m_start)
-        batch = load_batch(organization=organization, month=month, building_ids=building_ids)
-        result = core.compute(
-            batch.lines, batch.parts, batch.segments, batch.benefits, batch.settings
-        )
-        results.append((month, batch, result))
-        account_ids.update(batch.account_ids)
-    posted, latest = _posted_figures(organization.pk, sorted(account_ids), months)
-    for month, batch, result in results:
-        rows.extend(_month_rows(run, month, batch, result, posted, latest, computed_keys))
-    # Posted lines that the facts no longer support (a service disconnected retroactively).
-    for key, before in posted.items():
-        if key in computed_keys or not any(before[2:]) or key[0] not in account_ids:
-            continue
-        line = latest[key]
-        rows.append(
-            (
-                run.pk,
-                run.organization_id,
-                key[0],
-                key[1],
-                None,
-                run.period,
-                key[2],
-                LineKind.RECALCULATION,
-                line.method,
-                -before[0],
-                -before[1],
-                line.rate,
-                line.norm,
-                line.persons,
-                line.area,
-                0,
-                1,
-                -before[2],
-                -before[3],
-                -before[4],
-                -before[5],
-                "",
-                "услуга больше не начисляется",
-            )
-        )
-    return rows
-
-
-def _month_rows(
-    run: BillingRun,
-    month: Month,
-    batch: Any,
-    result: core.Result,
-    posted: dict[tuple[int, int, date], list[int]],
-    latest: dict[tuple[int, int, date], ChargeLine],
-    computed_keys: set[tuple[int, int, date]],
-) -> list[tuple[Any, ...]]:
-    """Rows to write for one computed month: new charges, and differences as recalculations."""
-    meta = batch.meta
-    rows: list[tuple[Any, ...]] = []
-    cols = {
-        "method": result.method.tolist(),
-        "volume": result.volume.tolist(),
-        "coefficient_volume": result.coefficient_volume.tolist(),
-        "amount": result.amount.tolist(),
-        "coefficient_amount": result.coefficient_amount.tolist(),
-        "reduction": result.reduction.tolist(),
-        "benefit": result.benefit.tolist(),
-        **{k: meta[k].tolist() for k in meta},
-    }
-    for k in range(len(cols["method"])):
-        key = (cols["account_id"][k], cols["service_id"][k], month.start)
-        computed_keys.add(key)
-        fig = Figures(
-            method=cols["method"][k],
-            volume=cols["volume"][k],
-            coefficient_volume=cols["coefficient_volume"][k],
-            rate=None if cols["rate"][k] < 0 else cols["rate"][k],
-            norm=None if cols["norm"][k] < 0 else cols["norm"][k],
-            persons=cols["persons"][k],
-            area=cols["area"][k],
-            average_months=cols["average_months"][k],
-            segments=cols["segments"][k],
-            amount=cols["amount"][k],
-            coefficient_amount=cols["coefficient_amount"][k],
-            reduction=cols["reduction"][k],
-            benefit=cols["benefit"][k],
-        )
-        payee = None if cols["payee_id"][k] < 0 else cols["payee_id"][k]
-        before = posted.get(key)
-        if before is None:
-            if fig.method == core.Method.NONE and fig.amount == 0:
-                continue
-            if month.start != run.period:
-                kind, reason = LineKind.RECALCULATION, "начисление за прошлый месяц"
-            else:
-                kind, reason = LineKind.CHARGE, ""
-            rows.append(_row(run, key, payee, month, kind, fig, reason))
-            continue
-        diff = [
-            fig.volume - before[0],
-            fig.coefficient_volume - before[1],
-            fig.amount - before[2],
-            fig.coefficient_amount - before[3],
-            fig.reduction - before[4],
-            fig.benefit - before[5],
-        ]
-        if not any(diff[2:]) and not diff[0]:
-            continue
-        last = latest[key]
-        was = Figures(
-            method=last.method,
-            volume=before[0],
-            coefficient_volume=before[1],
-            rate=last.rate,
-            norm=last.norm,
-            persons=last.persons,
-            area=last.area,
-            average_months=0,
-            segments=1,
-            amount=before[2],
-            coefficient_amount=before[3],
-            reduction=before[4],
-            benefit=before[5],
-        )
-        reason = explain.recalculation_reason(was, fig)
-        delta = Figures(
-            method=fig.method,
-            volume=diff[0],
-            coefficient_volume=diff[1],
-            rate=fig.rate,
-            norm=fig.norm,
-            persons=fig.persons,
-            area=fig.area,
-            average_months=fig.average_months,
-            segments=fig.segments,
-            amount=diff[2],
-            coefficient_amount=diff[3],
-            reduction=diff[4],
-            benefit=diff[5],
-        )
-        rows.append(_row(run, key, payee, month, LineKind.RECALCULATION, delta, reason))
-    return rows
-
-
-def _row(
-    run: BillingRun,
-    key: tuple[int, int, date],
-    payee: int | None,
-    month: Month,
-    kind: str,
-    fig: Figures,
-    reason: str,
-) -> tuple[Any, ...]:
-    return (
-        run.pk,
-        run.organization_id,
-        key[0],
-        key[1],
-        payee,
-        run.period,
-        month.start,
-        kind,
-        fig.method,
-        fig.volume,
-        fig.coefficient_volume,
-        fig.rate,
-        fig.norm,
-        fig.persons,
-        fig.area,
-        fig.average_months,
-        fig.segments,
-        fig.amount,
-        fig.coefficient_amount,
-        fig.reduction,
-        fig.benefit,
-        "",
-        reason,
-    )
-
-
-def write_lines(rows: list[tuple[Any, ...]]) -> None:
-    """Write lines with ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        from raschet.importers.pgcopy import copy_chunks, field
-
-        def chunks() -> Iterable[str]:
-            for k in range(0, len(rows), 20000):
-                yield "".join(
-                    "\t".join(field(v) for v in row) + "\n" for row in rows[k : k + 20000]
-                )
-
-        copy_chunks(ChargeLine._meta.db_table, LINE_COLUMNS, chunks())
-        return
-    ChargeLine.objects.bulk_create(
-        (ChargeLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows),
-        batch_size=2000,
-    )
 
 
 # ----------------------------------------------------------------------------- post, close

@@ -1,0 +1,422 @@
+"""Recompute-and-diff over arrays, and the bulk write of charge lines.
+
+For every computed line (account × service × month) the figures already posted for that
+month are subtracted; a line with nothing posted becomes the month's charge, a line whose
+figures differ becomes a recalculation with a reason, an equal line writes nothing.
+"""
+
+# ruff: noqa: S608 - the SQL here joins fixed table names and placeholders, never input
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection
+
+from raschet.billing import arrays as A
+from raschet.billing import explain
+from raschet.billing.models import BillingRun, ChargeLine, LineKind, RunState
+from raschet.core import billing as core
+
+I64 = npt.NDArray[np.int64]
+KEY = 1 << 24
+FIGURES = ("volume", "coefficient_volume", "amount", "coefficient_amount", "reduction", "benefit")
+PROVENANCE = ("rate", "norm", "persons", "area", "method")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One line's figures and provenance (a computed line, a posted sum, or a difference)."""
+
+    method: int
+    volume: int
+    coefficient_volume: int
+    rate: int | None
+    norm: int | None
+    persons: int
+    area: int
+    average_months: int
+    segments: int
+    amount: int
+    coefficient_amount: int
+    reduction: int
+    benefit: int
+
+
+def posted_sums(organization_id: int, account_ids: list[int], months: list[date]) -> dict[str, I64]:
+    """Posted figures per (account, service, corrected month), summed over every posted
+    line, with the provenance of the latest line; sorted by ``key`` then ``month``."""
+    posted = list(
+        BillingRun.objects.filter(
+            organization_id=organization_id, state=RunState.POSTED
+        ).values_list("pk", flat=True)
+    )
+    names = ["account", "service", "month", *FIGURES, "id", *PROVENANCE]
+    if not posted or not account_ids:
+        return {n: np.zeros(0, dtype=np.int64) for n in ["key", *names]}
+    marks = ", ".join(["%s"] * len(posted))
+    months_marks = ", ".join(["%s"] * len(months))
+    rows = A.read(
+        f"SELECT account_id, service_id, {A.days_sql('corrects_period')}, "
+        f"{', '.join(FIGURES)}, id, COALESCE(rate, -1), COALESCE(norm, -1), persons, area, method "
+        f"FROM {ChargeLine._meta.db_table} WHERE run_id IN ({marks}) "
+        f"AND corrects_period IN ({months_marks}) "
+        f"AND account_id >= %s AND account_id <= %s ORDER BY id",
+        [*posted, *months, min(account_ids), max(account_ids)],
+        names,
+    )
+    wanted = np.isin(rows["account"], np.asarray(account_ids, dtype=np.int64))
+    rows = {k: v[wanted] for k, v in rows.items()}
+    key = rows["account"] * KEY + rows["service"]
+    order = np.lexsort((rows["id"], rows["month"], key))
+    rows = {k: v[order] for k, v in rows.items()}
+    key = key[order]
+    if len(key) == 0:
+        return {n: np.zeros(0, dtype=np.int64) for n in ["key", *names]}
+    group = np.r_[True, (key[1:] != key[:-1]) | (rows["month"][1:] != rows["month"][:-1])]
+    starts = np.nonzero(group)[0]
+    ends = np.r_[starts[1:], len(key)] - 1
+    out: dict[str, I64] = {"key": key[starts], "account": rows["account"][starts]}
+    out["service"] = rows["service"][starts]
+    out["month"] = rows["month"][starts]
+    for f in FIGURES:
+        out[f] = np.add.reduceat(rows[f], starts) if len(starts) else rows[f][:0]
+    for p in (*PROVENANCE, "id"):
+        out[p] = rows[p][ends]
+    return out
+
+
+@dataclass
+class MonthOutput:
+    charges: dict[str, Any]  # arrays of new lines (charges, or first lines of a past month)
+    recalculations: list[tuple[Any, ...]]  # rows in services.LINE_COLUMNS order
+    seen: set[tuple[int, int, int]]
+
+
+def month_output(
+    run: BillingRun, month_start: date, batch: Any, result: core.Result, posted: dict[str, I64]
+) -> MonthOutput:
+    meta = batch.meta
+    n = len(result.method)
+    day = A.day_number(month_start)
+    key = meta["account_id"] * KEY + meta["service_id"]
+    in_month = posted["month"] == day
+    p_key = posted["key"][in_month]
+    p_idx = np.nonzero(in_month)[0]
+    pos = np.searchsorted(p_key, key)
+    pos_c = np.minimum(pos, max(len(p_key) - 1, 0))
+    has = (len(p_key) > 0) & (p_key[pos_c] == key) if len(p_key) else np.zeros(n, dtype=bool)
+    seen = {
+        (int(a), int(s), day)
+        for a, s in zip(
+            meta["account_id"][has].tolist(), meta["service_id"][has].tolist(), strict=True
+        )
+    }
+    # new lines: nothing posted for the key yet
+    new = ~has & ~((result.method == core.Method.NONE) & (result.amount == 0))
+    kind = LineKind.CHARGE if month_start == run.period else LineKind.RECALCULATION
+    charges = {
+        "kind": kind,
+        "reason": "" if kind == LineKind.CHARGE else "начисление за прошлый месяц",
+        "corrects_period": month_start,
+        "account_id": meta["account_id"][new],
+        "service_id": meta["service_id"][new],
+        "payee_id": meta["payee_id"][new],
+        "method": result.method[new].astype(np.int64),
+        "volume": result.volume[new],
+        "coefficient_volume": result.coefficient_volume[new],
+        "rate": meta["rate"][new],
+        "norm": meta["norm"][new],
+        "persons": meta["persons"][new],
+        "area": meta["area"][new],
+        "average_months": meta["average_months"][new],
+        "segments": meta["segments"][new],
+        "amount": result.amount[new],
+        "coefficient_amount": result.coefficient_amount[new],
+        "reduction": result.reduction[new],
+        "benefit": result.benefit[new],
+    }
+    # lines already posted: only differences, as recalculations with a reason
+    recalcs: list[tuple[Any, ...]] = []
+    idx = np.nonzero(has)[0]
+    if len(idx):
+        prow = p_idx[pos_c[idx]]
+        computed = {f: getattr(result, f)[idx] for f in FIGURES}
+        differs = np.zeros(len(idx), dtype=bool)
+        for f in FIGURES:
+            differs |= computed[f] != posted[f][prow]
+        for j in np.nonzero(differs)[0].tolist():
+            k, r = int(idx[j]), int(prow[j])
+            fig = Figures(
+                method=int(result.method[k]),
+                volume=int(result.volume[k]),
+                coefficient_volume=int(result.coefficient_volume[k]),
+                rate=_opt(meta["rate"][k]),
+                norm=_opt(meta["norm"][k]),
+                persons=int(meta["persons"][k]),
+                area=int(meta["area"][k]),
+                average_months=int(meta["average_months"][k]),
+                segments=int(meta["segments"][k]),
+                amount=int(result.amount[k]),
+                coefficient_amount=int(result.coefficient_amount[k]),
+                reduction=int(result.reduction[k]),
+                benefit=int(result.benefit[k]),
+            )
+            was = Figures(
+                method=int(posted["method"][r]),
+                volume=int(posted["volume"][r]),
+                coefficient_volume=int(posted["coefficient_volume"][r]),
+                rate=_opt(posted["rate"][r]),
+                norm=_opt(posted["norm"][r]),
+                persons=int(posted["persons"][r]),
+                area=int(posted["area"][r]),
+                average_months=0,
+                segments=1,
+                amount=int(posted["amount"][r]),
+                coefficient_amount=int(posted["coefficient_amount"][r]),
+                reduction=int(posted["reduction"][r]),
+                benefit=int(posted["benefit"][r]),
+            )
+            recalcs.append(
+                line_row(
+                    run,
+                    account_id=int(meta["account_id"][k]),
+                    service_id=int(meta["service_id"][k]),
+                    payee_id=_opt(meta["payee_id"][k]),
+                    corrects=month_start,
+                    kind=LineKind.RECALCULATION,
+                    fig=_minus(fig, was),
+                    reason=explain.recalculation_reason(was, fig),
+                )
+            )
+    return MonthOutput(charges=charges, recalculations=recalcs, seen=seen)
+
+
+def reversals(
+    run: BillingRun, posted: dict[str, I64], seen: set[tuple[int, int, int]]
+) -> list[tuple[Any, ...]]:
+    """Posted lines the facts no longer support (a service disconnected retroactively):
+    reverse what was posted."""
+    rows = []
+    for r in range(len(posted["key"])):
+        key = (int(posted["account"][r]), int(posted["service"][r]), int(posted["month"][r]))
+        if key in seen or not any(int(posted[f][r]) for f in FIGURES[2:]):
+            continue
+        was = Figures(
+            method=int(posted["method"][r]),
+            volume=int(posted["volume"][r]),
+            coefficient_volume=int(posted["coefficient_volume"][r]),
+            rate=_opt(posted["rate"][r]),
+            norm=_opt(posted["norm"][r]),
+            persons=int(posted["persons"][r]),
+            area=int(posted["area"][r]),
+            average_months=0,
+            segments=1,
+            amount=int(posted["amount"][r]),
+            coefficient_amount=int(posted["coefficient_amount"][r]),
+            reduction=int(posted["reduction"][r]),
+            benefit=int(posted["benefit"][r]),
+        )
+        zero = Figures(**{**was.__dict__, **{f: 0 for f in FIGURES}})
+        rows.append(
+            line_row(
+                run,
+                account_id=key[0],
+                service_id=key[1],
+                payee_id=None,
+                corrects=A.from_day_number(key[2]),
+                kind=LineKind.RECALCULATION,
+                fig=_minus(zero, was),
+                reason="услуга больше не начисляется",
+            )
+        )
+    return rows
+
+
+def _opt(value: Any) -> int | None:
+    v = int(value)
+    return None if v < 0 else v
+
+
+def _minus(now: Figures, was: Figures) -> Figures:
+    return Figures(
+        method=now.method,
+        volume=now.volume - was.volume,
+        coefficient_volume=now.coefficient_volume - was.coefficient_volume,
+        rate=now.rate,
+        norm=now.norm,
+        persons=now.persons,
+        area=now.area,
+        average_months=now.average_months,
+        segments=now.segments,
+        amount=now.amount - was.amount,
+        coefficient_amount=now.coefficient_amount - was.coefficient_amount,
+        reduction=now.reduction - was.reduction,
+        benefit=now.benefit - was.benefit,
+    )
+
+
+LINE_COLUMNS = [
+    "run_id",
+    "organization_id",
+    "account_id",
+    "service_id",
+    "payee_id",
+    "period",
+    "corrects_period",
+    "kind",
+    "method",
+    "volume",
+    "coefficient_volume",
+    "rate",
+    "norm",
+    "persons",
+    "area",
+    "average_months",
+    "segments",
+    "amount",
+    "coefficient_amount",
+    "reduction",
+    "benefit",
+    "detail",
+    "reason",
+]
+
+
+def line_row(
+    run: BillingRun,
+    *,
+    account_id: int,
+    service_id: int,
+    payee_id: int | None,
+    corrects: date,
+    kind: str,
+    fig: Figures,
+    reason: str,
+) -> tuple[Any, ...]:
+    return (
+        run.pk,
+        run.organization_id,
+        account_id,
+        service_id,
+        payee_id,
+        run.period,
+        corrects,
+        str(kind),
+        fig.method,
+        fig.volume,
+        fig.coefficient_volume,
+        fig.rate,
+        fig.norm,
+        fig.persons,
+        fig.area,
+        fig.average_months,
+        fig.segments,
+        fig.amount,
+        fig.coefficient_amount,
+        fig.reduction,
+        fig.benefit,
+        "",
+        reason,
+    )
+
+
+INT8 = (
+    "account_id",
+    "service_id",
+    "volume",
+    "coefficient_volume",
+    "amount",
+    "coefficient_amount",
+    "reduction",
+    "benefit",
+)
+
+
+def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
+    """Write the new lines of one month: binary ``COPY`` on PostgreSQL, grouped by which of
+    payee, rate and norm are NULL; ``bulk_create`` elsewhere."""
+    n = len(charges["account_id"])
+    if n == 0:
+        return 0
+    if connection.vendor != "postgresql":
+        rows = []
+        lists = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in charges.items()}
+        for k in range(n):
+            fig = Figures(
+                method=lists["method"][k],
+                volume=lists["volume"][k],
+                coefficient_volume=lists["coefficient_volume"][k],
+                rate=None if lists["rate"][k] < 0 else lists["rate"][k],
+                norm=None if lists["norm"][k] < 0 else lists["norm"][k],
+                persons=lists["persons"][k],
+                area=lists["area"][k],
+                average_months=lists["average_months"][k],
+                segments=lists["segments"][k],
+                amount=lists["amount"][k],
+                coefficient_amount=lists["coefficient_amount"][k],
+                reduction=lists["reduction"][k],
+                benefit=lists["benefit"][k],
+            )
+            rows.append(
+                line_row(
+                    run,
+                    account_id=lists["account_id"][k],
+                    service_id=lists["service_id"][k],
+                    payee_id=None if lists["payee_id"][k] < 0 else lists["payee_id"][k],
+                    corrects=charges["corrects_period"],
+                    kind=charges["kind"],
+                    fig=fig,
+                    reason=charges["reason"],
+                )
+            )
+        write_rows(rows)
+        return n
+    pattern = (
+        (charges["payee_id"] < 0).astype(np.int64)
+        + 2 * (charges["rate"] < 0).astype(np.int64)
+        + 4 * (charges["norm"] < 0).astype(np.int64)
+    )
+    for p in np.unique(pattern).tolist():
+        sel = pattern == p
+        m = int(sel.sum())
+        cols: list[tuple[str, str, Any]] = [
+            ("run_id", "int8", np.full(m, run.pk, dtype=np.int64)),
+            ("organization_id", "int8", np.full(m, run.organization_id, dtype=np.int64)),
+            ("period", "date", np.full(m, A.day_number(run.period), dtype=np.int32)),
+            (
+                "corrects_period",
+                "date",
+                np.full(m, A.day_number(charges["corrects_period"]), dtype=np.int32),
+            ),
+            ("kind", "text", str(charges["kind"])),
+            ("detail", "text", ""),
+            ("reason", "text", charges["reason"]),
+            ("method", "int2", charges["method"][sel]),
+            ("persons", "int4", charges["persons"][sel]),
+            ("average_months", "int2", charges["average_months"][sel]),
+            ("segments", "int2", charges["segments"][sel]),
+            ("area", "int8", charges["area"][sel]),
+        ]
+        cols += [(name, "int8", charges[name][sel]) for name in INT8]
+        if not p & 1:
+            cols.append(("payee_id", "int8", charges["payee_id"][sel]))
+        if not p & 2:
+            cols.append(("rate", "int8", charges["rate"][sel]))
+        if not p & 4:
+            cols.append(("norm", "int8", charges["norm"][sel]))
+        A.copy_binary(ChargeLine._meta.db_table, cols)
+    return n
+
+
+def write_rows(rows: list[tuple[Any, ...]]) -> None:
+    """Write a few lines given as tuples in `LINE_COLUMNS` order."""
+    if not rows:
+        return
+    ChargeLine.objects.bulk_create(
+        (ChargeLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows),
+        batch_size=2000,
+    )
