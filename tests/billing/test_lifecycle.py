@@ -139,3 +139,23 @@ def test_database_refuses_changes_of_the_ledger_and_closed_months(account):
             line_id=0,
             posted_at=entry.posted_at,
         )
+
+
+def test_absence_application_more_than_30_days_after_return_is_refused(account):
+    from django.core.exceptions import ValidationError
+
+    from raschet.billing.models import Absence
+
+    late = Absence(
+        organization=account.organization,
+        account=account,
+        persons=1,
+        left_on=date(2025, 1, 5),
+        returned_on=date(2025, 1, 20),
+        applied_on=date(2025, 2, 20),
+    )
+    with pytest.raises(ValidationError) as err:
+        late.full_clean()
+    assert "applied_on" in err.value.message_dict
+    late.applied_on = date(2025, 2, 19)
+    late.full_clean()

@@ -7,6 +7,8 @@ posted run are never changed (database triggers, migration 0002).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -17,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from raschet.housing.models import Account, Building
 from raschet.organizations.models import Organization, TenantModel
 from raschet.tariffs.models import Service
+
+
+APPLY_WITHIN = timedelta(days=30)
+"""An absence application is accepted up to 30 days after the return (ПП 354 п.91)."""
 
 
 class Absence(TenantModel):
@@ -54,6 +60,20 @@ class Absence(TenantModel):
         super().clean()
         if self.left_on and self.returned_on and self.returned_on <= self.left_on:
             raise ValidationError({"returned_on": _("The return must be after the departure")})
+        late = (
+            self.returned_on
+            and self.applied_on
+            and self.applied_on > self.returned_on + APPLY_WITHIN
+        )
+        if late:
+            raise ValidationError(
+                {
+                    "applied_on": _(
+                        "The application must be filed within 30 days after the return "
+                        "(ПП 354 п.91)"
+                    )
+                }
+            )
 
 
 class QualityKind(models.TextChoices):
