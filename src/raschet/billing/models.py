@@ -20,7 +20,6 @@ from raschet.housing.models import Account, Building
 from raschet.organizations.models import Organization, TenantModel
 from raschet.tariffs.models import Service
 
-
 APPLY_WITHIN = timedelta(days=30)
 """An absence application is accepted up to 30 days after the return (ПП 354 п.91)."""
 
