@@ -72,15 +72,18 @@ def _t(model: Any) -> str:
 
 
 def _in(column: str, values: list[int]) -> tuple[str, list[Any]]:
-    if not values:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+    return A.in_list(column, values)
 
 
 def month_index(days: I64) -> I64:
     """Months since 1970-01 of day numbers (since 2000-01-01)."""
     d = np.datetime64("2000-01-01") + np.asarray(days, dtype="timedelta64[D]")
     return d.astype("datetime64[M]").astype(np.int64)
+
+
+def _only(table: dict[str, I64], keep: Any) -> dict[str, I64]:
+    """The rows of ``table`` selected by a mask or an index array."""
+    return {k: v[keep] for k, v in table.items()}
 
 
 def _last_per_group(keys: I64) -> I64:
@@ -139,14 +142,29 @@ class FastLoader:
             ["id", "premises", "building", "opened", "closed", "area", "residential", "rooms"],
         )
 
-    def _during(
-        self, table: str, key: str, ids: list[int], extra: str, names: list[str]
-    ) -> dict[str, I64]:
-        where, params = _in(key, ids)
+    def _scope(self, owner: str) -> tuple[str, list[Any]]:
+        """Joins from a fact table ``x`` to the batch's buildings (no id lists sent)."""
+        where, params = _in("p.building_id", self.building_ids)
+        if owner == "account":
+            join = (
+                f"JOIN {_t(Account)} a ON a.id = x.account_id "
+                f"JOIN {_t(Premises)} p ON p.id = a.premises_id"
+            )
+        elif owner == "meter":
+            join = (
+                f"JOIN {_t(Meter)} m ON m.id = x.meter_id "
+                f"JOIN {_t(Premises)} p ON p.id = m.premises_id"
+            )
+        else:
+            join = f"JOIN {_t(Premises)} p ON p.id = x.premises_id"
+        return f"{join} WHERE {where}", params
+
+    def _during(self, table: str, owner: str, extra: str, names: list[str]) -> dict[str, I64]:
+        scope, params = self._scope(owner)
         sql = (
-            f"SELECT {extra}, {A.days_sql('valid_from')}, {A.days_sql('valid_to', null=FAR)} "
-            f"FROM {table} WHERE {where} AND valid_from < %s "
-            "AND (valid_to IS NULL OR valid_to > %s)"
+            f"SELECT {extra}, {A.days_sql('x.valid_from')}, "
+            f"{A.days_sql('x.valid_to', null=FAR)} FROM {table} x {scope} "
+            "AND x.valid_from < %s AND (x.valid_to IS NULL OR x.valid_to > %s)"
         )
         return A.read(sql, [*params, self.month.end, self.month.start], [*names, "vf", "vt"])
 
@@ -154,6 +172,7 @@ class FastLoader:
         org = self.org
         s, e = self.s, self.e
         acc = self._accounts()
+        acc = _only(acc, np.argsort(acc["id"], kind="stable"))
         account_ids = acc["id"].tolist()
         n_acc = len(account_ids)
         complex_acc = np.zeros(n_acc, dtype=bool)
@@ -166,12 +185,12 @@ class FastLoader:
         # connected services
         links = self._during(
             _t(AccountService),
-            "account_id",
-            account_ids,
-            "account_id, service_id, CASE WHEN method = 'meter' THEN 1 ELSE 0 END, "
-            "CASE WHEN meter_possible THEN 1 ELSE 0 END, zones",
+            "account",
+            "x.account_id, x.service_id, CASE WHEN x.method = 'meter' THEN 1 ELSE 0 END, "
+            "CASE WHEN x.meter_possible THEN 1 ELSE 0 END, x.zones",
             ["account", "service", "meter", "possible", "zones"],
         )
+        links = _only(links, np.isin(links["account"], acc["id"]))
         # partial links or several links per (account, service) → general builder
         lk = links["account"] * KEY + links["service"]
         order = np.argsort(lk, kind="stable")
@@ -186,26 +205,15 @@ class FastLoader:
 
         # residents: registrations, temporary-resident acts, owners (ПП 354 п.56(1), (2))
         regs = self._during(
-            _t(Registration),
-            "account_id",
-            account_ids,
-            "account_id, person_id",
-            ["account", "person"],
+            _t(Registration), "account", "x.account_id, x.person_id", ["account", "person"]
         )
+        regs = _only(regs, np.isin(regs["account"], acc["id"]))
         acts = self._during(
-            _t(TemporaryResidentAct),
-            "account_id",
-            account_ids,
-            "account_id, persons",
-            ["account", "persons"],
+            _t(TemporaryResidentAct), "account", "x.account_id, x.persons", ["account", "persons"]
         )
-        premises_ids = sorted(set(acc["premises"].tolist()))
+        acts = _only(acts, np.isin(acts["account"], acc["id"]))
         owners = self._during(
-            _t(Ownership),
-            "premises_id",
-            premises_ids,
-            "premises_id, person_id",
-            ["premises", "person"],
+            _t(Ownership), "premises", "x.premises_id, x.person_id", ["premises", "person"]
         )
         for table, col in ((regs, "account"), (acts, "account")):
             cut = ((table["vf"] > s) & (table["vf"] < e)) | ((table["vt"] > s) & (table["vt"] < e))
@@ -232,19 +240,20 @@ class FastLoader:
         persons = np.where(persons == 0, owner_count, persons)
 
         # absences → general builder (rare, and their day arithmetic lives there)
-        ab_where, ab_params = _in("account_id", account_ids)
+        ab_scope, ab_params = self._scope("account")
         absent = A.read(
-            f"SELECT account_id FROM {_t(Absence)} WHERE {ab_where} "
-            "AND left_on < %s AND returned_on > %s",
+            f"SELECT x.account_id FROM {_t(Absence)} x {ab_scope} "
+            "AND x.left_on < %s AND x.returned_on > %s",
             [*ab_params, self.month.end, self.month.start],
             ["account"],
         )
+        absent = _only(absent, np.isin(absent["account"], acc["id"]))
         if len(absent["account"]):
             complex_acc[acc_pos(absent["account"])] = True
 
         services = {sv.pk: sv for sv in Service.objects.filter(organization=org)}
         # meters: only one single-zone meter per (premises, service) on the fast path
-        meters = self._meters(premises_ids)
+        meters = self._meters()
         mkey = meters["premises"] * KEY + meters["service"]
         mk_sorted, mk_count = np.unique(mkey, return_counts=True)
         multi_keys = mk_sorted[mk_count > 1]
@@ -552,13 +561,13 @@ class FastLoader:
         )
         return to_scaled(row.value, NORM_SCALE) if row is not None else 0
 
-    def _meters(self, premises_ids: list[int]) -> dict[str, I64]:
-        where, params = _in("premises_id", premises_ids)
+    def _meters(self) -> dict[str, I64]:
+        scope, params = self._scope("premises")
         return A.read(
-            f"SELECT id, premises_id, service_id, zones, {A.days_sql('installed_on')}, "
-            f"{A.days_sql('verification_due', null=FAR)} FROM {_t(Meter)} "
-            f"WHERE {where} AND installed_on < %s "
-            "AND (removed_on IS NULL OR removed_on > %s) ORDER BY id",
+            f"SELECT x.id, x.premises_id, x.service_id, x.zones, {A.days_sql('x.installed_on')}, "
+            f"{A.days_sql('x.verification_due', null=FAR)} FROM {_t(Meter)} x "
+            f"{scope} AND x.installed_on < %s "
+            "AND (x.removed_on IS NULL OR x.removed_on > %s) ORDER BY x.id",
             [*params, self.month.end, self.month.start],
             ["id", "premises", "service", "zones", "installed", "due"],
         )
@@ -596,15 +605,17 @@ class FastLoader:
         meter_ids = meters["id"][mrow]
         # state at the month's last day: the last change since ≤ e − 1
         uniq_meters = np.unique(meter_ids)
-        where, params = _in("meter_id", uniq_meters.tolist())
+        scope, params = self._scope("meter")
         states = A.read(
-            f"SELECT meter_id, CASE state WHEN 'broken' THEN 2 WHEN 'verification_expired' THEN 2 "
-            f"WHEN 'no_access' THEN 3 WHEN 'removed' THEN 0 ELSE 1 END, {A.days_sql('since')}, id "
-            f"FROM {_t(MeterStateChange)} WHERE {where} AND since < %s "
-            "ORDER BY meter_id, since, id",
+            "SELECT x.meter_id, CASE x.state WHEN 'broken' THEN 2 "
+            "WHEN 'verification_expired' THEN 2 WHEN 'no_access' THEN 3 WHEN 'removed' THEN 0 "
+            f"ELSE 1 END, {A.days_sql('x.since')}, x.id "
+            f"FROM {_t(MeterStateChange)} x {scope} AND x.since < %s",
             [*params, self.month.end],
             ["meter", "state", "since", "id"],
         )
+        states = _only(states, np.isin(states["meter"], uniq_meters))
+        states = _only(states, np.lexsort((states["id"], states["since"], states["meter"])))
         last = _last_per_group(states["meter"])
         st_meter, st_state, st_since = (
             states["meter"][last],
@@ -621,13 +632,15 @@ class FastLoader:
         condition = np.where(state == 0, 1, state)
 
         rd = A.read(
-            f"SELECT meter_id, {A.days_sql('period')}, {A.scaled_sql('volume', 1_000_000)}, "
-            "CASE WHEN kind = 'initial' THEN 1 ELSE 0 END "
-            f"FROM {_t(Reading)} WHERE {where} AND is_current AND zone = 'single' "
-            "AND state <> 'rejected' AND period >= %s AND period <= %s",
+            f"SELECT x.meter_id, {A.days_sql('x.period')}, "
+            f"{A.scaled_sql('x.volume', 1_000_000)}, "
+            "CASE WHEN x.kind = 'initial' THEN 1 ELSE 0 END "
+            f"FROM {_t(Reading)} x {scope} AND x.is_current AND x.zone = 'single' "
+            "AND x.state <> 'rejected' AND x.period >= %s AND x.period <= %s",
             [*params, self.month.start.replace(year=self.month.start.year - 2), self.month.start],
             ["meter", "period", "volume", "initial"],
         )
+        rd = _only(rd, np.isin(rd["meter"], uniq_meters))
         # month volume and presence
         this = (rd["period"] == s) & (rd["initial"] == 0)
         m_sorted = uniq_meters
@@ -743,16 +756,16 @@ class FastLoader:
         )
         if not posted or not len(accounts):
             return out
-        rwhere, rparams = _in("run_id", posted)
-        awhere, aparams = _in("account_id", np.unique(accounts).tolist())
+        rwhere, rparams = _in("x.run_id", posted)
+        scope, aparams = self._scope("account")
         rows = A.read(
-            f"SELECT account_id, service_id, {A.days_sql('corrects_period')}, volume "
-            f"FROM {_t(ChargeLine)} WHERE {rwhere} AND {awhere} "
-            f"AND method IN ({', '.join(str(int(m)) for m in AVERAGE_METHODS)}) "
-            "AND corrects_period < %s AND corrects_period >= %s",
+            f"SELECT x.account_id, x.service_id, {A.days_sql('x.corrects_period')}, x.volume "
+            f"FROM {_t(ChargeLine)} x {scope} AND {rwhere} "
+            f"AND x.method IN ({', '.join(str(int(m)) for m in AVERAGE_METHODS)}) "
+            "AND x.corrects_period < %s AND x.corrects_period >= %s",
             [
-                *rparams,
                 *aparams,
+                *rparams,
                 self.month.start,
                 self.month.start.replace(year=self.month.start.year - 2),
             ],
@@ -840,15 +853,16 @@ class FastLoader:
         empty = np.zeros(0, dtype=np.int64)
         last = self.month.end
         acc_ids = np.unique(accounts).tolist()
-        where, params = _in("r.account_id", acc_ids)
+        scope, params = self._scope("account")
         rows = A.read(
-            f"SELECT r.account_id, b.category_id FROM {_t(Registration)} r "
-            f"JOIN {_t(PersonBenefit)} b ON b.person_id = r.person_id "
-            f"WHERE {where} AND r.valid_from < %s AND (r.valid_to IS NULL OR r.valid_to >= %s) "
+            f"SELECT x.account_id, b.category_id FROM {_t(Registration)} x "
+            f"JOIN {_t(PersonBenefit)} b ON b.person_id = x.person_id "
+            f"{scope} AND x.valid_from < %s AND (x.valid_to IS NULL OR x.valid_to >= %s) "
             "AND b.valid_from < %s AND (b.valid_to IS NULL OR b.valid_to >= %s)",
             [*params, last, last, last, last],
             ["account", "category"],
         )
+        rows = _only(rows, np.isin(rows["account"], np.asarray(acc_ids, dtype=np.int64)))
         if not len(rows["account"]):
             return core.Benefits(
                 line=empty,

@@ -35,10 +35,10 @@ from raschet.core.fixedpoint import (
     AREA_SCALE,
     KOPECKS_SCALE,
     VOLUME_SCALE,
-    div_round,
     mul_div_round,
     prorate_cumulative,
     sum_by,
+    sum_round,
 )
 
 I64 = npt.NDArray[np.int64]
@@ -296,7 +296,15 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
         np.where(
             (lines.heating_mode == HeatingMode.SEASON) & ~lines.heating_in_season,
             Method.NONE,
-            np.where(lines.building_volume >= 0, Method.HEATING_BUILDING, Method.HEATING_NORM),
+            np.where(
+                (lines.building_volume >= 0)
+                & (
+                    (lines.heating_mode != HeatingMode.EVENLY)
+                    | (lines.building_volume_last_year >= 0)
+                ),
+                Method.HEATING_BUILDING,
+                Method.HEATING_NORM,
+            ),
         ),
     )
     method = np.select(
@@ -329,6 +337,21 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
 # 2. Quantities
 
 
+def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
+    """Refuse input that would charge nonsense instead of failing (bad input is an error)."""
+    if np.any(segments.days < 0):
+        raise ValueError("отрицательное число дней в подпериоде")
+    part_days = sum_by(segments.days, segments.part, len(parts.line))
+    if np.any(part_days > lines.days_in_month[parts.line]):
+        raise ValueError("подпериоды строки длиннее месяца")
+    lost = (part_days == 0) & (parts.meter_volume != 0)
+    if np.any(lost):
+        raise ValueError("объём по прибору учёта у строки без дней в месяце")
+    needs_area = (method == Method.HEATING_BUILDING) | (lines.rule == Rule.COMMON)
+    if np.any(needs_area & (lines.building_area <= 0)):
+        raise ValueError("общая площадь помещений дома (S_ob) должна быть больше нуля")
+
+
 def _prorate(quantity_num: list[I64 | int], den: I64 | int, days: I64, month_days: I64) -> I64:
     """``round(Π quantity_num × days / (den × month_days))`` — a monthly quantity by days."""
     return mul_div_round([*quantity_num, days], np.asarray(den) * month_days)
@@ -344,6 +367,7 @@ def compute(
     """Charge every line of the batch (see the module docstring for the order of work)."""
     n_lines = len(lines.rule)
     method = select_methods(lines, settings)
+    _check(lines, parts, segments, method)
     seg_line = parts.line[segments.part]
     m = method[seg_line].astype(np.int64)
     days = segments.days
@@ -438,8 +462,8 @@ def compute(
     # 3. Amounts: Σ volume × rate per line, rounded once; the coefficient part separately.
     exact = mul_div_round([q, segments.rate], 1)
     exact_coef = mul_div_round([qc, segments.rate], 1)
-    base_amount = div_round(sum_by(exact, seg_line, n_lines), KOPECKS_SCALE)
-    coef_amount = div_round(sum_by(exact_coef, seg_line, n_lines), KOPECKS_SCALE)
+    base_amount = sum_round(exact, seg_line, n_lines, KOPECKS_SCALE)
+    coef_amount = sum_round(exact_coef, seg_line, n_lines, KOPECKS_SCALE)
     amount = base_amount + coef_amount
     coef_volume = sum_by(qc, seg_line, n_lines)
 
@@ -607,7 +631,7 @@ def benefit_amounts(lines: Lines, benefits: Benefits, net: I64, volume: I64) -> 
     )
     valid = den > 0
     den = np.where(valid, den, 1)
-    each = mul_div_round([net_b, num, covered, benefits.percent], den * n * 100 * 100)
+    each = mul_div_round([net_b, num, covered, benefits.percent], [den, n, 100 * 100])
     each = np.where(valid, each, 0)
     total = sum_by(each, li, n_lines)
     return np.minimum(total, np.maximum(net, 0)).astype(np.int64)

@@ -47,41 +47,81 @@ def div_round(num: I64, den: I64 | int) -> I64:
     return np.where(num < 0, -q, q).astype(np.int64)
 
 
-def mul_div_round(factors: Sequence[I64 | int], den: I64 | int) -> I64:
-    """Exact ``round_half_up(Π factors / den)`` elementwise (``den > 0``).
+def mul_div_round(factors: Sequence[I64 | int], den: I64 | int | Sequence[I64 | int]) -> I64:
+    """Exact ``round_half_up(Π factors / Π den)`` elementwise (the divisor positive).
 
-    Rows whose product might not fit in int64 are computed with Python integers.
+    ``den`` is one divisor or a sequence of divisor factors. Rows whose product or divisor
+    might not fit in int64 are computed with Python integers.
     """
     arrays = [np.asarray(f, dtype=np.int64) for f in factors]
-    den_a = np.asarray(den, dtype=np.int64)
-    shape = np.broadcast_shapes(*(a.shape for a in arrays), den_a.shape)
+    dens = (
+        [np.asarray(d, dtype=np.int64) for d in den]
+        if isinstance(den, (list, tuple))
+        else [np.asarray(den, dtype=np.int64)]
+    )
+    shape = np.broadcast_shapes(*(a.shape for a in arrays), *(d.shape for d in dens))
     bound = np.ones(shape, dtype=np.float64)
     for a in arrays:
         bound = bound * np.abs(a).astype(np.float64)
-    safe = bound < _SAFE_BOUND
+    den_bound = np.ones(shape, dtype=np.float64)
+    for d in dens:
+        den_bound = den_bound * np.abs(d).astype(np.float64)
+    safe = (bound < _SAFE_BOUND) & (den_bound < _SAFE_BOUND)
     if bool(np.all(safe)):
-        prod = np.ones(shape, dtype=np.int64)
+        product = np.ones(shape, dtype=np.int64)
         for a in arrays:
-            prod = prod * a
-        return div_round(prod, np.broadcast_to(den_a, shape))
+            product = product * a
+        divisor = np.ones(shape, dtype=np.int64)
+        for d in dens:
+            divisor = divisor * d
+        return div_round(product, divisor)
     out = np.zeros(shape, dtype=np.int64)
     if np.any(safe):
-        prod = np.ones(int(safe.sum()), dtype=np.int64)
+        part_product = np.ones(int(safe.sum()), dtype=np.int64)
         for a in arrays:
-            prod = prod * np.broadcast_to(a, shape)[safe]
-        out[safe] = div_round(prod, np.broadcast_to(den_a, shape)[safe])
+            part_product = part_product * np.broadcast_to(a, shape)[safe]
+        part_divisor = np.ones(int(safe.sum()), dtype=np.int64)
+        for d in dens:
+            part_divisor = part_divisor * np.broadcast_to(d, shape)[safe]
+        out[safe] = div_round(part_product, part_divisor)
     idx = np.nonzero(~safe)
     full = [np.broadcast_to(a, shape)[idx] for a in arrays]
-    dens = np.broadcast_to(den_a, shape)[idx]
+    full_den = [np.broadcast_to(d, shape)[idx] for d in dens]
     values = []
-    for k in range(len(dens)):
+    for k in range(len(idx[0])):
         p = 1
         for a in full:
             p *= int(a[k])
-        values.append(round_half_up_int(p, int(dens[k])))
+        q = 1
+        for d in full_den:
+            q *= int(d[k])
+        if q <= 0:
+            raise ZeroDivisionError("делитель должен быть положительным")
+        values.append(round_half_up_int(p, q))
     if any(abs(v) >= 2**63 for v in values):
         raise OverflowError("значение вне допустимого диапазона (больше 9·10¹⁸ единиц шкалы)")
     out[idx] = np.asarray(values, dtype=np.int64)
+    return out
+
+
+def sum_round(values: I64, index: I64, size: int, den: int) -> I64:
+    """``round_half_up(Σ values / den)`` per group, exact even when a group's sum passes
+    int64 (those groups are summed with Python integers)."""
+    bound = np.zeros(size, dtype=np.float64)
+    np.add.at(bound, index, np.abs(values).astype(np.float64))
+    big = bound >= _SAFE_BOUND
+    out = div_round(sum_by(np.where(big[index], 0, values), index, size), den)
+    if np.any(big):
+        totals: dict[int, int] = {}
+        for g, v in zip(index[big[index]].tolist(), values[big[index]].tolist(), strict=True):
+            totals[g] = totals.get(g, 0) + v
+        for g, total in totals.items():
+            value = round_half_up_int(total, den)
+            if abs(value) >= 2**63:
+                raise OverflowError(
+                    "значение вне допустимого диапазона (больше 9·10¹⁸ единиц шкалы)"
+                )
+            out[g] = value
     return out
 
 

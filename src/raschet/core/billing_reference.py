@@ -1,0 +1,830 @@
+"""Scalar `Decimal` reference of the monthly charge (rules.md §1, §2, §4.2, §14).
+
+The second, independent statement of what `raschet.core.billing.compute` does with numpy:
+one line at a time, in natural units (m³, kWh, Gcal, m², persons, rubles), in `Decimal` with
+60 digits, rounding half-up exactly where the project rounds (rules.md §14 "Rounding"):
+
+* every quantity of a sub-period (segment) — volume, area × days, persons × days — to 1e-6 of
+  its unit, before it is multiplied by the tariff;
+* the line's base amount ``Σ quantity × tariff`` once, to the kopeck, and the part caused by
+  the increasing coefficient (формула 4(1)) the same way, separately;
+* each reduction (temporary absence, quality) and each benefit category to the kopeck.
+
+Every rounding divides once, after all multiplications, so no intermediate quotient is cut
+short. The module is slow on purpose: it is what the hypothesis tests compare ``compute``
+with line by line, and what explains a number to an accountant. `to_arrays` turns the same
+lines into the vectorised input, so a test case is written once; `result_rows` turns a
+vectorised `Result` back into per-line values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+
+import numpy as np
+import numpy.typing as npt
+
+from raschet.core.billing import (
+    BenefitBase,
+    Benefits,
+    CommonMode,
+    HeatingMode,
+    Lines,
+    MeterCondition,
+    Method,
+    Parts,
+    Resource,
+    Result,
+    Rule,
+    Segments,
+    Settings,
+)
+from raschet.core.fixedpoint import (
+    AREA_SCALE,
+    NORM_SCALE,
+    PERCENT_SCALE,
+    RATE_SCALE,
+    VOLUME_SCALE,
+)
+
+ZERO = Decimal(0)
+_MICRO = Decimal("0.000001")
+_THOUSANDTH = Decimal("0.001")
+_ONE = Decimal(1)
+_PRECISION = 60
+DEFAULT_SETTINGS = Settings()
+"""The project's defaults (rules.md §14)."""
+
+WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
+"""Resources whose volumes make metered wastewater (ПП 354, rules.md §1.2)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Input and output of one line
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceSegment:
+    """A sub-period of the month with one tariff, one norm and one number of persons."""
+
+    days: int
+    rate: Decimal = ZERO  # rubles per unit: m³, kWh, Gcal, m², person, premises
+    norm: Decimal = ZERO  # per person (water, power), per m² (heating), per m² of S_oi (СОИ)
+    persons: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferencePart:
+    """A tariff zone of the line (one for most services, day/night for electricity)."""
+
+    segments: tuple[ReferenceSegment, ...]
+    meter_volume: Decimal = ZERO  # by readings; negative after averaged months (catch-up)
+    average_volume: Decimal = ZERO  # monthly average of п.59
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceBenefit:
+    """One benefit category of the account applied to the line (rules.md §4.2)."""
+
+    base: BenefitBase
+    covered: int  # persons the measure covers
+    percent: Decimal  # 50 means 50 %
+    social_norm_area: Decimal = ZERO  # m², the household's social norm of area
+    norm: Decimal = ZERO  # consumption norm per person
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReferenceLine:
+    """One charge line (account × service × month) with its own and its building's facts."""
+
+    rule: Rule
+    parts: tuple[ReferencePart, ...]
+    account: int = 0
+    resource: int = Resource.OTHER
+    residential: bool = True
+    configured_meter: bool = False
+    meter_possible: bool = True
+    coefficient_service: bool = False
+    condition: MeterCondition = MeterCondition.NONE
+    reading_present: bool = False
+    spell_months: int = 0
+    average_months: int = 0
+    area: Decimal = ZERO  # S_i, m²
+    residents: int = 0  # n_i for reductions and benefits
+    days_in_month: int = 31
+    building: int = 0
+    building_area: Decimal = ZERO  # S_ob, m²
+    building_common_area: Decimal = ZERO  # S_oi, m²
+    building_volume: Decimal | None = None  # ОДПУ volume of the month; None: no ОДПУ
+    building_volume_last_year: Decimal | None = None  # heating 'evenly' (формула 3(1))
+    heating_mode: HeatingMode = HeatingMode.NONE
+    heating_in_season: bool = True
+    heating_season_months: int = 0
+    common_mode: CommonMode = CommonMode.NORM_CAP
+    absence_service: bool = False
+    absence_person_days: int = 0  # Σ absent persons × absent days inside the month
+    quality_percent: Decimal = ZERO  # quality / non-delivery reduction, % of the charge
+    benefits: tuple[ReferenceBenefit, ...] = ()
+
+    @property
+    def segments(self) -> tuple[ReferenceSegment, ...]:
+        return tuple(s for p in self.parts for s in p.segments)
+
+
+@dataclass(frozen=True)
+class ReferenceResult:
+    """A charged line in the units `compute` returns: 1e-6 of the unit and kopecks."""
+
+    method: Method
+    volume: int  # base volume, 1e-6 of the unit (the coefficient's extra volume excluded)
+    coefficient_volume: int
+    amount: int  # kopecks, coefficient part included
+    coefficient_amount: int
+    reduction: int  # ≤ 0
+    benefit: int  # ≤ 0
+    segment_volumes: tuple[int, ...]  # 1e-6 of the unit, in the order of the line's segments
+
+    @property
+    def total(self) -> int:
+        return self.amount + self.reduction + self.benefit
+
+
+# ---------------------------------------------------------------------------------------
+# Rounding
+
+
+def _context() -> AbstractContextManager[Context]:
+    """60 significant digits: every product of the engine's numbers is exact."""
+    return localcontext(prec=_PRECISION, rounding=ROUND_HALF_UP)
+
+
+def _round_quantity(value: Decimal) -> Decimal:
+    """Half-up to 1e-6 of the unit: the precision every per-segment quantity is kept at."""
+    return value.quantize(_MICRO, rounding=ROUND_HALF_UP)
+
+
+def _round_kopecks(kopecks: Decimal) -> int:
+    """Half-up to a whole kopeck (ties away from zero, like `raschet.core.money`)."""
+    return int(kopecks.quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def _millionths(value: Decimal) -> int:
+    scaled = value.scaleb(6)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} не кратно 1e-6")
+    return int(scaled)
+
+
+def _check_month(days_in_month: int) -> None:
+    if days_in_month <= 0:
+        raise ValueError(f"число дней месяца должно быть положительным, а не {days_in_month}")
+
+
+def _check_building_area(building_area: Decimal) -> None:
+    if building_area <= 0:
+        raise ValueError(f"площадь всех помещений дома должна быть положительной: {building_area}")
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Method (rules.md §1.1, §1.3, §1.4, §14)
+
+
+def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) -> Method:
+    """The method the line is charged by this month."""
+    if line.rule == Rule.VOLUME:
+        return _volume_method(line, settings)
+    if line.rule == Rule.WASTEWATER:
+        # With meters: cold + hot volumes; otherwise the wastewater norm (no 1.5 on it).
+        return Method.DERIVED if line.configured_meter else Method.NORM
+    if line.rule == Rule.HEATING:
+        if line.heating_mode == HeatingMode.NONE:
+            return Method.NONE
+        if line.heating_mode == HeatingMode.SEASON and not line.heating_in_season:
+            return Method.NONE
+        if line.building_volume is None:
+            return Method.HEATING_NORM
+        if line.heating_mode == HeatingMode.EVENLY and line.building_volume_last_year is None:
+            return Method.HEATING_NORM  # no last year's volume yet: формула 2, said so
+        return Method.HEATING_BUILDING
+    if line.rule == Rule.AREA:
+        return Method.AREA
+    if line.rule == Rule.PERSON:
+        return Method.PER_PERSON
+    if line.rule == Rule.COMMON:
+        # COMMON_CAPPED is decided later, by comparing the share with the norm.
+        return Method.COMMON_NORM if line.building_volume is None else Method.COMMON_METER
+    if line.rule == Rule.FIXED:
+        return Method.FIXED
+    return Method.NONE
+
+
+def _volume_method(line: ReferenceLine, settings: Settings) -> Method:
+    # Формула 4(1): × (1 + K) where a meter could be installed but is not there (ХВС, ГВС,
+    # electricity); формула 4 otherwise.
+    no_meter_norm = (
+        Method.NORM_COEFFICIENT if line.coefficient_service and line.meter_possible else Method.NORM
+    )
+    if not line.configured_meter or line.condition == MeterCondition.NONE:
+        return no_meter_norm
+    # п.59: an average needs a base of at least 3 months of readings; with less, the norm.
+    base_ok = line.average_months >= settings.average_min_months
+    if line.condition == MeterCondition.WORKING:
+        if line.reading_present:
+            return Method.METER
+        # п.59 «б»: readings not submitted — the average for 6 (non-residential 3) months,
+        # then the norm without the coefficient.
+        limit = (
+            settings.missing_limit_residential
+            if line.residential
+            else settings.missing_limit_non_residential
+        )
+        if line.spell_months <= limit and base_ok:
+            return Method.AVERAGE_NOT_SUBMITTED
+        return Method.NORM
+    if line.condition == MeterCondition.BROKEN:
+        # п.59 «а», п.60: broken / verification expired — the average for 3 (2) months, then
+        # the norm × 1.5 where a meter is required.
+        limit = (
+            settings.broken_limit_residential
+            if line.residential
+            else settings.broken_limit_non_residential
+        )
+        if line.spell_months > limit:
+            return no_meter_norm
+        return Method.AVERAGE_BROKEN if base_ok else Method.NORM
+    if line.condition == MeterCondition.NO_ACCESS:
+        # п.59 «в»: access refused — the average for 3 months, then the norm.
+        if line.spell_months <= settings.no_access_limit and base_ok:
+            return Method.AVERAGE_NO_ACCESS
+        return Method.NORM
+    return Method.NORM
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Quantities of one segment (each rounded to 1e-6 of the unit)
+
+
+def split_by_days(total: Decimal, days: Sequence[int]) -> list[Decimal]:
+    """Split a month's volume over sub-periods by their days; the pieces add up exactly.
+
+    The piece of a sub-period is the share of the volume up to its end, rounded, minus the
+    share up to its start, rounded (rules.md §0 "Tariffs": split by days). No days: nothing.
+    """
+    with _context():
+        whole = sum(days)
+        if whole == 0:
+            return [ZERO for _ in days]
+        pieces = []
+        before = ZERO
+        elapsed = 0
+        for d in days:
+            elapsed += d
+            upto = _round_quantity(total * elapsed / whole)
+            pieces.append(upto - before)
+            before = upto
+        return pieces
+
+
+def norm_volume(persons: int, norm: Decimal, days: int, days_in_month: int) -> Decimal:
+    """Формула 4: ``n × N`` for the days of the segment."""
+    _check_month(days_in_month)
+    with _context():
+        return _round_quantity(persons * norm * days / days_in_month)
+
+
+def coefficient_volume(
+    persons: int,
+    norm: Decimal,
+    days: int,
+    days_in_month: int,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> Decimal:
+    """Формула 4(1): the extra ``n × N × K`` (K = 0.5) for the days of the segment."""
+    _check_month(days_in_month)
+    with _context():
+        k_num, k_den = settings.coefficient_numerator, settings.coefficient_denominator
+        return _round_quantity(persons * norm * k_num * days / (k_den * days_in_month))
+
+
+def average_segment_volume(average: Decimal, days: int, days_in_month: int) -> Decimal:
+    """п.59: the monthly average for the days of the segment."""
+    _check_month(days_in_month)
+    with _context():
+        return _round_quantity(average * days / days_in_month)
+
+
+def area_quantity(area: Decimal, days: int, days_in_month: int) -> Decimal:
+    """Housing services by area (rules.md §2): m² for the days of the segment."""
+    _check_month(days_in_month)
+    with _context():
+        return _round_quantity(area * days / days_in_month)
+
+
+def person_quantity(persons: int, days: int, days_in_month: int) -> Decimal:
+    """Per-person services (solid waste): persons for the days of the segment."""
+    _check_month(days_in_month)
+    with _context():
+        return _round_quantity(Decimal(persons) * days / days_in_month)
+
+
+def fixed_quantity(days: int, days_in_month: int) -> Decimal:
+    """A fixed monthly sum: the share of the month the segment covers."""
+    _check_month(days_in_month)
+    with _context():
+        return _round_quantity(Decimal(days) / days_in_month)
+
+
+def heating_norm_volume(line: ReferenceLine, norm: Decimal, days: int) -> Decimal:
+    """Формула 2: ``S_i × N_T × K``; K = 1 in heating months, season months / 12 evenly."""
+    _check_month(line.days_in_month)
+    with _context():
+        if line.heating_mode == HeatingMode.EVENLY:
+            return _round_quantity(
+                line.area * norm * line.heating_season_months * days / (12 * line.days_in_month)
+            )
+        return _round_quantity(line.area * norm * days / line.days_in_month)
+
+
+def heating_building_volume(line: ReferenceLine, norm: Decimal, days: int) -> Decimal:
+    """Формулы 3, 3(1): the building meter's volume shared by area.
+
+    In heating months ``V_D × S_i / S_ob``; evenly ``S_i × V_prev_year / (12 × S_ob)``, and by
+    the norm (формула 2) while there is no last year's volume yet.
+    """
+    _check_month(line.days_in_month)
+    with _context():
+        if line.heating_mode == HeatingMode.EVENLY:
+            if line.building_volume_last_year is None:
+                return heating_norm_volume(line, norm, days)
+            _check_building_area(line.building_area)
+            return _round_quantity(
+                line.area
+                * line.building_volume_last_year
+                * days
+                / (12 * line.building_area * line.days_in_month)
+            )
+        _check_building_area(line.building_area)
+        volume = line.building_volume if line.building_volume is not None else ZERO
+        return _round_quantity(
+            line.area * volume * days / (line.building_area * line.days_in_month)
+        )
+
+
+def common_property_volume(
+    line: ReferenceLine, norm: Decimal, days: int, individual_volume: Decimal
+) -> tuple[Decimal, bool]:
+    """Common-property volume of the segment (rules.md §1.6, §14) and whether it was capped.
+
+    ``V_norm = N_SOI × S_oi × S_i / S_ob``; without an ОДПУ the norm; with one the share
+    ``(V_D − Σ V_u) × S_i / S_ob``, capped by ``V_norm`` unless the owners chose the actual
+    volume, and never below zero for the month.
+    """
+    _check_month(line.days_in_month)
+    _check_building_area(line.building_area)
+    with _context():
+        month = line.building_area * line.days_in_month
+        by_norm = _round_quantity(norm * line.building_common_area * line.area * days / month)
+        if line.building_volume is None:
+            return by_norm, False
+        share = _round_quantity(
+            (line.building_volume - individual_volume) * line.area * days / month
+        )
+        if line.common_mode == CommonMode.ACTUAL:
+            return max(share, ZERO), False
+        return max(min(share, by_norm), ZERO), share > by_norm
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Amounts
+
+
+def amount_kopecks(quantities: Sequence[Decimal], rates: Sequence[Decimal]) -> int:
+    """``Σ quantity × tariff`` of the line, rounded once to the kopeck."""
+    with _context():
+        rubles = sum((q * r for q, r in zip(quantities, rates, strict=True)), ZERO)
+        return _round_kopecks(rubles * 100)
+
+
+# ---------------------------------------------------------------------------------------
+# 4. Reductions (rules.md §1.7, §1.8, §14)
+
+
+def absence_reduction(line: ReferenceLine, method: Method, amount: int) -> int:
+    """Temporary absence: ``P × Σ(absent persons × days) / (n × days in month)``.
+
+    Only for services recalculated for absence, charged by the norm (or wastewater made of
+    such volumes) where a meter cannot be installed, and for per-person services (solid
+    waste, п.148(44)) whatever the meters.
+    """
+    if not line.absence_service or line.residents <= 0:
+        return 0
+    if method == Method.PER_PERSON:
+        pass
+    elif method in (Method.NORM, Method.DERIVED):
+        if line.meter_possible:
+            return 0
+    else:
+        return 0
+    _check_month(line.days_in_month)
+    with _context():
+        possible = line.residents * line.days_in_month
+        person_days = min(line.absence_person_days, possible)
+        return _round_kopecks(Decimal(amount) * person_days / possible)
+
+
+def quality_reduction(line: ReferenceLine, amount: int) -> int:
+    """Quality / non-delivery (Приложение 1): the percent of the month's charge, ≤ 100 %."""
+    with _context():
+        percent = min(line.quality_percent, Decimal(100))
+        return _round_kopecks(amount * percent / 100)
+
+
+def reduction_total(line: ReferenceLine, method: Method, amount: int) -> int:
+    """Both reductions (each rounded), never negative and never more than the charge."""
+    total = absence_reduction(line, method, amount) + quality_reduction(line, amount)
+    return min(max(total, 0), max(amount, 0))
+
+
+# ---------------------------------------------------------------------------------------
+# 5. Benefits (rules.md §4.2, §14)
+
+
+def benefit_amount(
+    line: ReferenceLine, benefit: ReferenceBenefit, net: int, volume: Decimal
+) -> int:
+    """One category: ``net × share × percent``, rounded to the kopeck."""
+    if net <= 0:
+        return 0
+    with _context():
+        persons = max(line.residents, 1)
+        covered = min(benefit.covered, persons)
+        # The share written out as one fraction, so the only division is the last one.
+        if benefit.base == BenefitBase.SOCIAL_NORM_AREA:
+            if line.area <= 0:
+                return 0
+            num = min(line.area, benefit.social_norm_area)
+            den = line.area
+        elif benefit.base == BenefitBase.CONSUMPTION_NORM:
+            if volume <= 0:
+                return 0
+            num = min(volume, benefit.norm * persons)
+            den = volume
+        else:
+            num = den = _ONE
+        return _round_kopecks(net * num * covered * benefit.percent / (den * persons * 100))
+
+
+def benefit_total(line: ReferenceLine, net: int, volume: Decimal) -> int:
+    """All categories of the line, never more than what is left to pay (``net``)."""
+    total = sum(benefit_amount(line, b, net, volume) for b in line.benefits)
+    return min(total, max(net, 0))
+
+
+# ---------------------------------------------------------------------------------------
+# The line and the batch
+
+
+def charge_line(
+    line: ReferenceLine,
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    account_water_volume: Decimal | None = None,
+    building_individual_volume: Decimal | None = None,
+) -> ReferenceResult:
+    """Charge one line.
+
+    Metered wastewater needs ``account_water_volume`` (Σ cold + hot base volumes of the
+    account); common property with an ОДПУ needs ``building_individual_volume`` (Σ V_u of
+    the building's premises for the resource). `charge_batch` supplies both.
+    """
+    _check_month(line.days_in_month)
+    method = select_method(line, settings)
+    segments = line.segments
+    dim = line.days_in_month
+    base: list[Decimal] = []
+    extra: list[Decimal] = []
+    capped = False
+    if method == Method.METER:
+        for part in line.parts:
+            base.extend(split_by_days(part.meter_volume, [s.days for s in part.segments]))
+    elif method == Method.DERIVED:
+        if account_water_volume is None:
+            raise ValueError("для водоотведения по приборам нужен объём ХВС + ГВС по счёту")
+        base = split_by_days(account_water_volume, [s.days for s in segments])
+    else:
+        for part in line.parts:
+            for s in part.segments:
+                if method in (
+                    Method.AVERAGE_NOT_SUBMITTED,
+                    Method.AVERAGE_BROKEN,
+                    Method.AVERAGE_NO_ACCESS,
+                ):
+                    q = average_segment_volume(part.average_volume, s.days, dim)
+                elif method in (Method.NORM, Method.NORM_COEFFICIENT):
+                    q = norm_volume(s.persons, s.norm, s.days, dim)
+                elif method == Method.AREA:
+                    q = area_quantity(line.area, s.days, dim)
+                elif method == Method.PER_PERSON:
+                    q = person_quantity(s.persons, s.days, dim)
+                elif method == Method.FIXED:
+                    q = fixed_quantity(s.days, dim)
+                elif method == Method.HEATING_NORM:
+                    q = heating_norm_volume(line, s.norm, s.days)
+                elif method == Method.HEATING_BUILDING:
+                    q = heating_building_volume(line, s.norm, s.days)
+                elif method in (Method.COMMON_NORM, Method.COMMON_METER):
+                    individual = building_individual_volume
+                    if individual is None:
+                        if line.building_volume is not None:
+                            raise ValueError("для КР на СОИ по ОДПУ нужен объём помещений дома")
+                        individual = ZERO
+                    q, over = common_property_volume(line, s.norm, s.days, individual)
+                    capped = capped or over
+                else:
+                    q = ZERO
+                base.append(q)
+    if method == Method.NORM_COEFFICIENT:
+        extra = [coefficient_volume(s.persons, s.norm, s.days, dim, settings) for s in segments]
+    else:
+        extra = [ZERO for _ in segments]
+    if capped:
+        method = Method.COMMON_CAPPED
+
+    rates = [s.rate for s in segments]
+    base_amount = amount_kopecks(base, rates)
+    coefficient_amount = amount_kopecks(extra, rates)
+    amount = base_amount + coefficient_amount
+    with _context():
+        volume = sum(base, ZERO)
+        extra_volume = sum(extra, ZERO)
+    reduction = reduction_total(line, method, amount)
+    net = base_amount - reduction
+    benefit = benefit_total(line, net, volume)
+    return ReferenceResult(
+        method=method,
+        volume=_millionths(volume),
+        coefficient_volume=_millionths(extra_volume),
+        amount=amount,
+        coefficient_amount=coefficient_amount,
+        reduction=-reduction,
+        benefit=-benefit,
+        segment_volumes=tuple(_millionths(q) for q in base),
+    )
+
+
+def charge_batch(
+    lines: Sequence[ReferenceLine], settings: Settings = DEFAULT_SETTINGS
+) -> list[ReferenceResult]:
+    """Charge a batch of whole buildings, line by line, in three passes.
+
+    1. every line that needs nothing from other lines;
+    2. metered wastewater: Σ cold + hot base volumes of its account (rules.md §1.2);
+    3. common property: Σ individual volumes (water, power, wastewater lines) of the building
+       for the same resource (rules.md §1.6).
+    """
+    results: dict[int, ReferenceResult] = {}
+    methods = [select_method(line, settings) for line in lines]
+    for i, line in enumerate(lines):
+        if methods[i] != Method.DERIVED and line.rule != Rule.COMMON:
+            results[i] = charge_line(line, settings)
+
+    with _context():
+        water: dict[int, Decimal] = {}
+        for i, line in enumerate(lines):
+            if line.rule == Rule.VOLUME and line.resource in WATER:
+                water[line.account] = water.get(line.account, ZERO) + _volume_of(results[i])
+        for i, line in enumerate(lines):
+            if methods[i] == Method.DERIVED:
+                results[i] = charge_line(
+                    line, settings, account_water_volume=water.get(line.account, ZERO)
+                )
+
+        individual: dict[tuple[int, int], Decimal] = {}
+        for i, line in enumerate(lines):
+            if line.rule in (Rule.VOLUME, Rule.WASTEWATER):
+                key = (line.building, line.resource)
+                individual[key] = individual.get(key, ZERO) + _volume_of(results[i])
+        for i, line in enumerate(lines):
+            if line.rule == Rule.COMMON:
+                results[i] = charge_line(
+                    line,
+                    settings,
+                    building_individual_volume=individual.get((line.building, line.resource), ZERO),
+                )
+    return [results[i] for i in range(len(lines))]
+
+
+def _volume_of(result: ReferenceResult) -> Decimal:
+    return Decimal(result.volume).scaleb(-6)
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers of the month (scalar statements of the small functions of `billing`)
+
+
+def excess_hours(events_hours: Sequence[int], total_limit: int, once_limit: int) -> int:
+    """Hours beyond the limits (rules.md §14): the larger of the monthly and per-event excess."""
+    monthly = sum(events_hours) - total_limit
+    per_event = sum(h - once_limit for h in events_hours if h > once_limit)
+    return max(monthly, per_event, 0)
+
+
+INTERRUPTION_LIMITS = {
+    # service: (hours a month, hours at once) — ПП 354 Приложение 1 (rules.md §1.8)
+    "cold_water": (8, 4),
+    "hot_water": (8, 4),
+    "wastewater": (8, 4),
+    "electricity": (24, 24),
+    "gas": (4, 4),
+    "heating": (24, 16),
+}
+
+
+def quality_percent(
+    kind: str, service: str, *, events_hours: Sequence[int], hours: int = 0, degrees: int = 0
+) -> Decimal:
+    """Reduction of one act, in percent of the month's charge (Приложение 1, rules.md §1.8).
+
+    Interruptions 0.15 % per hour beyond the limits; heating temperature 0.15 % per hour per
+    degree; hot water temperature 0.1 % per hour for each full 3 °C beyond the allowance.
+    """
+    if kind == "interruption" and service in INTERRUPTION_LIMITS:
+        total_limit, once_limit = INTERRUPTION_LIMITS[service]
+        return Decimal("0.15") * excess_hours(events_hours, total_limit, once_limit)
+    if kind == "temperature" and service == "heating":
+        return Decimal("0.15") * hours * degrees
+    if kind == "temperature" and service == "hot_water":
+        return Decimal("0.1") * hours * (degrees // 3)
+    raise ValueError(f"неизвестный вид акта качества «{kind}» для услуги {service}")
+
+
+def average_volume(volumes: Sequence[Decimal]) -> Decimal:
+    """п.59: the average of the base months, half-up to 1/1000 of the unit; none → 0."""
+    if not volumes:
+        return ZERO
+    with _context():
+        return (sum(volumes, ZERO) / len(volumes)).quantize(_THOUSANDTH, rounding=ROUND_HALF_UP)
+
+
+def catch_up_volume(reading_volume: Decimal, averaged_volumes: Sequence[Decimal]) -> Decimal:
+    """``(R_new − R_last_accepted) − Σ averaged volumes`` (rules.md §1.2, §14); may be < 0."""
+    with _context():
+        return reading_volume - sum(averaged_volumes, ZERO)
+
+
+def social_norm_area(
+    persons: int,
+    single: Decimal = Decimal(33),
+    two: Decimal = Decimal(42),
+    per_person: Decimal = Decimal(18),
+) -> Decimal:
+    """Social norm of area of a household, m² (federal default 33 / 42 / 18 × n, §4.1)."""
+    if persons <= 0:
+        return ZERO
+    if persons == 1:
+        return single
+    if persons == 2:
+        return two
+    return per_person * persons
+
+
+# ---------------------------------------------------------------------------------------
+# Bridge to the vectorised engine
+
+
+def _scaled(value: Decimal, scale: int, what: str) -> int:
+    with _context():
+        scaled = value * scale
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{what}: {value} не кратно 1/{scale}")
+        return int(scaled)
+
+
+def _i64(values: Sequence[int]) -> npt.NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64).reshape(len(values))
+
+
+def _i8(values: Sequence[int]) -> npt.NDArray[np.int8]:
+    return np.asarray(values, dtype=np.int8).reshape(len(values))
+
+
+def _bool(values: Sequence[bool]) -> npt.NDArray[np.bool_]:
+    return np.asarray(values, dtype=np.bool_).reshape(len(values))
+
+
+def _optional_volume(value: Decimal | None, what: str) -> int:
+    return -1 if value is None else _scaled(value, VOLUME_SCALE, what)
+
+
+def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, Benefits]:
+    """The vectorised input of the same batch: parts and segments in line order."""
+    part_line: list[int] = []
+    meter: list[int] = []
+    average: list[int] = []
+    seg_part: list[int] = []
+    days: list[int] = []
+    rate: list[int] = []
+    norm: list[int] = []
+    persons: list[int] = []
+    b_line: list[int] = []
+    covered: list[int] = []
+    percent: list[int] = []
+    b_base: list[int] = []
+    b_area: list[int] = []
+    b_norm: list[int] = []
+    for i, line in enumerate(lines):
+        for part in line.parts:
+            part_line.append(i)
+            meter.append(_scaled(part.meter_volume, VOLUME_SCALE, "объём по прибору"))
+            average.append(_scaled(part.average_volume, VOLUME_SCALE, "средний объём"))
+            for s in part.segments:
+                seg_part.append(len(part_line) - 1)
+                days.append(s.days)
+                rate.append(_scaled(s.rate, RATE_SCALE, "тариф"))
+                norm.append(_scaled(s.norm, NORM_SCALE, "норматив"))
+                persons.append(s.persons)
+        for b in line.benefits:
+            b_line.append(i)
+            covered.append(b.covered)
+            percent.append(_scaled(b.percent, PERCENT_SCALE, "процент льготы"))
+            b_base.append(int(b.base))
+            b_area.append(_scaled(b.social_norm_area, AREA_SCALE, "социальная норма площади"))
+            b_norm.append(_scaled(b.norm, NORM_SCALE, "норматив льготы"))
+    arrays = Lines(
+        account=_i64([x.account for x in lines]),
+        rule=_i8([int(x.rule) for x in lines]),
+        residential=_bool([x.residential for x in lines]),
+        configured_meter=_bool([x.configured_meter for x in lines]),
+        meter_possible=_bool([x.meter_possible for x in lines]),
+        coefficient_service=_bool([x.coefficient_service for x in lines]),
+        condition=_i8([int(x.condition) for x in lines]),
+        reading_present=_bool([x.reading_present for x in lines]),
+        spell_months=_i64([x.spell_months for x in lines]),
+        average_months=_i64([x.average_months for x in lines]),
+        area=_i64([_scaled(x.area, AREA_SCALE, "площадь") for x in lines]),
+        residents=_i64([x.residents for x in lines]),
+        days_in_month=_i64([x.days_in_month for x in lines]),
+        resource=_i8([int(x.resource) for x in lines]),
+        building=_i64([x.building for x in lines]),
+        building_area=_i64([_scaled(x.building_area, AREA_SCALE, "площадь дома") for x in lines]),
+        building_common_area=_i64(
+            [_scaled(x.building_common_area, AREA_SCALE, "площадь МОП") for x in lines]
+        ),
+        building_volume=_i64([_optional_volume(x.building_volume, "ОДПУ") for x in lines]),
+        building_volume_last_year=_i64(
+            [_optional_volume(x.building_volume_last_year, "ОДПУ за год") for x in lines]
+        ),
+        heating_mode=_i8([int(x.heating_mode) for x in lines]),
+        heating_in_season=_bool([x.heating_in_season for x in lines]),
+        heating_season_months=_i64([x.heating_season_months for x in lines]),
+        common_mode=_i8([int(x.common_mode) for x in lines]),
+        absence_service=_bool([x.absence_service for x in lines]),
+        absence_person_days=_i64([x.absence_person_days for x in lines]),
+        quality_units=_i64([_scaled(x.quality_percent, 100, "снижение, %") for x in lines]),
+    )
+    return (
+        arrays,
+        Parts(line=_i64(part_line), meter_volume=_i64(meter), average_volume=_i64(average)),
+        Segments(
+            part=_i64(seg_part),
+            days=_i64(days),
+            rate=_i64(rate),
+            norm=_i64(norm),
+            persons=_i64(persons),
+        ),
+        Benefits(
+            line=_i64(b_line),
+            covered=_i64(covered),
+            percent=_i64(percent),
+            base=_i8(b_base),
+            social_norm_area=_i64(b_area),
+            norm=_i64(b_norm),
+        ),
+    )
+
+
+def result_rows(result: Result, lines: Sequence[ReferenceLine]) -> list[ReferenceResult]:
+    """The vectorised `Result` of `to_arrays(lines)` as one `ReferenceResult` per line."""
+    rows = []
+    offset = 0
+    for i, line in enumerate(lines):
+        n_segments = len(line.segments)
+        rows.append(
+            ReferenceResult(
+                method=Method(int(result.method[i])),
+                volume=int(result.volume[i]),
+                coefficient_volume=int(result.coefficient_volume[i]),
+                amount=int(result.amount[i]),
+                coefficient_amount=int(result.coefficient_amount[i]),
+                reduction=int(result.reduction[i]),
+                benefit=int(result.benefit[i]),
+                segment_volumes=tuple(
+                    int(v) for v in result.segment_volume[offset : offset + n_segments]
+                ),
+            )
+        )
+        offset += n_segments
+    return rows

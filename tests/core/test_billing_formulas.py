@@ -1,0 +1,747 @@
+"""Worked examples of the monthly charge (rules.md §1.9, §1, §2, §4.2, §14).
+
+Every case is charged twice — by the vectorised `compute` and by the scalar `Decimal`
+reference — and both must give the number worked out by hand from the rules text.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from raschet.core import billing_reference as ref
+from raschet.core.billing import (
+    METHOD_CODES,
+    BenefitBase,
+    CommonMode,
+    HeatingMode,
+    MeterCondition,
+    Method,
+    Resource,
+    Rule,
+    Settings,
+    average_volume,
+    catch_up_volume,
+    compute,
+    excess_hours,
+    quality_units,
+    social_norm_area,
+)
+from raschet.core.billing_reference import (
+    ReferenceBenefit,
+    ReferenceLine,
+    ReferencePart,
+    ReferenceResult,
+    ReferenceSegment,
+)
+from raschet.core.fixedpoint import div_round, mul_div_round
+
+D = Decimal
+DEFAULTS = Settings()
+ХВС = D("50.93")  # ₽/m³, rules.md §1.9
+
+
+def seg(days: int = 31, rate: str | Decimal = "0", norm: str = "0", persons: int = 0):
+    return ReferenceSegment(days=days, rate=D(rate), norm=D(norm), persons=persons)
+
+
+def part(*segments: ReferenceSegment, meter: str = "0", average: str = "0") -> ReferencePart:
+    return ReferencePart(segments=segments, meter_volume=D(meter), average_volume=D(average))
+
+
+def metered(volume: str, *segments: ReferenceSegment, **facts) -> ReferenceLine:
+    """A working meter with a reading this month (формула 1)."""
+    facts.setdefault("resource", Resource.COLD_WATER)
+    return ReferenceLine(
+        rule=Rule.VOLUME,
+        configured_meter=True,
+        condition=MeterCondition.WORKING,
+        reading_present=True,
+        parts=(part(*(segments or (seg(rate=ХВС),)), meter=volume),),
+        **facts,
+    )
+
+
+def cold_by_norm(**facts) -> ReferenceLine:
+    """C2's line: no meter, 3 persons, 4.9 m³ per person, 50.93 ₽/m³."""
+    facts.setdefault("coefficient_service", True)
+    return ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.COLD_WATER,
+        parts=(part(seg(rate=ХВС, norm="4.9", persons=3)),),
+        **facts,
+    )
+
+
+def charge(*lines: ReferenceLine, settings: Settings = DEFAULTS) -> list[ReferenceResult]:
+    """Charge by both implementations; they must agree line by line."""
+    got = ref.result_rows(compute(*ref.to_arrays(lines), settings=settings), lines)
+    assert got == ref.charge_batch(lines, settings)
+    return got
+
+
+# ---------------------------------------------------------------------------------------
+# rules.md §1.9
+
+
+def test_c1_metered_cold_water_and_wastewater_of_cold_plus_hot():
+    cold, _hot, wastewater = charge(
+        metered("7.000", resource=Resource.COLD_WATER),  # 123.456 → 130.456
+        metered("4.000", seg(rate="250"), resource=Resource.HOT_WATER),
+        ReferenceLine(
+            rule=Rule.WASTEWATER,
+            resource=Resource.WASTEWATER,
+            configured_meter=True,
+            parts=(part(seg(rate="45.00")),),
+        ),
+    )
+    assert (cold.method, cold.volume, cold.amount) == (Method.METER, 7_000_000, 35651)
+    assert (wastewater.method, wastewater.volume) == (Method.DERIVED, 11_000_000)
+    assert wastewater.amount == 49500
+    assert METHOD_CODES[wastewater.method] == "meter"
+
+
+def test_c1_reading_difference_is_the_volume():
+    (line,) = charge(metered(str(D("130.456") - D("123.456"))))
+    assert line.amount == 35651
+
+
+def test_c2_norm_with_increasing_coefficient_is_shown_separately():
+    (line,) = charge(cold_by_norm())
+    assert line.method == Method.NORM_COEFFICIENT
+    assert (line.volume, line.coefficient_volume) == (14_700_000, 7_350_000)
+    assert line.amount - line.coefficient_amount == 74867  # 748.671
+    assert line.coefficient_amount == 37434  # 374.3355, a tie rounded up
+    assert line.amount == 112301  # = 748.67 + 374.34, not round(1 123.0065) twice
+
+
+def test_c2_no_coefficient_where_a_meter_cannot_be_installed():
+    (line,) = charge(cold_by_norm(meter_possible=False))
+    assert (line.method, line.amount, line.coefficient_amount) == (Method.NORM, 74867, 0)
+
+
+def test_c2_no_coefficient_for_a_service_without_it():
+    (line,) = charge(cold_by_norm(coefficient_service=False))
+    assert (line.method, line.amount) == (Method.NORM, 74867)
+
+
+def heating(mode: HeatingMode, **facts) -> ReferenceLine:
+    """C5: S = 54 m², N_T = 0.0215 Gcal/m², T = 2 850 ₽/Gcal, a 7-month season."""
+    return ReferenceLine(
+        rule=Rule.HEATING,
+        resource=Resource.HEATING,
+        area=D(54),
+        heating_mode=mode,
+        heating_season_months=7,
+        parts=(part(seg(rate="2850", norm="0.0215")),),
+        **facts,
+    )
+
+
+def test_c5_heating_by_norm_in_season_and_evenly():
+    season, evenly = charge(heating(HeatingMode.SEASON), heating(HeatingMode.EVENLY))
+    assert (season.method, season.volume, season.amount) == (Method.HEATING_NORM, 1_161_000, 330885)
+    assert (evenly.volume, evenly.amount) == (677_250, 193016)
+    assert 7 * season.amount == 2316195
+    assert 12 * evenly.amount == 2316192  # the 0.03 ₽ rounding artefact of rules.md §1.9
+
+
+def test_c5_nothing_out_of_season_unless_evenly():
+    season, evenly = charge(
+        heating(HeatingMode.SEASON, heating_in_season=False),
+        heating(HeatingMode.EVENLY, heating_in_season=False),
+    )
+    assert (season.method, season.amount) == (Method.NONE, 0)
+    assert evenly.amount == 193016
+
+
+# ---------------------------------------------------------------------------------------
+# Heating by the building meter (формулы 3, 3(1))
+
+
+def test_heating_building_meter_in_season():
+    (line,) = charge(heating(HeatingMode.SEASON, building_volume=D(150), building_area=D(5000)))
+    # 54 × 150 / 5000 = 1.62 Gcal × 2 850 = 4 617.00
+    assert (line.method, line.volume, line.amount) == (Method.HEATING_BUILDING, 1_620_000, 461700)
+
+
+def test_heating_building_meter_evenly_by_last_year():
+    (line,) = charge(
+        heating(
+            HeatingMode.EVENLY,
+            building_volume=D(150),
+            building_volume_last_year=D(700),
+            building_area=D(5000),
+        )
+    )
+    # 54 × 700 / (12 × 5000) = 0.63 Gcal × 2 850 = 1 795.50
+    assert (line.volume, line.amount) == (630_000, 179550)
+
+
+def test_heating_building_meter_evenly_without_last_year_falls_back_to_the_norm():
+    (line,) = charge(heating(HeatingMode.EVENLY, building_volume=D(150), building_area=D(5000)))
+    assert line.amount == 193016  # C5 evenly
+    # and the line says so: the norm was used, not the building meter
+    assert line.method == Method.HEATING_NORM
+
+
+# ---------------------------------------------------------------------------------------
+# Partial months, tariff changes, zones
+
+
+def test_partial_month_by_area_person_norm_and_fixed():
+    maintenance, waste, cold, fixed = charge(
+        ReferenceLine(rule=Rule.AREA, area=D(54), days_in_month=30, parts=(part(seg(10, "30")),)),
+        ReferenceLine(rule=Rule.PERSON, parts=(part(seg(20, "120", persons=3)),)),
+        ReferenceLine(
+            rule=Rule.VOLUME,
+            resource=Resource.COLD_WATER,
+            meter_possible=False,
+            parts=(part(seg(15, ХВС, norm="4.9", persons=3)),),
+        ),
+        ReferenceLine(rule=Rule.FIXED, parts=(part(seg(10, "250")),)),
+    )
+    assert (maintenance.volume, maintenance.amount) == (18_000_000, 54000)  # 18 m² × 30
+    assert (waste.volume, waste.amount) == (1_935_484, 23226)  # 3 × 20/31 = 1.935484
+    assert (cold.volume, cold.amount) == (7_112_903, 36226)  # 14.7 × 15/31 → 362.26015
+    assert (fixed.volume, fixed.amount) == (322_581, 8065)  # 250 × 0.322581 = 80.645…
+
+
+def test_tariff_change_inside_the_month_splits_the_meter_volume_by_days():
+    (line,) = charge(metered("10", seg(15, ХВС), seg(16, "55.00")))
+    assert line.segment_volumes == (4_838_710, 5_161_290)  # parts add up to 10 exactly
+    # 4.838710 × 50.93 + 5.161290 × 55.00 = 530.306… → one rounding for the line
+    assert line.amount == 53031
+
+
+def test_tariff_change_inside_the_month_for_the_norm():
+    (line,) = charge(
+        ReferenceLine(
+            rule=Rule.VOLUME,
+            resource=Resource.COLD_WATER,
+            meter_possible=False,
+            parts=(part(seg(15, ХВС, "4.9", 3), seg(16, "55.00", "4.9", 3)),),
+        )
+    )
+    # 14.7 × 15/31 = 7.112903 and 14.7 × 16/31 = 7.587097 (each rounded on its own)
+    assert line.segment_volumes == (7_112_903, 7_587_097)
+    assert line.amount == 77955  # 362.26015 + 417.29034 = 779.55049 → 779.55
+
+
+def test_two_zone_electricity():
+    (line,) = charge(
+        ReferenceLine(
+            rule=Rule.VOLUME,
+            resource=Resource.ELECTRICITY,
+            configured_meter=True,
+            condition=MeterCondition.WORKING,
+            reading_present=True,
+            parts=(part(seg(rate="6.50"), meter="150"), part(seg(rate="3.20"), meter="80")),
+        )
+    )
+    assert (line.volume, line.amount) == (230_000_000, 123100)  # 975.00 + 256.00
+
+
+def test_wastewater_without_meters_is_its_own_norm_without_coefficient():
+    (line,) = charge(
+        ReferenceLine(
+            rule=Rule.WASTEWATER,
+            resource=Resource.WASTEWATER,
+            coefficient_service=True,
+            parts=(part(seg(rate="45", norm="7.5", persons=3)),),
+        )
+    )
+    assert (line.method, line.amount, line.coefficient_amount) == (Method.NORM, 101250, 0)
+
+
+def test_wastewater_takes_only_the_base_volume_of_its_own_account():
+    lines = charge(
+        cold_by_norm(account=1),  # 14.7 m³ base + 7.35 m³ of coefficient
+        metered("4", resource=Resource.HOT_WATER, account=1),
+        metered("100", resource=Resource.COLD_WATER, account=2),
+        ReferenceLine(
+            rule=Rule.WASTEWATER,
+            resource=Resource.WASTEWATER,
+            account=1,
+            configured_meter=True,
+            parts=(part(seg(15, "45"), seg(16, "50")),),
+        ),
+    )
+    assert lines[3].volume == 18_700_000
+    assert sum(lines[3].segment_volumes) == 18_700_000
+
+
+# ---------------------------------------------------------------------------------------
+# Method selection (п.59 «а», «б», «в», п.60; rules.md §14)
+
+
+def volume_line(**facts) -> ReferenceLine:
+    facts.setdefault("configured_meter", True)
+    facts.setdefault("coefficient_service", True)
+    return ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.COLD_WATER,
+        parts=(part(seg(rate=ХВС, norm="4.9", persons=3), meter="7", average="6.5"),),
+        **facts,
+    )
+
+
+W, B, A = MeterCondition.WORKING, MeterCondition.BROKEN, MeterCondition.NO_ACCESS
+
+
+@pytest.mark.parametrize(
+    ("facts", "method"),
+    [
+        ({"condition": W, "reading_present": True}, Method.METER),
+        # «б» readings not submitted: 6 months (non-residential 3), then the norm, no 1.5
+        ({"condition": W, "spell_months": 6, "average_months": 6}, Method.AVERAGE_NOT_SUBMITTED),
+        ({"condition": W, "spell_months": 7, "average_months": 6}, Method.NORM),
+        (
+            {"condition": W, "spell_months": 3, "average_months": 6, "residential": False},
+            Method.AVERAGE_NOT_SUBMITTED,
+        ),
+        (
+            {"condition": W, "spell_months": 4, "average_months": 6, "residential": False},
+            Method.NORM,
+        ),
+        # an average needs at least 3 months of base; 3–5 months are enough
+        ({"condition": W, "spell_months": 1, "average_months": 2}, Method.NORM),
+        ({"condition": W, "spell_months": 1, "average_months": 3}, Method.AVERAGE_NOT_SUBMITTED),
+        # «а» broken / verification expired: 3 months (2), then the norm × 1.5
+        ({"condition": B, "spell_months": 3, "average_months": 6}, Method.AVERAGE_BROKEN),
+        ({"condition": B, "spell_months": 4, "average_months": 6}, Method.NORM_COEFFICIENT),
+        (
+            {"condition": B, "spell_months": 4, "average_months": 6, "meter_possible": False},
+            Method.NORM,
+        ),
+        (
+            {"condition": B, "spell_months": 2, "average_months": 6, "residential": False},
+            Method.AVERAGE_BROKEN,
+        ),
+        (
+            {"condition": B, "spell_months": 3, "average_months": 6, "residential": False},
+            Method.NORM_COEFFICIENT,
+        ),
+        ({"condition": B, "spell_months": 1, "average_months": 2}, Method.NORM),
+        # «в» access refused: 3 months (residential or not), then the norm without 1.5
+        ({"condition": A, "spell_months": 3, "average_months": 6}, Method.AVERAGE_NO_ACCESS),
+        (
+            {"condition": A, "spell_months": 3, "average_months": 6, "residential": False},
+            Method.AVERAGE_NO_ACCESS,
+        ),
+        ({"condition": A, "spell_months": 4, "average_months": 6}, Method.NORM),
+        ({"condition": A, "spell_months": 1, "average_months": 2}, Method.NORM),
+        # no meter: формула 4(1) where one could be installed, формула 4 otherwise
+        ({"condition": MeterCondition.NONE}, Method.NORM_COEFFICIENT),
+        ({"condition": MeterCondition.NONE, "meter_possible": False}, Method.NORM),
+        (
+            {"condition": W, "reading_present": True, "configured_meter": False},
+            Method.NORM_COEFFICIENT,
+        ),
+    ],
+)
+def test_method_selection(facts, method):
+    (line,) = charge(volume_line(**facts))
+    assert line.method == method
+    expected_amount = {
+        Method.METER: 35651,  # 7 × 50.93
+        Method.NORM: 74867,
+        Method.NORM_COEFFICIENT: 112301,
+    }.get(method, 33105)  # averages: 6.5 × 50.93 = 331.045 → 331.05
+    assert line.amount == expected_amount
+
+
+def test_method_limits_are_settings():
+    strict = Settings(missing_limit_residential=3)
+    (line,) = charge(volume_line(condition=W, spell_months=4, average_months=6), settings=strict)
+    assert line.method == Method.NORM
+
+
+def test_average_volume_of_the_base_months():
+    # п.59: (5 + 6 + 7.5 + 4.2 + 5.1 + 6.3) / 6 = 5.68333… → 5.683 m³
+    months = [D("5"), D("6"), D("7.5"), D("4.2"), D("5.1"), D("6.3")]
+    assert ref.average_volume(months) == D("5.683")
+    total = np.asarray([sum(int(m * 1_000_000) for m in months)])
+    assert average_volume(total, np.asarray([6])).tolist() == [5_683_000]
+    # a tie goes up; no base months → 0
+    assert average_volume(np.asarray([3_000]), np.asarray([2])).tolist() == [2_000]
+    assert average_volume(np.asarray([5]), np.asarray([0])).tolist() == [0]
+
+
+def test_catch_up_after_averaged_months_may_be_negative():
+    # three months by the average of 6 m³, then the reading shows 12 m³ since the last one
+    volume = catch_up_volume(np.asarray([12_000_000]), np.asarray([18_000_000]))
+    assert volume.tolist() == [-6_000_000]
+    assert ref.catch_up_volume(D(12), [D(6)] * 3) == D(-6)
+    line, wastewater = charge(
+        metered(
+            "-6",
+            residents=2,
+            quality_percent=D(10),
+            benefits=(
+                ReferenceBenefit(base=BenefitBase.PER_PERSON_SHARE, covered=2, percent=D(50)),
+            ),
+        ),
+        ReferenceLine(
+            rule=Rule.WASTEWATER,
+            resource=Resource.WASTEWATER,
+            configured_meter=True,
+            parts=(part(seg(rate="45")),),
+        ),
+    )
+    assert (line.amount, line.reduction, line.benefit) == (-30558, 0, 0)  # −305.58 ₽
+    assert (wastewater.volume, wastewater.amount) == (-6_000_000, -27000)
+
+
+# ---------------------------------------------------------------------------------------
+# Temporary absence (rules.md §1.7)
+
+
+def test_absence_reduces_a_norm_charge_where_no_meter_can_be_installed():
+    (line,) = charge(
+        cold_by_norm(
+            meter_possible=False,
+            residents=3,
+            absence_service=True,
+            absence_person_days=10,  # one person away for 10 days
+        )
+    )
+    # 14.7 m³ × 50.93 = 748.671 → 748.67; 748.67 × 10 / (3 × 31) = 80.502… → 80.50
+    assert (line.amount, line.reduction) == (74867, -8050)
+
+
+def test_absence_not_where_a_meter_could_be_installed_or_is_there():
+    lines = charge(
+        cold_by_norm(residents=3, absence_service=True, absence_person_days=10),
+        metered("7", residents=3, absence_service=True, absence_person_days=10),
+        heating(HeatingMode.SEASON, residents=3, absence_service=True, absence_person_days=10),
+        cold_by_norm(meter_possible=False, residents=3, absence_person_days=10),
+    )
+    assert [x.reduction for x in lines] == [0, 0, 0, 0]
+
+
+def test_absence_of_a_per_person_service_whatever_the_meters():
+    (line,) = charge(
+        ReferenceLine(
+            rule=Rule.PERSON,
+            residents=3,
+            days_in_month=30,
+            absence_service=True,
+            absence_person_days=2 * 15,  # two persons away for 15 days
+            parts=(part(seg(30, "150", persons=3)),),
+        )
+    )
+    assert (line.amount, line.reduction) == (45000, -15000)
+
+
+def test_absence_is_capped_at_the_whole_month():
+    (line,) = charge(
+        cold_by_norm(
+            meter_possible=False, residents=3, absence_service=True, absence_person_days=500
+        )
+    )
+    assert line.reduction == -line.amount
+
+
+# ---------------------------------------------------------------------------------------
+# Quality and interruptions (rules.md §1.8, §14)
+
+
+@pytest.mark.parametrize(
+    ("events", "hours"),
+    [
+        ([6, 5], 3),  # total 11 − 8 = 3; at once (6 − 4) + (5 − 4) = 3
+        ([3, 3, 3], 1),  # total 9 − 8 = 1; none over 4 at once
+        ([10], 6),  # total 2; at once 10 − 4 = 6 → the larger
+        ([4, 4], 0),
+        ([], 0),
+    ],
+)
+def test_excess_hours_of_cold_water(events, hours):
+    assert excess_hours(events, 8, 4) == hours == ref.excess_hours(events, 8, 4)
+    assert quality_units("interruption", "cold_water", events_hours=events) == 15 * hours
+
+
+def test_quality_units_of_temperature_acts():
+    # heating: 0.15 % per hour per degree; hot water: 0.1 % per hour per full 3 °C
+    assert quality_units("temperature", "heating", events_hours=[], hours=10, degrees=2) == 300
+    assert quality_units("temperature", "hot_water", events_hours=[], hours=5, degrees=7) == 100
+    assert ref.quality_percent("temperature", "hot_water", events_hours=[], hours=5, degrees=7) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "service"),
+    [("interruption", "internet"), ("smell", "heating"), ("temperature", "gas")],
+)
+def test_quality_units_rejects_unknown_acts(kind, service):
+    with pytest.raises(ValueError, match="для услуги"):
+        quality_units(kind, service, events_hours=[5])
+
+
+def test_quality_reduction_of_a_metered_charge():
+    (line,) = charge(metered("7", quality_percent=D("0.45")))  # 3 h over the limits
+    assert (line.amount, line.reduction) == (35651, -160)  # 356.51 × 0.45 % = 1.604…
+
+
+def test_non_delivery_for_the_whole_month_is_capped_at_100_percent():
+    units = quality_units("interruption", "cold_water", events_hours=[24] * 30)
+    assert units == 15 * (30 * 24 - 8) > 10_000
+    (line,) = charge(metered("7", quality_percent=D(units) / 100))
+    assert line.reduction == -line.amount
+    assert line.total == 0
+
+
+def test_absence_and_quality_together_never_exceed_the_charge():
+    (line,) = charge(
+        cold_by_norm(
+            meter_possible=False,
+            residents=3,
+            absence_service=True,
+            absence_person_days=80,
+            quality_percent=D(40),
+        )
+    )
+    # 748.67 × 80/93 = 644.01 and 748.67 × 40 % = 299.47: together more than the charge
+    assert line.reduction == -74867
+
+
+# ---------------------------------------------------------------------------------------
+# Benefits (rules.md §4.2)
+
+
+def maintenance(*benefits: ReferenceBenefit, residents: int = 3) -> ReferenceLine:
+    """54 m² × 30 ₽/m² = 1 620.00 ₽."""
+    return ReferenceLine(
+        rule=Rule.AREA,
+        area=D(54),
+        residents=residents,
+        benefits=benefits,
+        parts=(part(seg(rate="30")),),
+    )
+
+
+def benefit(base: BenefitBase, covered: int, percent: int = 50, **facts) -> ReferenceBenefit:
+    return ReferenceBenefit(base=base, covered=covered, percent=D(percent), **facts)
+
+
+def test_benefit_per_person_share():
+    (line,) = charge(maintenance(benefit(BenefitBase.PER_PERSON_SHARE, covered=1)))
+    assert (line.amount, line.benefit) == (162000, -27000)  # 1 620 / 3 × 1 × 50 %
+
+
+def test_benefit_covering_more_persons_than_live_there_covers_them_all():
+    (line,) = charge(maintenance(benefit(BenefitBase.PER_PERSON_SHARE, covered=5, percent=100)))
+    assert line.benefit == -162000
+
+
+def test_benefit_within_the_social_norm_of_area():
+    assert social_norm_area(2, 3300, 4200, 1800) == 4200 == int(ref.social_norm_area(2) * 100)
+    assert social_norm_area(3, 3300, 4200, 1800) == 5400
+    assert social_norm_area(0, 3300, 4200, 1800) == 0
+    (line,) = charge(
+        heating(
+            HeatingMode.SEASON,
+            residents=2,
+            benefits=(benefit(BenefitBase.SOCIAL_NORM_AREA, 2, social_norm_area=D(42)),),
+        )
+    )
+    # 3 308.85 × 42/54 × 2/2 × 50 % = 1 286.775 → 1 286.78 (a tie, half-up)
+    assert line.benefit == -128678
+
+
+def test_benefit_within_the_consumption_norm():
+    above, below = charge(
+        metered(
+            "7",
+            residents=2,
+            benefits=(benefit(BenefitBase.CONSUMPTION_NORM, 1, norm=D(3)),),
+        ),
+        metered(
+            "5",
+            residents=2,
+            benefits=(benefit(BenefitBase.CONSUMPTION_NORM, 1, norm=D(3)),),
+        ),
+    )
+    # 7 m³ > 2 × 3: 356.51 × 6/7 × 1/2 × 50 % = 76.395 → 76.40 (a tie, half-up)
+    assert above.benefit == -7640
+    # 5 m³ within the norm: the whole per-person share, 254.65 / 2 × 50 % = 63.6625 → 63.66
+    assert (below.amount, below.benefit) == (25465, -6366)
+
+
+def test_benefit_by_the_social_norm_of_a_line_without_area_is_zero():
+    (line,) = charge(
+        ReferenceLine(
+            rule=Rule.FIXED,
+            residents=1,
+            benefits=(benefit(BenefitBase.SOCIAL_NORM_AREA, 1, social_norm_area=D(33)),),
+            parts=(part(seg(rate="100")),),
+        )
+    )
+    assert (line.amount, line.benefit) == (10000, 0)
+
+
+def test_benefits_are_capped_at_what_is_left_to_pay():
+    (line,) = charge(
+        maintenance(
+            benefit(BenefitBase.PER_PERSON_SHARE, 3, 100),
+            benefit(BenefitBase.PER_PERSON_SHARE, 3, 50),
+        )
+    )
+    assert (line.benefit, line.total) == (-162000, 0)
+
+
+def test_benefit_excludes_the_increasing_coefficient_and_follows_reductions():
+    with_coefficient, reduced = charge(
+        cold_by_norm(residents=3, benefits=(benefit(BenefitBase.PER_PERSON_SHARE, 3, 100),)),
+        ReferenceLine(
+            rule=Rule.AREA,
+            area=D(54),
+            residents=3,
+            quality_percent=D(10),
+            benefits=(benefit(BenefitBase.PER_PERSON_SHARE, 3, 50),),
+            parts=(part(seg(rate="30")),),
+        ),
+    )
+    assert (with_coefficient.benefit, with_coefficient.total) == (-74867, 37434)
+    # 1 620.00 − 10 % = 1 458.00; × 50 % = 729.00
+    assert (reduced.reduction, reduced.benefit, reduced.total) == (-16200, -72900, 72900)
+
+
+# ---------------------------------------------------------------------------------------
+# Common property (КР на СОИ, rules.md §1.6, §14)
+
+
+def common_cold(building_volume: str | None, **facts) -> ReferenceLine:
+    """S_ob = 1 000 m², S_oi = 200 m², S_i = 50 m², N = 0.03 m³ per m² of S_oi:
+    the norm share is 0.03 × 200 × 50 / 1000 = 0.3 m³."""
+    return ReferenceLine(
+        rule=Rule.COMMON,
+        resource=Resource.COLD_WATER,
+        account=9,
+        area=D(50),
+        building_area=D(1000),
+        building_common_area=D(200),
+        building_volume=None if building_volume is None else D(building_volume),
+        parts=(part(seg(rate=ХВС, norm="0.03")),),
+        **facts,
+    )
+
+
+def premises(building: int = 0) -> list[ReferenceLine]:
+    """Σ V_u of cold water in building 0 is 101 m³; hot water and other buildings do not count."""
+    return [
+        metered("70", account=1, building=building),
+        ReferenceLine(
+            rule=Rule.VOLUME,
+            resource=Resource.COLD_WATER,
+            account=2,
+            building=building,
+            parts=(part(seg(rate=ХВС, norm="10.333333", persons=3)),),  # 30.999999 m³
+        ),
+        metered("50", resource=Resource.HOT_WATER, account=1, building=building),
+        metered("500", account=3, building=1),
+    ]
+
+
+def test_common_property_by_the_norm_without_a_building_meter():
+    *_, line = charge(*premises(), common_cold(None))
+    assert (line.method, line.volume, line.amount) == (Method.COMMON_NORM, 300_000, 1528)
+
+
+def test_common_property_by_the_building_meter_within_the_norm():
+    # 70 + 30.999999 = 100.999999 m³ of premises; (105 − 100.999999) × 50/1000 = 0.2000000…
+    *_, line = charge(*premises(), common_cold("105"))
+    assert (line.method, line.volume, line.amount) == (Method.COMMON_METER, 200_000, 1019)
+
+
+def test_common_property_above_the_norm_is_capped_or_actual():
+    *_, capped = charge(*premises(), common_cold("120"))
+    assert (capped.method, capped.volume, capped.amount) == (Method.COMMON_CAPPED, 300_000, 1528)
+    *_, actual = charge(*premises(), common_cold("120", common_mode=CommonMode.ACTUAL))
+    # (120 − 100.999999) × 0.05 = 0.95000005 → 0.950000; × 50.93 = 48.3835 → 48.38
+    assert (actual.method, actual.volume, actual.amount) == (Method.COMMON_METER, 950_000, 4838)
+
+
+def test_negative_common_property_is_zero_for_the_month():
+    *_, line = charge(*premises(), common_cold("90"))
+    assert (line.method, line.volume, line.amount) == (Method.COMMON_METER, 0, 0)
+    *_, actual = charge(*premises(), common_cold("90", common_mode=CommonMode.ACTUAL))
+    assert actual.amount == 0
+
+
+def test_common_property_is_not_reduced_for_absence():
+    *_, line = charge(
+        *premises(),
+        common_cold(None, residents=2, absence_service=True, absence_person_days=20),
+    )
+    assert line.reduction == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Bad input
+
+
+def test_zero_days_in_month_is_a_clear_error():
+    line = cold_by_norm(days_in_month=0)
+    with pytest.raises(ValueError, match="подпериоды строки длиннее месяца"):
+        compute(*ref.to_arrays([line]))
+    with pytest.raises(ValueError, match="число дней месяца"):
+        ref.charge_batch([line])
+
+
+def test_fixed_point_rejects_a_non_positive_divisor():
+    with pytest.raises(ZeroDivisionError, match="делитель"):
+        div_round(np.asarray([5]), np.asarray([0]))
+    with pytest.raises(ZeroDivisionError, match="делитель"):
+        mul_div_round([np.asarray([5]), np.asarray([3])], np.asarray([-1]))
+
+
+def test_fixed_point_rejects_a_result_beyond_int64():
+    with pytest.raises(OverflowError, match="вне допустимого диапазона"):
+        mul_div_round([np.asarray([2**62]), np.asarray([4])], 1)
+
+
+def test_amounts_finer_than_the_scale_are_rejected_by_the_bridge():
+    with pytest.raises(ValueError, match="тариф"):
+        ref.to_arrays([metered("7", seg(rate="50.93001"))])
+
+
+def test_a_line_too_large_for_int64_is_an_error_not_a_wrong_amount():
+    # 2.9·10¹¹ m³ × 50.93 ₽ does not fit 9.2·10¹⁸ units of the scale
+    with pytest.raises(OverflowError, match="вне допустимого диапазона"):
+        compute(*ref.to_arrays([metered("290000000000")]))
+
+
+def test_a_line_amount_beyond_int64_is_not_wrapped_silently():
+    line = metered("200000000000", seg(16, "0.0050"), seg(15, "0.0050"))
+    assert ref.charge_batch([line])[0].amount == 100_000_000_000  # 10⁹ ₽
+    try:
+        (got,) = ref.result_rows(compute(*ref.to_arrays([line])), [line])
+    except OverflowError:
+        return
+    assert got.amount == 100_000_000_000  # got −84 467 440 737
+
+
+def test_a_huge_volume_does_not_change_the_benefit_silently():
+    line = metered(
+        "2000000000",
+        seg(rate="0.0001"),
+        residents=1,
+        benefits=(benefit(BenefitBase.CONSUMPTION_NORM, 1, 50, norm=D("10000000000")),),
+    )
+    assert ref.charge_batch([line])[0].benefit == -10_000_000
+    try:
+        (got,) = ref.result_rows(compute(*ref.to_arrays([line])), [line])
+    except (OverflowError, ZeroDivisionError):
+        return
+    assert got.benefit == -10_000_000  # got −20 000 000
+
+
+def test_zero_building_area_with_a_building_meter_is_an_error():
+    line = heating(HeatingMode.SEASON, building_volume=D("0.5"), building_area=D(0))
+    with pytest.raises(ValueError, match="площадь"):
+        ref.charge_batch([line])
+    with pytest.raises((ValueError, ZeroDivisionError)):
+        compute(*ref.to_arrays([line]))

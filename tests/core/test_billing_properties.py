@@ -1,0 +1,557 @@
+"""Hypothesis: the vectorised billing core equals the scalar `Decimal` reference.
+
+Random batches of whole buildings (several accounts, every kind of line, tariff changes and
+partial months, zones, benefits, reductions) are charged by `raschet.core.billing.compute`
+and, line by line, by `raschet.core.billing_reference`; both must agree to the kopeck and to
+1e-6 of a unit. Invariants the accountant relies on are checked on the same batches.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from raschet.core import billing_reference as ref
+from raschet.core.billing import (
+    BenefitBase,
+    CommonMode,
+    HeatingMode,
+    MeterCondition,
+    Method,
+    Resource,
+    Rule,
+    Settings,
+    average_volume,
+    catch_up_volume,
+    compute,
+    excess_hours,
+    quality_units,
+    social_norm_area,
+)
+from raschet.core.billing_reference import (
+    ReferenceBenefit,
+    ReferenceLine,
+    ReferencePart,
+    ReferenceSegment,
+)
+from raschet.core.fixedpoint import div_round, mul_div_round, prorate_cumulative, sum_by
+
+# Batches are costly to draw (~30 ms each); the file stays under 20 s.
+BATCHES = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=100, deadline=None)
+
+INT64_MAX = 2**63 - 1
+DEFAULTS = Settings()
+
+
+def units(value: int, digits: int) -> Decimal:
+    """A scaled integer as the exact decimal it stands for (``digits`` after the point)."""
+    return Decimal(value).scaleb(-digits)
+
+
+def exact_round(num: int, den: int) -> int:
+    """Half-up (ties away from zero) of an exact fraction, written with `Fraction`."""
+    f = Fraction(num, den)
+    whole = abs(f.numerator) // f.denominator
+    if 2 * (abs(f.numerator) - whole * f.denominator) >= f.denominator:
+        whole += 1
+    return whole if f >= 0 else -whole
+
+
+# ---------------------------------------------------------------------------------------
+# Strategies
+
+
+# Strategies are built once: drawing from a fresh strategy costs a validation each time.
+PERSONS = st.integers(0, 6)
+MONTH_DAYS = st.sampled_from([28, 29, 30, 31])
+SEGMENT_COUNT = st.integers(1, 3)
+FLAGS = st.integers(0, 2**8 - 1)  # one draw for all the yes/no facts of a line
+MONTHS = st.integers(0, 8)
+CONDITIONS = st.sampled_from(  # mostly a working meter: the common case
+    [MeterCondition.WORKING, MeterCondition.WORKING, *MeterCondition]
+)
+QUALITY = st.one_of(st.just(0), st.integers(0, 12_000))
+AVERAGE = st.integers(0, 100_000_000)
+BUILDING_AREA = st.integers(30_000, 3_000_000)
+COMMON_AREA = st.integers(0, 500_000)
+AREA = st.integers(0, 30_000)
+HEAT_VOLUME = st.none() | st.integers(0, 3_000_000_000)
+HEAT_LAST_YEAR = st.none() | st.integers(0, 30_000_000_000)
+BUILDINGS = st.integers(1, 2)
+ACCOUNTS = st.integers(1, 3)
+SERVICES = st.lists(st.sampled_from(range(12)), min_size=1, max_size=6, unique=True)
+BENEFITS = st.lists(
+    st.builds(
+        ReferenceBenefit,
+        base=st.sampled_from(list(BenefitBase)),
+        covered=st.integers(0, 7),
+        percent=st.integers(0, 10_000).map(lambda p: units(p, 2)),
+        social_norm_area=st.integers(0, 12_000).map(lambda a: units(a, 2)),
+        norm=st.integers(0, 12_000_000).map(lambda v: units(v, 6)),
+    ),
+    max_size=2,
+)
+_integers: dict[tuple[int, int], st.SearchStrategy[int]] = {}
+
+
+def ints(low: int, high: int) -> st.SearchStrategy[int]:
+    if (low, high) not in _integers:
+        _integers[low, high] = st.integers(low, high)
+    return _integers[low, high]
+
+
+def bit(flags: int, k: int) -> bool:
+    return bool(flags >> k & 1)
+
+
+@st.composite
+def month_segments(
+    draw: st.DrawFn, dim: int, *, rate_max: int, norm_max: int
+) -> tuple[ReferenceSegment, ...]:
+    """1–3 sub-periods covering the month or a part of it (moving in / out mid-month)."""
+    n = draw(SEGMENT_COUNT)
+    covered = dim if draw(st.booleans()) else draw(ints(n, dim))
+    cuts = (
+        sorted(draw(st.sets(ints(1, covered - 1), min_size=n - 1, max_size=n - 1))) if n > 1 else []
+    )
+    bounds = [0, *cuts, covered]
+    return tuple(
+        ReferenceSegment(
+            days=bounds[k + 1] - bounds[k],
+            rate=units(draw(ints(0, rate_max)), 4),
+            norm=units(draw(ints(0, norm_max)), 6),
+            persons=draw(PERSONS),
+        )
+        for k in range(n)
+    )
+
+
+KINDS = (
+    "cold",
+    "hot",
+    "wastewater",
+    "electricity",
+    "heating",
+    "maintenance",
+    "waste",
+    "common_cold",
+    "common_hot",
+    "common_wastewater",
+    "common_power",
+    "fixed",
+)
+VOLUME_RESOURCE = {
+    "cold": Resource.COLD_WATER,
+    "hot": Resource.HOT_WATER,
+    "electricity": Resource.ELECTRICITY,
+}
+COMMON_RESOURCE = {
+    "common_cold": Resource.COLD_WATER,
+    "common_hot": Resource.HOT_WATER,
+    "common_wastewater": Resource.WASTEWATER,
+    "common_power": Resource.ELECTRICITY,
+}
+OTHER_RULE = {"maintenance": Rule.AREA, "waste": Rule.PERSON, "fixed": Rule.FIXED}
+
+
+@st.composite
+def batches(
+    draw: st.DrawFn, *, huge: bool = False, negative_meter: bool = True
+) -> list[ReferenceLine]:
+    """A batch of 1–2 whole buildings with 1–3 accounts each and a random set of services.
+
+    ``huge``: meter and building volumes of 1.5–5·10¹¹ m³ with tariffs of thousandths of a
+    kopeck, so products of volumes and days leave int64 (the Python-int path of
+    `mul_div_round`) while every amount still fits.
+    """
+    dim = draw(MONTH_DAYS)
+    if huge:  # 1.5·10¹⁷ × 31 days > 2⁶²: every metered split leaves int64
+        meter = ints(15 * 10**16, 29 * 10**16)
+        common_volume = st.none() | ints(10**17, 5 * 10**17)
+    else:
+        meter = ints(-50_000_000 if negative_meter else 0, 500_000_000)
+        common_volume = st.none() | ints(0, 5_000_000_000)
+    volume_rate_max = 15 if huge else 20_000_000
+    lines: list[ReferenceLine] = []
+    account = 0
+    for building in range(draw(BUILDINGS)):
+        b_area = units(draw(BUILDING_AREA), 2)
+        b_common = units(draw(COMMON_AREA), 2)
+        b_flags = draw(FLAGS)
+        heating_mode = HeatingMode(draw(ints(0, 2)))
+        season_months = draw(ints(0, 12))
+        heat_volume = draw(HEAT_VOLUME)
+        heat_last_year = draw(HEAT_LAST_YEAR)
+        building_volume = {r: draw(common_volume) for r in COMMON_RESOURCE.values()}
+        for _ in range(draw(ACCOUNTS)):
+            area = units(draw(AREA), 2)
+            residents = draw(PERSONS)
+            residential = draw(st.booleans())
+            for kind in (KINDS[k] for k in draw(SERVICES)):
+                flags = draw(FLAGS)
+                facts = {
+                    "account": account,
+                    "building": building,
+                    "area": area,
+                    "residents": residents,
+                    "residential": residential,
+                    "days_in_month": dim,
+                    "building_area": b_area,
+                    "building_common_area": b_common,
+                    "meter_possible": bit(flags, 0),
+                    "absence_service": bit(flags, 1),
+                    "absence_person_days": draw(ints(0, residents * dim + 5)),
+                    "quality_percent": units(draw(QUALITY), 2),
+                    "benefits": tuple(draw(BENEFITS)),
+                }
+                if kind in VOLUME_RESOURCE:
+                    zones = 2 if kind == "electricity" and bit(flags, 2) else 1
+                    parts = tuple(
+                        ReferencePart(
+                            segments=draw(
+                                month_segments(dim, rate_max=volume_rate_max, norm_max=12_000_000)
+                            ),
+                            meter_volume=units(draw(meter), 6),
+                            average_volume=units(draw(AVERAGE), 6),
+                        )
+                        for _ in range(zones)
+                    )
+                    line = ReferenceLine(
+                        rule=Rule.VOLUME,
+                        resource=VOLUME_RESOURCE[kind],
+                        parts=parts,
+                        configured_meter=bit(flags, 3) or bit(flags, 6),
+                        coefficient_service=bit(flags, 4),
+                        reading_present=bit(flags, 5) or bit(flags, 7),
+                        condition=draw(CONDITIONS),
+                        spell_months=draw(MONTHS),
+                        average_months=draw(MONTHS),
+                        **facts,
+                    )
+                elif kind == "wastewater":
+                    segs = draw(month_segments(dim, rate_max=volume_rate_max, norm_max=20_000_000))
+                    line = ReferenceLine(
+                        rule=Rule.WASTEWATER,
+                        resource=Resource.WASTEWATER,
+                        configured_meter=bit(flags, 3),
+                        parts=(ReferencePart(segments=segs),),
+                        **facts,
+                    )
+                elif kind == "heating":
+                    segs = draw(month_segments(dim, rate_max=50_000_000, norm_max=60_000))
+                    line = ReferenceLine(
+                        rule=Rule.HEATING,
+                        resource=Resource.HEATING,
+                        heating_mode=heating_mode,
+                        heating_in_season=bit(b_flags, 0),
+                        heating_season_months=season_months,
+                        building_volume=None if heat_volume is None else units(heat_volume, 6),
+                        building_volume_last_year=(
+                            None if heat_last_year is None else units(heat_last_year, 6)
+                        ),
+                        parts=(ReferencePart(segments=segs),),
+                        **facts,
+                    )
+                elif kind in COMMON_RESOURCE:
+                    resource = COMMON_RESOURCE[kind]
+                    volume = building_volume[resource]
+                    segs = draw(month_segments(dim, rate_max=volume_rate_max, norm_max=100_000))
+                    line = ReferenceLine(
+                        rule=Rule.COMMON,
+                        resource=resource,
+                        building_volume=None if volume is None else units(volume, 6),
+                        common_mode=CommonMode.ACTUAL if bit(b_flags, 1) else CommonMode.NORM_CAP,
+                        parts=(ReferencePart(segments=segs),),
+                        **facts,
+                    )
+                else:
+                    segs = draw(month_segments(dim, rate_max=10_000_000, norm_max=0))
+                    line = ReferenceLine(
+                        rule=OTHER_RULE[kind], parts=(ReferencePart(segments=segs),), **facts
+                    )
+                lines.append(line)
+            account += 1
+    return lines
+
+
+engine_settings = st.builds(
+    Settings,
+    missing_limit_residential=st.integers(1, 6),
+    missing_limit_non_residential=st.integers(1, 6),
+    broken_limit_residential=st.integers(1, 6),
+    broken_limit_non_residential=st.integers(1, 6),
+    no_access_limit=st.integers(1, 6),
+    average_min_months=st.integers(1, 6),
+    coefficient_numerator=st.integers(0, 3),
+    coefficient_denominator=st.integers(1, 4),
+)
+
+
+def charge(lines: list[ReferenceLine], s: Settings = DEFAULTS) -> list[ref.ReferenceResult]:
+    return ref.result_rows(compute(*ref.to_arrays(lines), settings=s), lines)
+
+
+def assert_same(lines: list[ReferenceLine], s: Settings = DEFAULTS) -> list[ref.ReferenceResult]:
+    got = charge(lines, s)
+    expected = ref.charge_batch(lines, s)
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        assert g == e, f"line {i}: {lines[i]}"
+    return got
+
+
+def assert_invariants(lines: list[ReferenceLine], results: list[ref.ReferenceResult]) -> None:
+    """What holds for every batch, whatever the settings."""
+    water: dict[int, int] = {}
+    for line, r in zip(lines, results, strict=True):
+        if line.rule == Rule.VOLUME and line.resource in ref.WATER:
+            water[line.account] = water.get(line.account, 0) + r.volume
+    for line, r in zip(lines, results, strict=True):
+        # Metered volume: each part's segments add up to the part exactly.
+        if r.method == Method.METER:
+            offset = 0
+            for part in line.parts:
+                n = len(part.segments)
+                assert sum(r.segment_volumes[offset : offset + n]) == int(
+                    part.meter_volume.scaleb(6)
+                )
+                offset += n
+        if r.method == Method.DERIVED:
+            assert r.volume == water.get(line.account, 0)
+        assert r.volume == sum(r.segment_volumes)
+        # The reduction is never more than the charge, and never an addition.
+        assert 0 >= r.reduction >= -max(r.amount, 0)
+        # A benefit never exceeds what is left to pay.
+        net = r.amount - r.coefficient_amount + r.reduction
+        assert 0 >= r.benefit >= -max(net, 0)
+        assert r.coefficient_amount >= 0
+
+
+# ---------------------------------------------------------------------------------------
+# compute == reference
+
+
+@BATCHES
+@given(batches(), engine_settings)
+def test_compute_equals_reference(lines: list[ReferenceLine], s: Settings) -> None:
+    assert_invariants(lines, assert_same(lines, s))
+
+
+@FEW
+@given(batches(huge=True))
+def test_compute_equals_reference_on_huge_volumes(lines: list[ReferenceLine]) -> None:
+    assert_invariants(lines, assert_same(lines))
+
+
+def test_huge_batch_really_leaves_int64() -> None:
+    """Guard of the strategy above: a 2.9·10¹¹ m³ part over 31 days is past 2⁶², so the split
+    of the part runs on Python integers."""
+    volume = 290_000_000_000_000_000
+    assert volume * 31 > 2**62
+    segs = (ReferenceSegment(days=16, rate=Decimal("0.0015")), ReferenceSegment(days=15))
+    line = ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.COLD_WATER,
+        configured_meter=True,
+        condition=MeterCondition.WORKING,
+        reading_present=True,
+        parts=(ReferencePart(meter_volume=units(volume, 6), segments=segs),),
+    )
+    (got,) = charge([line])
+    assert got == ref.charge_batch([line])[0]
+    assert sum(got.segment_volumes) == volume
+
+
+@FAST
+@given(
+    volume=st.integers(10**9, 10**10),
+    rate=st.integers(10**5, 10**7),
+    percent=st.integers(5_000, 10_000),
+    covered=st.integers(1, 6),
+    extra_residents=st.integers(0, 3),
+    norm=st.integers(10**9, 10**10),
+)
+def test_benefit_of_a_large_charge_leaves_int64(
+    volume: int, rate: int, percent: int, covered: int, extra_residents: int, norm: int
+) -> None:
+    """net × min(V, N × n) × covered × percent of a consumption-norm benefit is past 2⁶²
+    here, so the benefit runs on Python integers; it must still equal the reference."""
+    line = ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.ELECTRICITY,
+        configured_meter=True,
+        condition=MeterCondition.WORKING,
+        reading_present=True,
+        residents=covered + extra_residents,
+        parts=(
+            ReferencePart(
+                meter_volume=units(volume, 6),
+                segments=(ReferenceSegment(days=30, rate=units(rate, 4)),),
+            ),
+        ),
+        days_in_month=30,
+        benefits=(
+            ReferenceBenefit(
+                base=BenefitBase.CONSUMPTION_NORM,
+                covered=covered,
+                percent=units(percent, 2),
+                norm=units(norm, 6),
+            ),
+        ),
+    )
+    (got,) = charge([line])
+    share = min(volume, norm * (covered + extra_residents))
+    assert got.amount * share * covered * percent > 2**62
+    assert got == ref.charge_batch([line])[0]
+
+
+# ---------------------------------------------------------------------------------------
+# Invariants
+
+
+@FEW
+@given(batches(negative_meter=False))
+def test_nothing_negative_without_negative_volumes(lines: list[ReferenceLine]) -> None:
+    for r in charge(lines):
+        assert r.volume >= 0
+        assert r.amount >= 0
+        assert r.total >= r.coefficient_amount >= 0
+
+
+@FEW
+@given(st.data())
+def test_order_of_lines_does_not_matter(data: st.DataObject) -> None:
+    lines = data.draw(batches())
+    order = data.draw(st.permutations(range(len(lines))))
+    before = charge(lines)
+    after = charge([lines[i] for i in order])
+    assert [before[i] for i in order] == after
+
+
+# ---------------------------------------------------------------------------------------
+# Small functions of `billing` against their scalar statements
+
+
+@FAST
+@given(st.lists(st.integers(0, 72), max_size=6), st.sampled_from(sorted(ref.INTERRUPTION_LIMITS)))
+def test_quality_units_of_interruptions(events: list[int], service: str) -> None:
+    percent = ref.quality_percent("interruption", service, events_hours=events)
+    assert quality_units("interruption", service, events_hours=events) == int(percent * 100)
+
+
+@FAST
+@given(st.integers(0, 744), st.integers(0, 30), st.sampled_from(["heating", "hot_water"]))
+def test_quality_units_of_temperature(hours: int, degrees: int, service: str) -> None:
+    percent = ref.quality_percent(
+        "temperature", service, events_hours=[], hours=hours, degrees=degrees
+    )
+    got = quality_units("temperature", service, events_hours=[], hours=hours, degrees=degrees)
+    assert got == int(percent * 100)
+
+
+@FAST
+@given(st.lists(st.integers(0, 100), max_size=8), st.integers(0, 30), st.integers(0, 30))
+def test_excess_hours(events: list[int], total_limit: int, once_limit: int) -> None:
+    assert excess_hours(events, total_limit, once_limit) == ref.excess_hours(
+        events, total_limit, once_limit
+    )
+
+
+@FAST
+@given(st.lists(st.integers(0, 10**12), min_size=0, max_size=12))
+def test_average_volume(volumes: list[int]) -> None:
+    got = average_volume(np.asarray([sum(volumes)]), np.asarray([len(volumes)]))
+    expected = ref.average_volume([units(v, 6) for v in volumes])
+    assert int(got[0]) == int(expected.scaleb(6))
+
+
+@FAST
+@given(st.integers(-(10**12), 10**12), st.lists(st.integers(0, 10**11), max_size=6))
+def test_catch_up_volume(reading: int, averaged: list[int]) -> None:
+    got = catch_up_volume(np.asarray([reading]), np.asarray([sum(averaged)]))
+    expected = ref.catch_up_volume(units(reading, 6), [units(a, 6) for a in averaged])
+    assert int(got[0]) == int(expected.scaleb(6))
+
+
+@given(st.integers(0, 12))
+def test_social_norm_area(persons: int) -> None:
+    expected = ref.social_norm_area(persons)
+    assert social_norm_area(persons, 3300, 4200, 1800) == int(expected * 100)
+
+
+# ---------------------------------------------------------------------------------------
+# Fixed point
+
+
+huge_int = st.integers(-(2**62), 2**62)
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(huge_int, st.integers(-(10**6), 10**6), st.integers(1, 10**9)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_mul_div_round_is_exact_with_and_without_python_ints(
+    rows: list[tuple[int, int, int]],
+) -> None:
+    a = np.asarray([r[0] for r in rows], dtype=np.int64)
+    b = np.asarray([r[1] for r in rows], dtype=np.int64)
+    d = np.asarray([r[2] for r in rows], dtype=np.int64)
+    expected = [exact_round(x * y, z) for x, y, z in rows]
+    if any(abs(v) > INT64_MAX for v in expected):
+        with pytest.raises(OverflowError, match="вне допустимого диапазона"):
+            mul_div_round([a, b], d)
+    else:
+        assert mul_div_round([a, b], d).tolist() == expected
+
+
+@FAST
+@given(st.integers(-(2**62), 2**62), st.integers(1, 2**40))
+def test_div_round_half_up_like_decimal(num: int, den: int) -> None:
+    with localcontext(prec=60):
+        expected = (Decimal(num) / den).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert int(div_round(np.asarray([num]), den)[0]) == int(expected) == exact_round(num, den)
+
+
+@FAST
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-(10**18), 10**18), st.lists(st.integers(0, 31), min_size=1, max_size=4)
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_prorate_cumulative_equals_split_by_days(
+    groups: list[tuple[int, list[int]]],
+) -> None:
+    total = np.asarray([g[0] for g in groups], dtype=np.int64)
+    weights = np.asarray([w for g in groups for w in g[1]], dtype=np.int64)
+    group = np.asarray([k for k, g in enumerate(groups) for _ in g[1]], dtype=np.int64)
+    group_weight = sum_by(weights, group, len(groups))
+    got = prorate_cumulative(total, weights, group, group_weight).tolist()
+    expected = [
+        int(piece.scaleb(6)) for t, w in groups for piece in ref.split_by_days(units(t, 6), w)
+    ]
+    assert got == expected
+    sums = sum_by(np.asarray(got, dtype=np.int64), group, len(groups)).tolist()
+    assert sums == [t if sum(w) else 0 for t, w in groups]
+
+
+@FAST
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-(10**15), 10**15)), max_size=20))
+def test_sum_by(rows: list[tuple[int, int]]) -> None:
+    index = np.asarray([r[0] for r in rows], dtype=np.int64)
+    values = np.asarray([r[1] for r in rows], dtype=np.int64)
+    expected = [sum(v for k, v in rows if k == g) for g in range(5)]
+    assert sum_by(values, index, 5).tolist() == expected
