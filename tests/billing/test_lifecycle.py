@@ -126,6 +126,10 @@ def test_database_refuses_changes_of_the_ledger_and_closed_months(account):
     billing_month_close(organization=org, period=JAN)
     with pytest.raises(DB_REFUSALS), transaction.atomic():
         ClosedMonth.objects.filter(organization=org).delete()
+    line = ChargeLine.objects.filter(run_id=run.pk).values().first()
+    line.pop("id")
+    with pytest.raises(DB_REFUSALS), transaction.atomic():
+        ChargeLine.objects.create(**line)  # a new line into the closed month
     with pytest.raises(DB_REFUSALS), transaction.atomic():
         LedgerEntry.objects.create(
             organization=org,

@@ -734,9 +734,14 @@ class FastLoader:
         )
         volume = vol[line_m]
         # rules.md §14: after averaged months subtract what the average billed
-        averaged = self._averaged(
-            links["account"][lines_idx], links["service"][lines_idx], last_reading[line_m]
-        )
+        # (only a reading after a gap of a month or more can follow averaged months)
+        lr = last_reading[line_m]
+        gap = present[line_m] & (lr >= 0) & (month_index(np.maximum(lr, 0)) < this_month - 1)
+        averaged = np.zeros(len(lines_idx), dtype=np.int64)
+        if np.any(gap):
+            averaged[gap] = self._averaged(
+                links["account"][lines_idx][gap], links["service"][lines_idx][gap], lr[gap]
+            )
         volume = np.where(present[line_m], volume - averaged, volume)
         out["condition"][lines_idx] = l_cond
         out["present"][lines_idx] = present[line_m]
@@ -757,10 +762,10 @@ class FastLoader:
         if not posted or not len(accounts):
             return out
         rwhere, rparams = _in("x.run_id", posted)
-        scope, aparams = self._scope("account")
+        awhere, aparams = _in("x.account_id", np.unique(accounts).tolist())
         rows = A.read(
             f"SELECT x.account_id, x.service_id, {A.days_sql('x.corrects_period')}, x.volume "
-            f"FROM {_t(ChargeLine)} x {scope} AND {rwhere} "
+            f"FROM {_t(ChargeLine)} x WHERE {awhere} AND {rwhere} "
             f"AND x.method IN ({', '.join(str(int(m)) for m in AVERAGE_METHODS)}) "
             "AND x.corrects_period < %s AND x.corrects_period >= %s",
             [

@@ -7,157 +7,381 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('housing', '0001_initial'),
-        ('organizations', '0004_historicalorganization_billing_settings_and_more'),
-        ('tariffs', '0002_no_overlaps'),
+        ("housing", "0001_initial"),
+        ("organizations", "0004_historicalorganization_billing_settings_and_more"),
+        ("tariffs", "0002_no_overlaps"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillingRun',
+            name="BillingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(verbose_name='billing month')),
-                ('trial', models.BooleanField(default=True, verbose_name='trial run')),
-                ('state', models.CharField(choices=[('computing', 'Computing'), ('computed', 'Computed, not posted'), ('posted', 'Posted'), ('failed', 'Failed')], default='computing', max_length=16, verbose_name='state')),
-                ('basis', models.PositiveBigIntegerField(default=0, help_text='The last posted run when this one started (0: none)', verbose_name='basis')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='computed at')),
-                ('posted_at', models.DateTimeField(blank=True, null=True, verbose_name='posted at')),
-                ('accounts_total', models.PositiveIntegerField(default=0, verbose_name='accounts')),
-                ('accounts_done', models.PositiveIntegerField(default=0, verbose_name='accounts done')),
-                ('lines_count', models.PositiveBigIntegerField(default=0, verbose_name='lines')),
-                ('months_recomputed', models.JSONField(blank=True, default=list, verbose_name='months recomputed')),
-                ('report', models.JSONField(blank=True, default=dict, verbose_name='report')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.DateField(verbose_name="billing month")),
+                ("trial", models.BooleanField(default=True, verbose_name="trial run")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("computing", "Computing"),
+                            ("computed", "Computed, not posted"),
+                            ("posted", "Posted"),
+                            ("failed", "Failed"),
+                        ],
+                        default="computing",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "basis",
+                    models.PositiveBigIntegerField(
+                        default=0,
+                        help_text="The last posted run when this one started (0: none)",
+                        verbose_name="basis",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="computed at"),
+                ),
+                (
+                    "posted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="posted at"),
+                ),
+                ("accounts_total", models.PositiveIntegerField(default=0, verbose_name="accounts")),
+                (
+                    "accounts_done",
+                    models.PositiveIntegerField(default=0, verbose_name="accounts done"),
+                ),
+                ("lines_count", models.PositiveBigIntegerField(default=0, verbose_name="lines")),
+                (
+                    "months_recomputed",
+                    models.JSONField(blank=True, default=list, verbose_name="months recomputed"),
+                ),
+                ("report", models.JSONField(blank=True, default=dict, verbose_name="report")),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'billing run',
-                'verbose_name_plural': 'billing runs',
-                'ordering': ['-pk'],
+                "verbose_name": "billing run",
+                "verbose_name_plural": "billing runs",
+                "ordering": ["-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ChargeLine',
+            name="ChargeLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('run_id', models.BigIntegerField(verbose_name='billing run')),
-                ('account_id', models.BigIntegerField(verbose_name='account')),
-                ('service_id', models.BigIntegerField(verbose_name='service')),
-                ('payee_id', models.BigIntegerField(null=True, verbose_name='payee')),
-                ('period', models.DateField(verbose_name='billing month')),
-                ('corrects_period', models.DateField(verbose_name='corrected month')),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('recalculation', 'Recalculation')], max_length=16, verbose_name='kind')),
-                ('method', models.SmallIntegerField(verbose_name='method')),
-                ('volume', models.BigIntegerField(verbose_name='volume, 1e-6')),
-                ('coefficient_volume', models.BigIntegerField(default=0, verbose_name='coefficient volume, 1e-6')),
-                ('rate', models.BigIntegerField(null=True, verbose_name='rate, 1e-4 ₽')),
-                ('norm', models.BigIntegerField(null=True, verbose_name='norm, 1e-6')),
-                ('persons', models.IntegerField(default=0, verbose_name='persons')),
-                ('area', models.BigIntegerField(default=0, verbose_name='area, 1e-2 m²')),
-                ('average_months', models.SmallIntegerField(default=0, verbose_name='months in the average')),
-                ('segments', models.SmallIntegerField(default=1, verbose_name='sub-periods')),
-                ('amount', models.BigIntegerField(verbose_name='amount, kopecks')),
-                ('coefficient_amount', models.BigIntegerField(default=0, verbose_name='coefficient part, kopecks')),
-                ('reduction', models.BigIntegerField(default=0, verbose_name='reduction, kopecks')),
-                ('benefit', models.BigIntegerField(default=0, verbose_name='benefit, kopecks')),
-                ('detail', models.TextField(blank=True, verbose_name='derivation')),
-                ('reason', models.CharField(blank=True, max_length=300, verbose_name='reason')),
-                ('organization', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organizations.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("run_id", models.BigIntegerField(verbose_name="billing run")),
+                ("account_id", models.BigIntegerField(verbose_name="account")),
+                ("service_id", models.BigIntegerField(verbose_name="service")),
+                ("payee_id", models.BigIntegerField(null=True, verbose_name="payee")),
+                ("period", models.DateField(verbose_name="billing month")),
+                ("corrects_period", models.DateField(verbose_name="corrected month")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("charge", "Charge"), ("recalculation", "Recalculation")],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("method", models.SmallIntegerField(verbose_name="method")),
+                ("volume", models.BigIntegerField(verbose_name="volume, 1e-6")),
+                (
+                    "coefficient_volume",
+                    models.BigIntegerField(default=0, verbose_name="coefficient volume, 1e-6"),
+                ),
+                ("rate", models.BigIntegerField(null=True, verbose_name="rate, 1e-4 ₽")),
+                ("norm", models.BigIntegerField(null=True, verbose_name="norm, 1e-6")),
+                ("persons", models.IntegerField(default=0, verbose_name="persons")),
+                ("area", models.BigIntegerField(default=0, verbose_name="area, 1e-2 m²")),
+                (
+                    "average_months",
+                    models.SmallIntegerField(default=0, verbose_name="months in the average"),
+                ),
+                ("segments", models.SmallIntegerField(default=1, verbose_name="sub-periods")),
+                ("amount", models.BigIntegerField(verbose_name="amount, kopecks")),
+                (
+                    "coefficient_amount",
+                    models.BigIntegerField(default=0, verbose_name="coefficient part, kopecks"),
+                ),
+                ("reduction", models.BigIntegerField(default=0, verbose_name="reduction, kopecks")),
+                ("benefit", models.BigIntegerField(default=0, verbose_name="benefit, kopecks")),
+                ("detail", models.TextField(blank=True, verbose_name="derivation")),
+                ("reason", models.CharField(blank=True, max_length=300, verbose_name="reason")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'charge line',
-                'verbose_name_plural': 'charge lines',
+                "verbose_name": "charge line",
+                "verbose_name_plural": "charge lines",
             },
         ),
         migrations.CreateModel(
-            name='QualityAct',
+            name="QualityAct",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(verbose_name='billing month')),
-                ('kind', models.CharField(choices=[('interruption', 'Interruption'), ('temperature', 'Temperature deviation')], max_length=16, verbose_name='kind')),
-                ('events_hours', models.JSONField(blank=True, default=list, verbose_name='hours of each interruption')),
-                ('hours', models.PositiveIntegerField(default=0, verbose_name='hours of deviation')),
-                ('degrees', models.PositiveIntegerField(default=0, verbose_name='degrees of deviation')),
-                ('act_number', models.CharField(blank=True, max_length=40, verbose_name='act number')),
-                ('entered_at', models.DateTimeField(auto_now_add=True, verbose_name='entered at')),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='quality_acts', to='housing.account', verbose_name='account')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='housing.building', verbose_name='building')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organization')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='tariffs.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.DateField(verbose_name="billing month")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("interruption", "Interruption"),
+                            ("temperature", "Temperature deviation"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "events_hours",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="hours of each interruption"
+                    ),
+                ),
+                (
+                    "hours",
+                    models.PositiveIntegerField(default=0, verbose_name="hours of deviation"),
+                ),
+                (
+                    "degrees",
+                    models.PositiveIntegerField(default=0, verbose_name="degrees of deviation"),
+                ),
+                (
+                    "act_number",
+                    models.CharField(blank=True, max_length=40, verbose_name="act number"),
+                ),
+                ("entered_at", models.DateTimeField(auto_now_add=True, verbose_name="entered at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quality_acts",
+                        to="housing.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="housing.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="tariffs.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quality act',
-                'verbose_name_plural': 'quality acts',
-                'ordering': ['-period', 'building'],
+                "verbose_name": "quality act",
+                "verbose_name_plural": "quality acts",
+                "ordering": ["-period", "building"],
             },
         ),
         migrations.CreateModel(
-            name='RunBatch',
+            name="RunBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('building_ids', models.JSONField(default=list)),
-                ('accounts', models.PositiveIntegerField(default=0)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('lines', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organization')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='billing.billingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("building_ids", models.JSONField(default=list)),
+                ("accounts", models.PositiveIntegerField(default=0)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Done"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("lines", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="billing.billingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'number'],
+                "ordering": ["run", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Absence',
+            name="Absence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('persons', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)], verbose_name='absent persons')),
-                ('left_on', models.DateField(verbose_name='left on')),
-                ('returned_on', models.DateField(verbose_name='returned on')),
-                ('applied_on', models.DateField(blank=True, null=True, verbose_name='application date')),
-                ('documents', models.CharField(blank=True, max_length=300, verbose_name='documents')),
-                ('entered_at', models.DateTimeField(auto_now_add=True, verbose_name='entered at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='absences', to='housing.account', verbose_name='account')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='organizations.organization', verbose_name='organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "persons",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="absent persons",
+                    ),
+                ),
+                ("left_on", models.DateField(verbose_name="left on")),
+                ("returned_on", models.DateField(verbose_name="returned on")),
+                (
+                    "applied_on",
+                    models.DateField(blank=True, null=True, verbose_name="application date"),
+                ),
+                (
+                    "documents",
+                    models.CharField(blank=True, max_length=300, verbose_name="documents"),
+                ),
+                ("entered_at", models.DateTimeField(auto_now_add=True, verbose_name="entered at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="absences",
+                        to="housing.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'temporary absence',
-                'verbose_name_plural': 'temporary absences',
-                'ordering': ['account', 'left_on'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('returned_on__gt', models.F('left_on'))), name='absence_dates_order')],
+                "verbose_name": "temporary absence",
+                "verbose_name_plural": "temporary absences",
+                "ordering": ["account", "left_on"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("returned_on__gt", models.F("left_on"))),
+                        name="absence_dates_order",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='billingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('period__day', 1)), name='billing_run_first_day'),
+            model_name="billingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__day", 1)), name="billing_run_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billingrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'posted')), fields=('organization', 'basis'), name='billing_run_one_posted_per_basis'),
+            model_name="billingrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "posted")),
+                fields=("organization", "basis"),
+                name="billing_run_one_posted_per_basis",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chargeline',
-            index=models.Index(fields=['run_id'], name='charge_line_run'),
+            model_name="chargeline",
+            index=models.Index(fields=["run_id"], name="charge_line_run"),
         ),
         migrations.AddIndex(
-            model_name='chargeline',
-            index=models.Index(fields=['account_id', 'corrects_period'], name='charge_line_account'),
+            model_name="chargeline",
+            index=models.Index(
+                fields=["account_id", "corrects_period"], name="charge_line_account"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='qualityact',
-            constraint=models.CheckConstraint(condition=models.Q(('period__day', 1)), name='quality_act_first_day'),
+            model_name="qualityact",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("period__day", 1)), name="quality_act_first_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='runbatch',
-            constraint=models.UniqueConstraint(fields=('run', 'number'), name='run_batch_unique'),
+            model_name="runbatch",
+            constraint=models.UniqueConstraint(fields=("run", "number"), name="run_batch_unique"),
         ),
     ]

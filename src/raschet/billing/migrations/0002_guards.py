@@ -9,15 +9,14 @@ from django.db import migrations
 
 PG = [
     """
-    CREATE OR REPLACE FUNCTION raschet_refuse_closed_month() RETURNS trigger AS $$
+    CREATE OR REPLACE FUNCTION raschet_refuse_closed_month_rows() RETURNS trigger AS $$
     BEGIN
-        IF EXISTS (SELECT 1 FROM organizations_closedmonth c
-                   WHERE c.organization_id = NEW.organization_id AND c.month = NEW.period) THEN
-            RAISE EXCEPTION 'raschet: month % of organization % is closed',
-                NEW.period, NEW.organization_id
+        IF EXISTS (SELECT 1 FROM inserted i JOIN organizations_closedmonth c
+                   ON c.organization_id = i.organization_id AND c.month = i.period) THEN
+            RAISE EXCEPTION 'raschet: rows into a closed month of % refused', TG_TABLE_NAME
                 USING ERRCODE = 'restrict_violation';
         END IF;
-        RETURN NEW;
+        RETURN NULL;
     END $$ LANGUAGE plpgsql;
     """,
     """
@@ -32,8 +31,10 @@ PG = [
         RETURN COALESCE(NEW, OLD);
     END $$ LANGUAGE plpgsql;
     """,
-    """CREATE TRIGGER charge_line_closed_month BEFORE INSERT ON billing_chargeline
-       FOR EACH ROW EXECUTE FUNCTION raschet_refuse_closed_month();""",
+    # One check per statement over the inserted rows (a COPY of millions of rows pays it once).
+    """CREATE TRIGGER charge_line_closed_month AFTER INSERT ON billing_chargeline
+       REFERENCING NEW TABLE AS inserted
+       FOR EACH STATEMENT EXECUTE FUNCTION raschet_refuse_closed_month_rows();""",
     """CREATE TRIGGER charge_line_posted BEFORE UPDATE OR DELETE ON billing_chargeline
        FOR EACH ROW EXECUTE FUNCTION raschet_refuse_posted_line_change();""",
     """

@@ -5,43 +5,109 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('housing', '0001_initial'),
-        ('organizations', '0004_historicalorganization_billing_settings_and_more'),
-        ('tariffs', '0002_no_overlaps'),
+        ("housing", "0001_initial"),
+        ("organizations", "0004_historicalorganization_billing_settings_and_more"),
+        ("tariffs", "0002_no_overlaps"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PurgeFlag',
+            name="PurgeFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=100)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=100)),
             ],
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(verbose_name='billing month')),
-                ('corrects_period', models.DateField(verbose_name='corrected month')),
-                ('kind', models.CharField(choices=[('charge', 'Charge'), ('recalculation', 'Recalculation'), ('reduction', 'Reduction'), ('benefit', 'Benefit')], max_length=16, verbose_name='kind')),
-                ('amount_kopecks', models.BigIntegerField(verbose_name='amount, kopecks')),
-                ('run_id', models.BigIntegerField(verbose_name='billing run')),
-                ('line_id', models.BigIntegerField(verbose_name='charge line')),
-                ('posted_at', models.DateTimeField(verbose_name='posted at')),
-                ('account', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='housing.account', verbose_name='account')),
-                ('organization', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organizations.organization', verbose_name='organization')),
-                ('payee', models.ForeignKey(db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organizations.organization', verbose_name='payee')),
-                ('service', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='tariffs.service', verbose_name='service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.DateField(verbose_name="billing month")),
+                ("corrects_period", models.DateField(verbose_name="corrected month")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("charge", "Charge"),
+                            ("recalculation", "Recalculation"),
+                            ("reduction", "Reduction"),
+                            ("benefit", "Benefit"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("amount_kopecks", models.BigIntegerField(verbose_name="amount, kopecks")),
+                ("run_id", models.BigIntegerField(verbose_name="billing run")),
+                ("line_id", models.BigIntegerField(verbose_name="charge line")),
+                ("posted_at", models.DateTimeField(verbose_name="posted at")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="housing.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organization",
+                    ),
+                ),
+                (
+                    "payee",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="payee",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="tariffs.service",
+                        verbose_name="service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger entry',
-                'verbose_name_plural': 'ledger entries',
-                'indexes': [models.Index(fields=['account', 'period'], name='ledger_account_period'), models.Index(fields=['organization', 'period'], name='ledger_org_period'), models.Index(fields=['run_id'], name='ledger_run')],
+                "verbose_name": "ledger entry",
+                "verbose_name_plural": "ledger entries",
+                "indexes": [
+                    models.Index(fields=["account", "period"], name="ledger_account_period"),
+                    models.Index(fields=["organization", "period"], name="ledger_org_period"),
+                    models.Index(fields=["run_id"], name="ledger_run"),
+                ],
             },
         ),
     ]
