@@ -263,6 +263,9 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/accounts/{account_id}",
         "/api/v1/accounts/{account_id}/meters",
         "/api/v1/accounts/{account_id}/readings",
+        "/api/v1/accounts/{account_id}/charges",
+        "/api/v1/billing/runs",
+        "/api/v1/billing/runs/{run_id}",
     }
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}

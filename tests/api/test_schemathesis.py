@@ -20,6 +20,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
+from raschet.billing.services import billing_run
 from raschet.config.wsgi import application
 from raschet.metering.models import Meter
 from raschet.metering.services import reading_submit
@@ -66,8 +67,11 @@ def seeded(db, same_connection):
         source="operator",
         today=date(2024, 12, 20),
     )
+    # a trial run, so the run detail's 200 body (with its report) is validated
+    run = billing_run(organization=stock.organization, period=date(2024, 12, 1), trial=True)
     return {
         "token": stock.token,
+        "run_id": run.pk,
         "building_id": stock.buildings[0].pk,
         "premises_id": stock.premises[0].pk,
         "account_id": stock.accounts[0].pk,

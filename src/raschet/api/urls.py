@@ -65,3 +65,4 @@ api = RaschetNinjaAPI(
 install_error_handlers(api)
 api.add_router("/", router)
 api.add_router("/", "raschet.api.metering.router")
+api.add_router("/", "raschet.api.billing.router")

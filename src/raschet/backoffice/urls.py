@@ -1,6 +1,6 @@
 from django.urls import path
 
-from raschet.backoffice import metering, views
+from raschet.backoffice import billing, metering, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -36,4 +36,10 @@ urlpatterns = [
         name="reading_confirm",
     ),
     path("metering/verification/", metering.verification_due_view, name="verification_due"),
+    path("billing/runs/", billing.runs_view, name="billing_runs"),
+    path("billing/runs/<int:pk>/", billing.run_detail_view, name="billing_run"),
+    path("billing/runs/<int:pk>/post/", billing.run_post_view, name="billing_run_post"),
+    path("billing/runs/<int:pk>/discard/", billing.run_discard_view, name="billing_run_discard"),
+    path("billing/runs/<int:pk>/close/", billing.month_close_view, name="billing_month_close"),
+    path("accounts/<int:pk>/charges/", billing.account_charges_view, name="account_charges"),
 ]

@@ -73,6 +73,9 @@ def account_card_view(request: HttpRequest, pk: int) -> HttpResponse:
             "today": timezone.localdate(),
         }
     )
+    from raschet.backoffice.billing import card_charges_context  # it imports this module
+
+    context.update(card_charges_context(request, account, on))
     return render(request, "backoffice/account_card.html", context)
 
 

@@ -11,27 +11,37 @@ from raschet.organizations.models import Membership, Organization, Role
 
 # Which apps' permissions each role gets: (app_label, actions).
 _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    # "app" grants the actions on every model of the app, "app.model" on one model
     Role.ADMINISTRATOR: [
         (app, ("view", "add", "change", "delete"))
-        for app in ("organizations", "housing", "registry", "tariffs", "metering")
-    ],
+        for app in ("organizations", "housing", "registry", "tariffs", "metering", "billing")
+    ]
+    + [("ledger", ("view",))],
     Role.OPERATOR: [
         ("organizations", ("view",)),
         ("housing", ("view", "add", "change")),
         ("registry", ("view", "add", "change")),
         ("tariffs", ("view", "add", "change")),
         ("metering", ("view", "add", "change")),
+        # runs: compute, post, discard a trial run; acts: absences and quality
+        ("billing", ("view", "add", "change", "delete")),
+        ("ledger", ("view",)),
     ],
     Role.ACCOUNTANT: [
         ("organizations", ("view",)),
+        ("organizations.closedmonth", ("add",)),  # closes the month
         ("housing", ("view",)),
         ("registry", ("view",)),
         ("tariffs", ("view", "add", "change")),
         ("metering", ("view",)),
+        ("billing", ("view", "add", "change", "delete")),
+        ("ledger", ("view",)),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),
         ("registry", ("view",)),
+        ("billing.chargeline", ("view",)),
+        ("ledger", ("view",)),
     ],
     Role.PASSPORT_OFFICER: [
         ("housing", ("view",)),
@@ -49,8 +59,11 @@ def roles_sync() -> None:
     for role, grants in _ROLE_GRANTS.items():
         group, _ = Group.objects.get_or_create(name=role_group_name(role))
         perms: list[Permission] = []
-        for app_label, actions in grants:
+        for label, actions in grants:
+            app_label, _dot, model = label.partition(".")
             qs = Permission.objects.filter(content_type__app_label=app_label)
+            if model:
+                qs = qs.filter(content_type__model=model)
             perms.extend(p for p in qs if p.codename.split("_", 1)[0] in actions)
         group.permissions.set(perms)
 
