@@ -648,11 +648,13 @@ class _Builder:
                 )
             part_no = len(self.P["line"])
             self.P["line"].append(line_no)
+            # a single part reads the meter's own zone, whatever the tariff zone is
+            meter_zone = zone if role == core.PartRole.METER_ONLY else inputs.zones[0]
             self.P["meter_volume"].append(
-                0 if role == core.PartRole.NORM_ONLY else inputs.volumes.get(zone, 0)
+                0 if role == core.PartRole.NORM_ONLY else inputs.volumes.get(meter_zone, 0)
             )
             self.P["average_volume"].append(
-                0 if role == core.PartRole.NORM_ONLY else inputs.averages.get(zone, 0)
+                0 if role == core.PartRole.NORM_ONLY else inputs.averages.get(meter_zone, 0)
             )
             self.P["role"].append(int(role))
             for seg_start, seg_end in pairwise(bounds):

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -58,12 +57,22 @@ from raschet.registry.models import (
     Registration,
     TemporaryResidentAct,
 )
-from raschet.tariffs.models import AccountService, Norm, Service, ServiceContract, Tariff
+from raschet.tariffs.models import (
+    ZONES_BY_COUNT,
+    AccountService,
+    Norm,
+    Service,
+    ServiceContract,
+    Tariff,
+    Zone,
+)
 from raschet.tariffs.selectors import norm_for
 
 I64 = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
 FAR = A.FAR_FUTURE
+ZONE_CODES = {"single": 0, "day": 1, "night": 2, "peak": 3, "semi_peak": 4}
+N_ZONE_CODES = len(ZONE_CODES)
 KEY = 1 << 24  # combined keys: id × KEY + small id (service ids stay far below 2**24)
 
 
@@ -252,21 +261,18 @@ class FastLoader:
             complex_acc[acc_pos(absent["account"])] = True
 
         services = {sv.pk: sv for sv in Service.objects.filter(organization=org)}
-        # meters: only one single-zone meter per (premises, service) on the fast path
+        # meters: at most one meter per (premises, service) on the fast path
         meters = self._meters()
         mkey = meters["premises"] * KEY + meters["service"]
         mk_sorted, mk_count = np.unique(mkey, return_counts=True)
         multi_keys = mk_sorted[mk_count > 1]
-        multi_zone_keys = np.unique(mkey[meters["zones"] > 1])
         link_acc_pos = acc_pos(links["account"])
         link_pkey = acc["premises"][link_acc_pos] * KEY + links["service"]
         metered_link = (links["meter"] == 1) & np.isin(
             links["service"],
             [sid for sid, sv in services.items() if RULES.get(sv.code) == core.Rule.VOLUME],
         )
-        bad_meter = metered_link & (
-            np.isin(link_pkey, multi_keys) | np.isin(link_pkey, multi_zone_keys)
-        )
+        bad_meter = metered_link & np.isin(link_pkey, multi_keys)
         if np.any(bad_meter):
             complex_acc[link_acc_pos[bad_meter]] = True
 
@@ -317,40 +323,86 @@ class FastLoader:
         pairs, pair_inv = np.unique(pair, return_inverse=True)
         tariffs = self._tariffs()
         norms = self._norms()
-        pair_segments: list[list[tuple[int, int, int]]] = []  # per pair: (start, end, rate)
+        # meter inputs for metered volume lines (the number of zones decides the parts)
+        mi = self._meter_inputs(meters, links, link_pkey, metered_link, acc, link_acc_pos)
+        zones_n = mi["zones"]
+        tables = []  # per pair: (bounds as day numbers, {tariff zone: rate per sub-period})
         for p in pairs.tolist():
             b, sid = divmod(p, KEY)
-            pair_segments.append(self._rate_segments(tariffs, sid, b, services[sid]))
-        seg_count = np.array([len(x) for x in pair_segments], dtype=np.int64)
-        n_seg_line = seg_count[pair_inv]
-        seg_line = np.repeat(np.arange(n, dtype=np.int64), n_seg_line)
-        seg_k = np.arange(len(seg_line), dtype=np.int64) - np.repeat(
-            np.cumsum(n_seg_line) - n_seg_line, n_seg_line
+            tables.append(self._rate_table(tariffs, sid, b, services[sid]))
+        n_bounds = np.array([len(t[0]) - 1 for t in tables], dtype=np.int64)
+        bound_start = np.array([d for t in tables for d in t[0][:-1]], dtype=np.int64)
+        bound_end = np.array([d for t in tables for d in t[0][1:]], dtype=np.int64)
+        bound_offset = np.cumsum(n_bounds) - n_bounds
+        # parts: one per line, or per meter zone plus a single-rate part for the norm
+        combo = pair_inv.astype(np.int64) * 4 + zones_n
+        combos, combo_inv = np.unique(combo, return_inverse=True)
+        part_role: list[int] = []
+        part_meter_zone: list[int] = []
+        part_rates: list[list[int]] = []
+        combo_parts = np.zeros(len(combos), dtype=np.int64)
+        for c, value in enumerate(combos.tolist()):
+            pi, zn = divmod(value, 4)
+            rates = tables[pi][1]
+            sid = int(pairs[pi] % KEY)
+            if zn <= 1:
+                spec = [(first_zone(rates), core.PartRole.BOTH, ZONE_CODES[Zone.SINGLE])]
+            else:
+                names = ZONES_BY_COUNT[zn]
+                spec = [(z, core.PartRole.METER_ONLY, ZONE_CODES[z]) for z in names]
+                single = Zone.SINGLE if Zone.SINGLE in rates else names[0]
+                spec.append((single, core.PartRole.NORM_ONLY, -1))
+            for zone, role, meter_zone in spec:
+                if zone not in rates:
+                    raise FactsError(
+                        f"нет тарифа на услугу «{services[sid].name}» ({zone}) в {self.month}"
+                    )
+                part_role.append(int(role))
+                part_meter_zone.append(meter_zone)
+                part_rates.append(rates[zone])
+            combo_parts[c] = len(spec)
+        combo_part_offset = np.cumsum(combo_parts) - combo_parts
+        n_parts_line = combo_parts[combo_inv]
+        part_line = np.repeat(np.arange(n, dtype=np.int64), n_parts_line)
+        part_k = np.arange(len(part_line), dtype=np.int64) - np.repeat(
+            np.cumsum(n_parts_line) - n_parts_line, n_parts_line
         )
-        flat_start = np.array([x[0] for segs in pair_segments for x in segs], dtype=np.int64)
-        flat_end = np.array([x[1] for segs in pair_segments for x in segs], dtype=np.int64)
-        flat_rate = np.array([x[2] for segs in pair_segments for x in segs], dtype=np.int64)
-        pair_offset = np.cumsum(seg_count) - seg_count
-        flat_idx = pair_offset[pair_inv[seg_line]] + seg_k
-        seg_start = flat_start[flat_idx]
-        seg_days = flat_end[flat_idx] - seg_start
-        seg_rate = flat_rate[flat_idx]
-        # norms: one lookup per distinct (pair, segment start, rooms, persons)
+        fidx = combo_part_offset[combo_inv[part_line]] + part_k
+        role_arr = np.asarray(part_role, dtype=np.int8)[fidx]
+        mzone = np.asarray(part_meter_zone, dtype=np.int64)[fidx]
+        has_zone = mzone >= 0
+        zone_col = np.maximum(mzone, 0)
+        part_meter_volume = np.where(has_zone, mi["volume"][part_line, zone_col], 0)
+        part_average = np.where(has_zone, mi["average"][part_line, zone_col], 0)
+        # sub-periods: every part of a line has its pair's bounds
+        nb_part = n_bounds[pair_inv[part_line]]
+        seg_part = np.repeat(np.arange(len(part_line), dtype=np.int64), nb_part)
+        seg_k = np.arange(len(seg_part), dtype=np.int64) - np.repeat(
+            np.cumsum(nb_part) - nb_part, nb_part
+        )
+        seg_line = part_line[seg_part]
+        rate_flat = np.asarray([r for rates in part_rates for r in rates], dtype=np.int64)
+        rate_offset = np.cumsum([len(r) for r in part_rates]) - np.asarray(
+            [len(r) for r in part_rates], dtype=np.int64
+        )
+        seg_rate = rate_flat[np.asarray(rate_offset, dtype=np.int64)[fidx[seg_part]] + seg_k]
+        bidx = bound_offset[pair_inv[seg_line]] + seg_k
+        seg_start = bound_start[bidx]
+        seg_days = bound_end[bidx] - seg_start
+        # norms: one lookup per distinct (pair, sub-period start, rooms, persons)
         seg_pair = pairs[pair_inv[seg_line]]
         seg_rooms = rooms[seg_line]
         seg_persons = line_persons[seg_line]
-        combo = np.stack([seg_pair, seg_start, seg_rooms, seg_persons], axis=1)
-        uniq, inv = np.unique(combo, axis=0, return_inverse=True)
+        combo_n = np.stack([seg_pair, seg_start, seg_rooms, seg_persons], axis=1)
+        uniq, inv = np.unique(combo_n, axis=0, return_inverse=True)
         inv = inv.reshape(-1)
         norm_values = np.zeros(len(uniq), dtype=np.int64)
         for k, (p, start, rm, pers) in enumerate(uniq.tolist()):
             b, sid = divmod(p, KEY)
             norm_values[k] = self._norm_value(norms, sid, b, rule_of[sid], start, rm, pers)
         seg_norm = norm_values[inv]
+        n_seg_line = n_parts_line * n_bounds[pair_inv]
         last_seg = np.cumsum(n_seg_line) - 1
-
-        # meter inputs for metered volume lines
-        mi = self._meter_inputs(meters, links, link_pkey, metered_link, acc, link_acc_pos)
 
         # building figures
         bld = {b.pk: b for b in Building.objects.filter(pk__in=self.building_ids)}
@@ -436,13 +488,13 @@ class FastLoader:
             quality_units=quality,
         )
         parts = core.Parts(
-            line=np.arange(n, dtype=np.int64),
-            meter_volume=mi["volume"],
-            average_volume=mi["average"],
-            role=np.zeros(n, dtype=np.int8),
+            line=part_line,
+            meter_volume=part_meter_volume.astype(np.int64),
+            average_volume=part_average.astype(np.int64),
+            role=role_arr,
         )
         segments = core.Segments(
-            part=seg_line,
+            part=seg_part,
             days=seg_days,
             rate=seg_rate,
             norm=seg_norm,
@@ -491,11 +543,12 @@ class FastLoader:
             out[(nrow.service_id, nrow.building_id)].append(nrow)
         return out
 
-    def _rate_segments(
+    def _rate_table(
         self, tariffs: Any, service_id: int, building_id: int, service: Service
-    ) -> list[tuple[int, int, int]]:
-        """Sub-periods of the month with their rate, for a service in a building (the
-        single-rate zone, else the first zone present; the building's own rows first)."""
+    ) -> tuple[list[int], dict[str, list[int]]]:
+        """Sub-period bounds of the month for a service in a building (cut at every tariff
+        and norm change) and each tariff zone's rate per sub-period; the building's own
+        rows replace the organization's."""
         zones: dict[str, list[Tariff]] = {}
         for (sid, bid, zone), rows in tariffs.items():
             if sid != service_id or bid not in (None, building_id):
@@ -505,7 +558,6 @@ class FastLoader:
             zones[zone] = rows
         if not zones:
             raise FactsError(f"нет тарифа на услугу «{service.name}» в {self.month}")
-        rows = zones[first_zone(zones)]
         norm_rows = self._norm_rows_cache(service_id, building_id)
         cuts = {self.month.start, self.month.end}
         dated: list[Any] = [r for zone_rows in zones.values() for r in zone_rows]
@@ -514,16 +566,26 @@ class FastLoader:
                 if d is not None and self.month.start < d < self.month.end:
                     cuts.add(d)
         bounds = sorted(cuts)
-        out = []
-        for a, b in pairwise(bounds):
-            tariff = next(
-                (r for r in rows if r.valid_from <= a and (r.valid_to is None or r.valid_to > a)),
-                None,
-            )
-            if tariff is None:
-                raise FactsError(f"нет тарифа на услугу «{service.name}» на {a:%d.%m.%Y}")
-            out.append((A.day_number(a), A.day_number(b), to_scaled(tariff.rate, RATE_SCALE)))
-        return out
+        rates: dict[str, list[int]] = {}
+        for zone, rows in zones.items():
+            values = []
+            for a in bounds[:-1]:
+                tariff = next(
+                    (
+                        r
+                        for r in rows
+                        if r.valid_from <= a and (r.valid_to is None or r.valid_to > a)
+                    ),
+                    None,
+                )
+                values.append(-1 if tariff is None else to_scaled(tariff.rate, RATE_SCALE))
+            if -1 in values:
+                if zone == first_zone(zones):
+                    day = bounds[values.index(-1)]
+                    raise FactsError(f"нет тарифа на услугу «{service.name}» на {day:%d.%m.%Y}")
+                continue  # a zone not in force all month is unusable, as in the general path
+            rates[zone] = values
+        return [A.day_number(d) for d in bounds], rates
 
     _norm_cache: dict[tuple[int, int], list[Norm]]
 
@@ -590,8 +652,9 @@ class FastLoader:
             "present": np.zeros(n, dtype=np.int64),
             "spell": np.zeros(n, dtype=np.int64),
             "average_months": np.zeros(n, dtype=np.int64),
-            "volume": np.zeros(n, dtype=np.int64),
-            "average": np.zeros(n, dtype=np.int64),
+            "zones": np.ones(n, dtype=np.int64),
+            "volume": np.zeros((n, N_ZONE_CODES), dtype=np.int64),  # per zone code
+            "average": np.zeros((n, N_ZONE_CODES), dtype=np.int64),
         }
         mkey = meters["premises"] * KEY + meters["service"]
         order = np.argsort(mkey, kind="stable")
@@ -634,84 +697,85 @@ class FastLoader:
         rd = A.read(
             f"SELECT x.meter_id, {A.days_sql('x.period')}, "
             f"{A.scaled_sql('x.volume', 1_000_000)}, "
-            "CASE WHEN x.kind = 'initial' THEN 1 ELSE 0 END "
-            f"FROM {_t(Reading)} x {scope} AND x.is_current AND x.zone = 'single' "
+            "CASE WHEN x.kind = 'initial' THEN 1 ELSE 0 END, "
+            "CASE x.zone WHEN 'single' THEN 0 WHEN 'day' THEN 1 WHEN 'night' THEN 2 "
+            "WHEN 'peak' THEN 3 WHEN 'semi_peak' THEN 4 ELSE 9 END "
+            f"FROM {_t(Reading)} x {scope} AND x.is_current "
             "AND x.state <> 'rejected' AND x.period >= %s AND x.period <= %s",
             [*params, self.month.start.replace(year=self.month.start.year - 2), self.month.start],
-            ["meter", "period", "volume", "initial"],
+            ["meter", "period", "volume", "initial", "zone"],
         )
         rd = _only(rd, np.isin(rd["meter"], uniq_meters))
-        # month volume and presence
-        this = (rd["period"] == s) & (rd["initial"] == 0)
         m_sorted = uniq_meters
+        n_m = len(m_sorted)
         mpos = np.searchsorted(m_sorted, rd["meter"])
-        vol = np.zeros(len(m_sorted), dtype=np.int64)
-        np.add.at(vol, mpos[this], rd["volume"][this])
-        present = np.zeros(len(m_sorted), dtype=bool)
+        # only the zones the meter has count (as the general builder reads them)
+        meter_zones = _lookup(meters["id"], meters["zones"], m_sorted, 1)
+        allowed = np.zeros((n_m, N_ZONE_CODES), dtype=bool)
+        for count, names in ZONES_BY_COUNT.items():
+            for name in names:
+                allowed[meter_zones == count, ZONE_CODES[name]] = True
+        zone_ok = rd["zone"] < N_ZONE_CODES
+        zone_ok[zone_ok] &= allowed[mpos[zone_ok], rd["zone"][zone_ok]]
+        rd = _only(rd, zone_ok)
+        mpos = mpos[zone_ok]
+        # month volume per zone and presence
+        this = (rd["period"] == s) & (rd["initial"] == 0)
+        vol = np.zeros((n_m, N_ZONE_CODES), dtype=np.int64)
+        np.add.at(vol, (mpos[this], rd["zone"][this]), rd["volume"][this])
+        present = np.zeros(n_m, dtype=bool)
         present[mpos[this]] = True
         # last reading: initial readings up to this month, others before it
         lr_mask = (rd["initial"] == 1) | (rd["period"] < s)
-        last_reading = np.full(len(m_sorted), -1, dtype=np.int64)
+        last_reading = np.full(n_m, -1, dtype=np.int64)
         np.maximum.at(last_reading, mpos[lr_mask], rd["period"][lr_mask])
-        # history (non-initial before the month) aggregated per (meter, period)
+        # history (non-initial before the month): months per meter, volumes per zone
         hist = (rd["initial"] == 0) & (rd["period"] < s)
-        hkey = mpos[hist] * (1 << 24) + rd["period"][hist]
-        hk, hinv = np.unique(hkey, return_inverse=True)
-        hvol = np.zeros(len(hk), dtype=np.int64)
-        np.add.at(hvol, hinv, rd["volume"][hist])
-        h_m = hk >> 24
-        h_p = hk & ((1 << 24) - 1)
+        h_meter, h_period = mpos[hist], rd["period"][hist]
+        h_zone, h_vol = rd["zone"][hist], rd["volume"][hist]
         line_m = np.searchsorted(m_sorted, meter_ids)  # per used line
-        base_end_m = np.full(len(m_sorted), s, dtype=np.int64)
+        base_end_m = np.full(n_m, s, dtype=np.int64)
         broken_since = (condition == 2) & (since >= 0)
         np.minimum.at(base_end_m, line_m[broken_since], np.minimum(s, since[broken_since]))
-        ok = h_p < base_end_m[h_m]
-        h_m, h_p, hvol = h_m[ok], h_p[ok], hvol[ok]
-        # rank from the end inside each meter → keep the last AVERAGE_BASE_MONTHS months
-        counts = (
-            np.bincount(h_m, minlength=len(m_sorted))
-            if len(h_m)
-            else np.zeros(len(m_sorted), dtype=np.int64)
-        )
+        before_base = h_period < base_end_m[h_meter]
+        mk = np.unique(h_meter[before_base] * (1 << 24) + h_period[before_base])
+        mk_m = mk >> 24
+        # rank from the end inside each meter → the last AVERAGE_BASE_MONTHS months
+        counts = np.bincount(mk_m, minlength=n_m).astype(np.int64)
         ends = np.cumsum(counts)
-        rank = ends[h_m] - 1 - np.arange(len(h_m))
-        keep = rank < AVERAGE_BASE_MONTHS
-        h_m, h_p, hvol = h_m[keep], h_p[keep], hvol[keep]
-        total = np.zeros(len(m_sorted), dtype=np.int64)
-        np.add.at(total, h_m, hvol)
-        n_with = (
-            np.bincount(h_m, minlength=len(m_sorted)).astype(np.int64)
-            if len(h_m)
-            else np.zeros(len(m_sorted), dtype=np.int64)
-        )
-        first = np.full(len(m_sorted), FAR, dtype=np.int64)
-        np.minimum.at(first, h_m, h_p)
-        lastp = np.full(len(m_sorted), -1, dtype=np.int64)
-        np.maximum.at(lastp, h_m, h_p)
+        rank = ends[mk_m] - 1 - np.arange(len(mk_m))
+        chosen = mk[rank < AVERAGE_BASE_MONTHS]
+        ch_m = chosen >> 24
+        ch_p = chosen & ((1 << 24) - 1)
+        n_with = np.bincount(ch_m, minlength=n_m).astype(np.int64)
+        first = np.full(n_m, FAR, dtype=np.int64)
+        np.minimum.at(first, ch_m, ch_p)
+        lastp = np.full(n_m, -1, dtype=np.int64)
+        np.maximum.at(lastp, ch_m, ch_p)
+        in_base = np.isin(h_meter * (1 << 24) + h_period, chosen)
+        total = np.zeros((n_m, N_ZONE_CODES), dtype=np.int64)
+        np.add.at(total, (h_meter[in_base], h_zone[in_base]), h_vol[in_base])
         # "earlier": the latest month with any reading (initial included) before `first`
         seen = rd["period"] < s
         skey = np.unique(mpos[seen] * (1 << 24) + rd["period"][seen])
-        want = np.arange(len(m_sorted), dtype=np.int64) * (1 << 24) + np.minimum(
-            first, (1 << 24) - 1
-        )
+        want = np.arange(n_m, dtype=np.int64) * (1 << 24) + np.minimum(first, (1 << 24) - 1)
         pos = np.searchsorted(skey, want) - 1
         pos_c = np.maximum(pos, 0)
-        earlier_ok = (pos >= 0) & (len(skey) > 0)
         if len(skey):
-            earlier_ok &= (skey[pos_c] >> 24) == np.arange(len(m_sorted))
+            earlier_ok = (pos >= 0) & ((skey[pos_c] >> 24) == np.arange(n_m))
             earlier = np.where(earlier_ok, skey[pos_c] & ((1 << 24) - 1), -1)
         else:
-            earlier = np.full(len(m_sorted), -1, dtype=np.int64)
+            earlier = np.full(n_m, -1, dtype=np.int64)
         span = np.where(
             earlier >= 0,
             month_index(np.maximum(lastp, 0)) - month_index(np.maximum(earlier, 0)),
             n_with,
         )
         avg_months = np.where(n_with > 0, span, 0)
-        average = core.average_volume(total, avg_months)
+        average = np.stack(
+            [core.average_volume(total[:, z], avg_months) for z in range(N_ZONE_CODES)], axis=1
+        )
         # spells
-        l_cond = condition
-        l_since = since
         installed_month = month_index(meters["installed"][mrow])
         ref = np.where(
             last_reading[line_m] >= 0,
@@ -719,36 +783,38 @@ class FastLoader:
             installed_month,
         )
         this_month = int(month_index(np.array([s]))[0])
+        since_month = month_index(np.maximum(since, 0))
         spell = np.select(
             [
-                (l_cond == 2) & (l_since >= 0),
-                (l_cond == 3) & (l_since >= 0),
-                (l_cond == 1) & ~present[line_m],
+                (condition == 2) & (since >= 0),
+                (condition == 3) & (since >= 0),
+                (condition == 1) & ~present[line_m],
             ],
-            [
-                this_month - month_index(np.maximum(l_since, 0)) + 1,
-                this_month - month_index(np.maximum(l_since, 0)) + 1,
-                this_month - ref,
-            ],
+            [this_month - since_month + 1, this_month - since_month + 1, this_month - ref],
             default=0,
         )
         volume = vol[line_m]
-        # rules.md §14: after averaged months subtract what the average billed
+        # rules.md §14: after averaged months subtract what the average billed (first zone)
         # (only a reading after a gap of a month or more can follow averaged months)
         lr = last_reading[line_m]
         gap = present[line_m] & (lr >= 0) & (month_index(np.maximum(lr, 0)) < this_month - 1)
-        averaged = np.zeros(len(lines_idx), dtype=np.int64)
         if np.any(gap):
+            averaged = np.zeros(len(lines_idx), dtype=np.int64)
             averaged[gap] = self._averaged(
                 links["account"][lines_idx][gap], links["service"][lines_idx][gap], lr[gap]
             )
-        volume = np.where(present[line_m], volume - averaged, volume)
-        out["condition"][lines_idx] = l_cond
+            first_zone_code = np.array(
+                [ZONE_CODES[ZONES_BY_COUNT[int(c)][0]] for c in meter_zones[line_m]],
+                dtype=np.int64,
+            )
+            volume[np.arange(len(lines_idx)), first_zone_code] -= averaged
+        out["condition"][lines_idx] = condition
         out["present"][lines_idx] = present[line_m]
         out["spell"][lines_idx] = spell
         out["average_months"][lines_idx] = avg_months[line_m]
-        out["average"][lines_idx] = average[line_m]
+        out["zones"][lines_idx] = meter_zones[line_m]
         out["volume"][lines_idx] = volume
+        out["average"][lines_idx] = average[line_m]
         return out
 
     def _averaged(self, accounts: I64, services: I64, last_reading: I64) -> I64:
