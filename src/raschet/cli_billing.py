@@ -122,6 +122,26 @@ def cmd_billing_post(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_billing_resume(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from raschet.billing.models import BillingRun
+    from raschet.billing.services import BillingError, billing_run_resume
+
+    console = Console()
+    run = BillingRun.objects.filter(pk=args.run).first()
+    if run is None:
+        console.print(f"[red]Нет расчёта №{args.run}[/red]")
+        return 2
+    try:
+        run = billing_run_resume(run=run)
+    except BillingError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 1
+    console.print(f"Расчёт №{run.pk}: {run.get_state_display()}, строк {run.lines_count}")
+    return 0 if not run.error else 1
+
+
 def cmd_billing_close(args: argparse.Namespace) -> int:
     from rich.console import Console
 
@@ -188,7 +208,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    billing = sub.add_parser("billing", help="расчёт начислений: run, post, close, explain")
+    billing = sub.add_parser("billing", help="расчёт начислений: run, post, resume, close, explain")
     bsub = billing.add_subparsers(dest="action", required=True)
     run = bsub.add_parser("run", help="рассчитать месяц (с --trial — без проведения)")
     run.add_argument("--period", type=_month, required=True, help="месяц ГГГГ-ММ")
@@ -198,6 +218,9 @@ def add_parsers(sub: Any) -> None:
     post = bsub.add_parser("post", help="провести расчёт")
     post.add_argument("--run", type=int, required=True, help="номер расчёта")
     post.set_defaults(func=cmd_billing_post)
+    resume = bsub.add_parser("resume", help="досчитать расчёт, прерванный на середине")
+    resume.add_argument("--run", type=int, required=True, help="номер расчёта")
+    resume.set_defaults(func=cmd_billing_resume)
     close = bsub.add_parser("close", help="закрыть месяц")
     close.add_argument("--period", type=_month, required=True, help="месяц ГГГГ-ММ")
     close.add_argument("--organization", help="код организации")

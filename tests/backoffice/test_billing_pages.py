@@ -501,3 +501,18 @@ def test_quality_act_form_checks_the_account_and_the_hours(client, billing_opera
     errors = response.context["adminform"].form.errors
     assert set(errors) == {"account", "events_hours"}
     assert not QualityAct.objects.exists()
+
+
+def test_a_computing_run_can_be_continued_from_its_page(office, stock_a) -> None:
+    from raschet.billing.models import ChargeLine, RunBatch
+
+    run = billing_run(organization=stock_a.organization, period=JAN, trial=True)
+    ChargeLine.objects.filter(run_id=run.pk).delete()
+    RunBatch.objects.filter(run=run).update(state="pending")
+    BillingRun.objects.filter(pk=run.pk).update(state=RunState.COMPUTING, accounts_done=0)
+    html = _text(office.get(reverse("backoffice:billing_run", args=[run.pk])))
+    assert 'id="run-resume"' in html
+    office.post(reverse("backoffice:billing_run_resume", args=[run.pk]))
+    run.refresh_from_db()
+    assert run.state == RunState.COMPUTED
+    assert ChargeLine.objects.filter(run_id=run.pk).exists()

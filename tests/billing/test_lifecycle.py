@@ -163,3 +163,21 @@ def test_absence_application_more_than_30_days_after_return_is_refused(account):
     assert "applied_on" in err.value.message_dict
     late.applied_on = date(2025, 2, 19)
     late.full_clean()
+
+
+def test_a_run_left_computing_is_resumed_from_its_pending_batches(account):
+    from raschet.billing.models import RunBatch
+    from raschet.billing.services import billing_run_resume
+
+    run = billing_run(organization=account.organization, period=JAN, trial=True)
+    # simulate a process that died before computing: the run computing, its batch pending
+    ChargeLine.objects.filter(run_id=run.pk).delete()
+    RunBatch.objects.filter(run=run).update(state="pending")
+    BillingRun.objects.filter(pk=run.pk).update(
+        state=RunState.COMPUTING, accounts_done=0, lines_count=0
+    )
+    run = billing_run_resume(run=run)
+    assert run.state == RunState.COMPUTED
+    assert ChargeLine.objects.get(run_id=run.pk).amount == 112301
+    with pytest.raises(BillingError, match="не выполняется"):
+        billing_run_resume(run=run)

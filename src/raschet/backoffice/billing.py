@@ -43,6 +43,7 @@ from raschet.billing.services import (
     billing_run,
     billing_run_discard,
     billing_run_post,
+    billing_run_resume,
     is_closed,
 )
 from raschet.core.billing import METHOD_CODES, Method
@@ -307,10 +308,26 @@ def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "can_discard": run.state in (RunState.COMPUTED, RunState.FAILED)
             and user.has_perm(DISCARD),
             "can_close": posted_exists and not closed and user.has_perm(CLOSE),
+            "can_resume": computing and user.has_perm(COMPUTE),
             "can_view_lines": user.has_perm(VIEW_LINES),
         }
     )
     return render(request, "backoffice/billing/run.html", context)
+
+
+@staff_member_required
+@require_POST
+def run_resume_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Continue a run whose process stopped (it stays "computing" otherwise)."""
+    _need(request, COMPUTE)
+    run = _run_for(request, pk)
+    try:
+        run = billing_run_resume(run=run)
+    except BillingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Run №%(run)s continued.") % {"run": run.pk})
+    return redirect("backoffice:billing_run", pk=run.pk)
 
 
 @staff_member_required

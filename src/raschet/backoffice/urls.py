@@ -39,6 +39,7 @@ urlpatterns = [
     path("billing/runs/", billing.runs_view, name="billing_runs"),
     path("billing/runs/<int:pk>/", billing.run_detail_view, name="billing_run"),
     path("billing/runs/<int:pk>/post/", billing.run_post_view, name="billing_run_post"),
+    path("billing/runs/<int:pk>/resume/", billing.run_resume_view, name="billing_run_resume"),
     path("billing/runs/<int:pk>/discard/", billing.run_discard_view, name="billing_run_discard"),
     path("billing/runs/<int:pk>/close/", billing.month_close_view, name="billing_month_close"),
     path("accounts/<int:pk>/charges/", billing.account_charges_view, name="account_charges"),

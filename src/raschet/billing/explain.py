@@ -53,8 +53,48 @@ def _dec(value: int, scale: int) -> str:
     return text.replace(".", ",")
 
 
+def _signed(kopecks: int) -> str:
+    return ("+" if kopecks > 0 else "") + format_rubles(kopecks)
+
+
+def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> str:
+    """A recalculation line: the month it corrects, why, and what changed by how much.
+
+    Its figures are differences (recomputed minus posted), so they are shown signed, with
+    the recomputed provenance (method, tariff, persons) for the reader to compare.
+    """
+    head = f"{service}: " if service else ""
+    out = [
+        f"{head}перерасчёт за {line.corrects_period:%m.%Y}: {line.reason or 'изменились данные'}"
+    ]
+    out.append("пересчитано " + METHOD_NAMES_RU.get(line.method, str(line.method)))
+    details = []
+    if line.persons:
+        details.append(f"проживающих {line.persons} чел.")
+    if line.rate is not None:
+        details.append(f"тариф {_dec(line.rate, RATE_SCALE)} ₽")
+    if details:
+        out.append("теперь: " + ", ".join(details))
+    if line.volume:
+        sign = "+" if line.volume > 0 else ""
+        out.append(f"объём {sign}{_dec(line.volume, VOLUME_SCALE)} {unit}".rstrip())
+    if line.amount:
+        out.append(f"начислено {_signed(line.amount)} ₽")
+    if line.coefficient_amount:
+        out.append(f"в т.ч. повышающий коэффициент {_signed(line.coefficient_amount)} ₽")
+    if line.reduction:
+        out.append(f"снижение {_signed(line.reduction)} ₽")
+    if line.benefit:
+        out.append(f"льгота {_signed(line.benefit)} ₽")
+    out.append(f"итого перерасчёт {_signed(line.amount + line.reduction + line.benefit)} ₽")
+    return "\n".join(out)
+
+
 def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
-    """A few lines of Russian text deriving the line's amount from its facts."""
+    """A few lines of Russian text deriving the line's amount from its facts (a charge
+    line), or what a recalculation line changes (`explain_recalculation`)."""
+    if getattr(line, "kind", "charge") == "recalculation":
+        return explain_recalculation(line, unit=unit, service=service)
     out: list[str] = []
     head = f"{service}: " if service else ""
     out.append(head + METHOD_NAMES_RU.get(line.method, str(line.method)))

@@ -146,6 +146,20 @@ def billing_run(
     return run
 
 
+def billing_run_resume(*, run: BillingRun, progress: Progress | None = None) -> BillingRun:
+    """Finish a run left computing (its process died): work through its pending batches.
+
+    A batch is written in one transaction, so a batch interrupted half-way is still
+    pending and is computed again from the start; finished batches are kept.
+    """
+    run = BillingRun.objects.get(pk=run.pk)
+    if run.state != RunState.COMPUTING:
+        raise BillingError(f"Расчёт №{run.pk} не выполняется: {run.get_state_display()}")
+    run_work(run=run, progress=progress)
+    run.refresh_from_db()
+    return run
+
+
 def run_work(*, run: BillingRun, progress: Progress | None = None) -> None:
     """Work through the run's pending batches, then finish the run when all are done."""
     while True:
