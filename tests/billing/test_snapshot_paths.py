@@ -34,7 +34,7 @@ FIELDS = (
     "reduction",
     "benefit",
 )
-META = ("payee_id", "rate", "norm", "persons", "area", "average_months", "segments")
+META = ("payee_id", "rate", "norm", "persons", "area", "average_months", "segments", "zones")
 
 
 def _by_key(batch, result):

@@ -117,6 +117,17 @@ def month_output(
     }
     # new lines: nothing posted for the key yet
     new = ~has & ~((result.method == core.Method.NONE) & (result.amount == 0))
+    # a multi-zone line charged by readings has a rate per zone, not one rate
+    by_zones = (meta["zones"] > 1) & np.isin(
+        result.method,
+        [
+            core.Method.METER,
+            core.Method.AVERAGE_NOT_SUBMITTED,
+            core.Method.AVERAGE_BROKEN,
+            core.Method.AVERAGE_NO_ACCESS,
+        ],
+    )
+    meta = {**meta, "rate": np.where(by_zones, -1, meta["rate"])}
     kind = LineKind.CHARGE if month_start == run.period else LineKind.RECALCULATION
     charges = {
         "kind": kind,

@@ -126,6 +126,11 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
         out.append(f"месяц разбит на {line.segments} периода(ов) по дням действия тарифа и фактов")
     if rate is not None:
         out.append(f"тариф {rate} ₽ → {format_rubles(line.amount - line.coefficient_amount)} ₽")
+    else:
+        out.append(
+            "по тарифам зон суток (многотарифный прибор учёта) → "
+            f"{format_rubles(line.amount - line.coefficient_amount)} ₽"
+        )
     if line.coefficient_amount:
         out.append(
             f"повышающий коэффициент: +{_dec(line.coefficient_volume, VOLUME_SCALE)} {unit} → "

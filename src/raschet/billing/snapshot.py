@@ -119,6 +119,7 @@ class LineMeta:
     area: int
     average_months: int
     segments: int
+    zones: int = 1
     detail: str = ""
 
 
@@ -132,6 +133,7 @@ META_FIELDS = (
     "area",
     "average_months",
     "segments",
+    "zones",
 )
 """Provenance per line, as int64 arrays (−1: none for payee, rate and norm)."""
 
@@ -640,6 +642,7 @@ class _Builder:
         last_norm: int | None = None
         last_persons = 0
         n_segments = 0
+        first_part = len(self.P["line"])
         for zone, role in specs:
             zone_rows = zones.get(zone)
             if zone_rows is None:
@@ -679,7 +682,8 @@ class _Builder:
                 self.S["rate"].append(last_rate)
                 self.S["norm"].append(last_norm or 0)
                 self.S["persons"].append(persons)
-                n_segments += 1
+                if part_no == first_part:
+                    n_segments += 1  # sub-periods of the month, not parts × sub-periods
 
         area_value = account.area_m2 if account.area_m2 is not None else premises.area_total_m2
         area = to_scaled(area_value, AREA_SCALE)
@@ -751,6 +755,7 @@ class _Builder:
                 area=area,
                 average_months=inputs.average_months,
                 segments=n_segments,
+                zones=len(inputs.zones),
             )
         )
 

@@ -513,7 +513,8 @@ class FastLoader:
             "persons": line_persons,
             "area": area,
             "average_months": mi["average_months"],
-            "segments": n_seg_line,
+            "segments": n_bounds[pair_inv],
+            "zones": zones_n,
         }
         return FastLines(
             lines=lines,

@@ -297,10 +297,10 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
             (lines.heating_mode == HeatingMode.SEASON) & ~lines.heating_in_season,
             Method.NONE,
             np.where(
-                (lines.building_volume >= 0)
-                & (
-                    (lines.heating_mode != HeatingMode.EVENLY)
-                    | (lines.building_volume_last_year >= 0)
+                np.where(
+                    lines.heating_mode == HeatingMode.EVENLY,
+                    lines.building_volume_last_year >= 0,  # формула 3(1): last year only
+                    lines.building_volume >= 0,  # формула 3: the month's volume
                 ),
                 Method.HEATING_BUILDING,
                 Method.HEATING_NORM,
@@ -470,7 +470,15 @@ def compute(
     # 4. Reductions.
     reduction = -reductions(lines, method, amount)
     # 5. Benefits.
-    benefit = -benefit_amounts(lines, benefits, amount - coef_amount + reduction, line_volume)
+    # The benefit's base is the exact charge (Σ volume × rate before rounding, in 1e-8
+    # kopeck) after reductions, so the benefit is rounded once (style.md §1, rules.md §4.2).
+    net_exact, too_big = _exact_sums(exact, seg_line, n_lines)
+    if len(benefits.line) and np.any(too_big[benefits.line]):
+        raise OverflowError("строка со льготой вне допустимого диапазона (больше 9·10⁸ ₽)")
+    net_exact = net_exact + reduction * KOPECKS_SCALE
+    benefit = -benefit_amounts(
+        lines, benefits, amount - coef_amount + reduction, line_volume, net_exact=net_exact
+    )
     return Result(
         method=method.astype(np.int8),
         volume=line_volume,
@@ -599,10 +607,22 @@ def quality_units(
 # 5. Benefits (rules.md §4.2, §14)
 
 
-def benefit_amounts(lines: Lines, benefits: Benefits, net: I64, volume: I64) -> I64:
+def _exact_sums(values: I64, index: I64, size: int) -> tuple[I64, Bool]:
+    """Per-group int64 sums, and which groups could not be summed in int64."""
+    bound = np.zeros(size, dtype=np.float64)
+    np.add.at(bound, index, np.abs(values).astype(np.float64))
+    big = bound >= float(2**62)
+    return sum_by(np.where(big[index], 0, values), index, size), big
+
+
+def benefit_amounts(
+    lines: Lines, benefits: Benefits, net: I64, volume: I64, *, net_exact: I64 | None = None
+) -> I64:
     """Benefit per line (≥ 0), each category's share rounded, capped at ``net``.
 
-    ``net`` is the line's amount without the coefficient part, after reductions. Shares:
+    ``net`` is the line's amount in kopecks without the coefficient part, after reductions;
+    ``net_exact`` the same before rounding, in 1e-8 kopeck (``KOPECKS_SCALE``) — when
+    given, the shares are taken of it, so the benefit is rounded only once. Shares:
     per-person share ``covered / n``; social norm of area ``min(S, S_norm) / S × covered /
     n``; consumption norm ``min(V, N × n) / V × covered / n``.
     """
@@ -615,7 +635,10 @@ def benefit_amounts(lines: Lines, benefits: Benefits, net: I64, volume: I64) -> 
     s = lines.area[li]
     v = volume[li]
     base = benefits.base
-    net_b = np.maximum(net[li], 0)
+    if net_exact is None:
+        net_b = np.maximum(net[li], 0) * KOPECKS_SCALE
+    else:
+        net_b = np.maximum(net_exact[li], 0)
     share_area_num = np.minimum(s, benefits.social_norm_area)
     norm_total = mul_div_round([benefits.norm, n], 1)  # NORM_SCALE == VOLUME_SCALE
     share_vol_num = np.minimum(np.maximum(v, 0), norm_total)
@@ -631,7 +654,9 @@ def benefit_amounts(lines: Lines, benefits: Benefits, net: I64, volume: I64) -> 
     )
     valid = den > 0
     den = np.where(valid, den, 1)
-    each = mul_div_round([net_b, num, covered, benefits.percent], [den, n, 100 * 100])
+    each = mul_div_round(
+        [net_b, num, covered, benefits.percent], [den, n, 100 * 100, KOPECKS_SCALE]
+    )
     each = np.where(valid, each, 0)
     total = sum_by(each, li, n_lines)
     return np.minimum(total, np.maximum(net, 0)).astype(np.int64)

@@ -204,10 +204,13 @@ def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) ->
             return Method.NONE
         if line.heating_mode == HeatingMode.SEASON and not line.heating_in_season:
             return Method.NONE
+        if line.heating_mode == HeatingMode.EVENLY:
+            # формула 3(1) needs only last year's volume; without it, формула 2, said so
+            if line.building_volume_last_year is None:
+                return Method.HEATING_NORM
+            return Method.HEATING_BUILDING
         if line.building_volume is None:
             return Method.HEATING_NORM
-        if line.heating_mode == HeatingMode.EVENLY and line.building_volume_last_year is None:
-            return Method.HEATING_NORM  # no last year's volume yet: формула 2, said so
         return Method.HEATING_BUILDING
     if line.rule == Rule.AREA:
         return Method.AREA
@@ -453,9 +456,13 @@ def reduction_total(line: ReferenceLine, method: Method, amount: int) -> int:
 
 
 def benefit_amount(
-    line: ReferenceLine, benefit: ReferenceBenefit, net: int, volume: Decimal
+    line: ReferenceLine, benefit: ReferenceBenefit, net: Decimal, volume: Decimal
 ) -> int:
-    """One category: ``net × share × percent``, rounded to the kopeck."""
+    """One category: ``net × share × percent``, rounded to the kopeck once.
+
+    ``net`` is the exact charge in kopecks (Σ volume × tariff before rounding, the
+    coefficient part excluded) after reductions.
+    """
     if net <= 0:
         return 0
     with _context():
@@ -477,9 +484,10 @@ def benefit_amount(
         return _round_kopecks(net * num * covered * benefit.percent / (den * persons * 100))
 
 
-def benefit_total(line: ReferenceLine, net: int, volume: Decimal) -> int:
-    """All categories of the line, never more than what is left to pay (``net``)."""
-    total = sum(benefit_amount(line, b, net, volume) for b in line.benefits)
+def benefit_total(line: ReferenceLine, net: int, net_exact: Decimal, volume: Decimal) -> int:
+    """All categories of the line (shares of ``net_exact``), never more than what is left to
+    pay (``net``, in whole kopecks)."""
+    total = sum(benefit_amount(line, b, net_exact, volume) for b in line.benefits)
     return min(total, max(net, 0))
 
 
@@ -562,7 +570,9 @@ def charge_line(
         extra_volume = sum(extra, ZERO)
     reduction = reduction_total(line, method, amount)
     net = base_amount - reduction
-    benefit = benefit_total(line, net, volume)
+    with _context():
+        exact_kopecks = sum((q * r for q, r in zip(base, rates, strict=True)), ZERO) * 100
+    benefit = benefit_total(line, net, exact_kopecks - reduction, volume)
     return ReferenceResult(
         method=method,
         volume=_millionths(volume),
