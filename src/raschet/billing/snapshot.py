@@ -101,6 +101,22 @@ def engine_settings(organization: Organization) -> core.Settings:
     return core.Settings(**values)
 
 
+def history_start(month: Month, settings: core.Settings) -> date:
+    """The oldest reading month that can still matter: the longest average spell, the six
+    months of the average base before it, and the reading before those (for the span)."""
+    longest = max(
+        settings.missing_limit_residential,
+        settings.missing_limit_non_residential,
+        settings.broken_limit_residential,
+        settings.broken_limit_non_residential,
+        settings.no_access_limit,
+    )
+    m = month
+    for _ in range(longest + AVERAGE_BASE_MONTHS + 1):
+        m = m.previous()
+    return m.start
+
+
 def season_months(start_month: int, count: int) -> set[int]:
     """Calendar months of the heating season: ``count`` months from ``start_month``."""
     return {(start_month - 1 + k) % 12 + 1 for k in range(count)}
@@ -257,7 +273,7 @@ def load_facts(
         Reading.objects.filter(
             meter_id__in=meter_ids,
             is_current=True,
-            period__gte=start.replace(year=start.year - 2),
+            period__gte=history_start(month, engine_settings(organization)),
             period__lte=start,
         )
         .exclude(state="rejected")
