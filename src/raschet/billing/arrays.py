@@ -97,7 +97,9 @@ def in_list(column: str, values: Sequence[int]) -> tuple[str, list[Any]]:
     if not values:
         return "1 = 0", []
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(values)]
+        # an array literal: one short string to quote instead of thousands of adapted ints
+        literal = "{" + ",".join(str(int(v)) for v in values) + "}"
+        return f"{column} = ANY(CAST(%s AS bigint[]))", [literal]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 

@@ -39,7 +39,7 @@ from raschet.housing.models import Account, Building
 from raschet.ledger.models import LedgerEntry
 from raschet.organizations.models import ClosedMonth, Organization
 
-BATCH_ACCOUNTS = 5000
+BATCH_ACCOUNTS = 20000
 """Accounts per batch (whole buildings): what one worker holds in memory at a time."""
 RECALCULATION_LOOKBACK_MONTHS = 36
 """Closed months older than this are not recomputed (ЖК ст.196: three-year limitation)."""

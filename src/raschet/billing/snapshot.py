@@ -500,9 +500,18 @@ class _Builder:
         self.S: dict[str, list[int]] = defaultdict(list)
         self.B: dict[str, list[int]] = defaultdict(list)
         self.meta: list[LineMeta] = []
+        self._persons: dict[tuple[int, date], int] = {}
+        self._zones: dict[tuple[int, int], dict[str, list[Tariff]]] = {}
+        self._norm_rows: dict[tuple[Any, ...], Norm | None] = {}
 
     # -- residents (ПП 354 п.56(1), 56(2))
     def persons_on(self, account: Account, day: date) -> int:
+        key = (account.pk, day)
+        if key not in self._persons:
+            self._persons[key] = self._count_persons(account, day)
+        return self._persons[key]
+
+    def _count_persons(self, account: Account, day: date) -> int:
         f = self.f
         regs = f.registrations.get(account.pk, [])
         n = len({r.person_id for r in regs if _in_force([r], day)})
@@ -537,6 +546,12 @@ class _Builder:
             self.add_line(account, service_id, links, a_start, a_end)
 
     def zone_tariffs(self, service_id: int, building_id: int) -> dict[str, list[Tariff]]:
+        key = (service_id, building_id)
+        if key not in self._zones:
+            self._zones[key] = self._zone_tariffs(service_id, building_id)
+        return self._zones[key]
+
+    def _zone_tariffs(self, service_id: int, building_id: int) -> dict[str, list[Tariff]]:
         out: dict[str, list[Tariff]] = {}
         for (sid, bid, zone), rows in self.f.tariffs.items():
             if sid != service_id or bid not in (None, building_id):
@@ -684,12 +699,15 @@ class _Builder:
                         f"на {seg_start:%d.%m.%Y}"
                     )
                 persons = self.persons_on(account, seg_start)
-                norm_row = norm_for(
-                    [x for x in norm_rows if _in_force([x], seg_start)],
-                    basis=norm_basis,
-                    rooms=premises.rooms,
-                    residents=persons,
-                )
+                norm_key = (id(norm_rows), norm_basis, premises.rooms, persons, seg_start)
+                if norm_key not in self._norm_rows:
+                    self._norm_rows[norm_key] = norm_for(
+                        [x for x in norm_rows if _in_force([x], seg_start)],
+                        basis=norm_basis,
+                        rooms=premises.rooms,
+                        residents=persons,
+                    )
+                norm_row = self._norm_rows[norm_key]
                 last_rate = to_scaled(tariff.rate, RATE_SCALE)
                 last_norm = to_scaled(norm_row.value, NORM_SCALE) if norm_row else None
                 last_persons = persons

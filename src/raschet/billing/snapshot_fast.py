@@ -390,16 +390,41 @@ class FastLoader:
         bidx = bound_offset[pair_inv[seg_line]] + seg_k
         seg_start = bound_start[bidx]
         seg_days = bound_end[bidx] - seg_start
-        # norms: one lookup per distinct (pair, sub-period start, rooms, persons)
-        seg_pair = pairs[pair_inv[seg_line]]
+        # norms: one lookup per distinct (norm table, sub-period start, rooms, persons); a
+        # pair uses its building's own norm table if there is one, else the organization's
+        own_norms = {(sid, bid) for (sid, bid) in norms if bid is not None}
+        table_of_pair = np.array(
+            [
+                p if divmod(p, KEY)[::-1] in own_norms else (KEY - 1) * KEY + p % KEY
+                for p in pairs.tolist()
+            ],
+            dtype=np.int64,
+        )
+        seg_table = table_of_pair[pair_inv[seg_line]]
         seg_rooms = rooms[seg_line]
         seg_persons = line_persons[seg_line]
-        combo_n = np.stack([seg_pair, seg_start, seg_rooms, seg_persons], axis=1)
-        uniq, inv = np.unique(combo_n, axis=0, return_inverse=True)
+        # one int64 key (a 1-D unique is far faster than a row-wise one)
+        _tables, t_idx = np.unique(seg_table, return_inverse=True)
+        # table (< 2**19) | start offset (< 2**20) | rooms + 1 and persons, capped at
+        # 4095 (a norm table never distinguishes more; the values looked up are exact)
+        key = (
+            (t_idx.astype(np.int64) << 44)
+            + ((seg_start - self.s + 1) << 24)
+            + (np.clip(seg_rooms + 1, 0, 4095) << 12)
+            + np.clip(seg_persons, 0, 4095)
+        )
+        uniq_key, inv = np.unique(key, return_inverse=True)
         inv = inv.reshape(-1)
+        first_of = np.zeros(len(uniq_key), dtype=np.int64)
+        first_of[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+        uniq = np.stack(
+            [seg_table[first_of], seg_start[first_of], seg_rooms[first_of], seg_persons[first_of]],
+            axis=1,
+        )
         norm_values = np.zeros(len(uniq), dtype=np.int64)
         for k, (p, start, rm, pers) in enumerate(uniq.tolist()):
             b, sid = divmod(p, KEY)
+            b = -1 if b == KEY - 1 else b
             norm_values[k] = self._norm_value(norms, sid, b, rule_of[sid], start, rm, pers)
         seg_norm = norm_values[inv]
         n_seg_line = n_parts_line * n_bounds[pair_inv]
