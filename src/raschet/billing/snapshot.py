@@ -595,6 +595,8 @@ class _Builder:
             min(start, since) if (out.condition == core.MeterCondition.BROKEN and since) else start
         )
         months_with = sorted(p for p in history if p < base_end)[-AVERAGE_BASE_MONTHS:]
+        if out.reading_present and out.condition == core.MeterCondition.WORKING:
+            months_with = []  # charged by the reading: no average is needed or shown
         if months_with:
             earlier = [p for p in seen if p < months_with[0]]
             span = _months_between(max(earlier), months_with[-1]) if earlier else len(months_with)

@@ -838,10 +838,12 @@ class FastLoader:
         out["condition"][lines_idx] = condition
         out["present"][lines_idx] = present[line_m]
         out["spell"][lines_idx] = spell
-        out["average_months"][lines_idx] = avg_months[line_m]
+        # a working meter with a reading is charged by it: no average is needed or shown
+        by_reading = present[line_m] & (condition == 1)
+        out["average_months"][lines_idx] = np.where(by_reading, 0, avg_months[line_m])
         out["zones"][lines_idx] = meter_zones[line_m]
         out["volume"][lines_idx] = volume
-        out["average"][lines_idx] = average[line_m]
+        out["average"][lines_idx] = np.where(by_reading[:, None], 0, average[line_m])
         return out
 
     def _averaged(self, accounts: I64, services: I64, last_reading: I64) -> I64:
