@@ -80,7 +80,6 @@ class LedgerEntry(TenantModel):
         indexes = [
             models.Index(fields=["account", "period"], name="ledger_account_period"),
             models.Index(fields=["organization", "period"], name="ledger_org_period"),
-            models.Index(fields=["run_id"], name="ledger_run"),
         ]
 
     def __str__(self) -> str:
