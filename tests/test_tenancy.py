@@ -12,6 +12,7 @@ from raschet.organizations.models import Organization
 NOT_TENANT_OWNED = {
     "organizations.Organization": "it is the tenant itself",
     "organizations.HistoricalOrganization": "history of the tenant itself",
+    "ledger.PurgeFlag": "a transaction-local switch of the guards, never holds tenant data",
 }
 
 

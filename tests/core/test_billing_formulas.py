@@ -745,3 +745,16 @@ def test_zero_building_area_with_a_building_meter_is_an_error():
         ref.charge_batch([line])
     with pytest.raises((ValueError, ZeroDivisionError)):
         compute(*ref.to_arrays([line]))
+
+
+def test_a_benefit_on_a_line_beyond_int64_is_refused_with_a_clear_error():
+    # 2·10¹¹ m³ × 0.005 ₽ = 10⁹ ₽: each sub-period fits int64, their exact sum does not
+    line = metered(
+        "200000000000",
+        seg(16, "0.0050"),
+        seg(15, "0.0050"),
+        residents=1,
+        benefits=(benefit(BenefitBase.PER_PERSON_SHARE, 1, 50),),
+    )
+    with pytest.raises(OverflowError, match="льгот"):
+        compute(*ref.to_arrays([line]))

@@ -176,21 +176,7 @@ def month_output(
                 reduction=int(result.reduction[k]),
                 benefit=int(result.benefit[k]),
             )
-            was = Figures(
-                method=int(posted["method"][r]),
-                volume=int(posted["volume"][r]),
-                coefficient_volume=int(posted["coefficient_volume"][r]),
-                rate=_opt(posted["rate"][r]),
-                norm=_opt(posted["norm"][r]),
-                persons=int(posted["persons"][r]),
-                area=int(posted["area"][r]),
-                average_months=0,
-                segments=1,
-                amount=int(posted["amount"][r]),
-                coefficient_amount=int(posted["coefficient_amount"][r]),
-                reduction=int(posted["reduction"][r]),
-                benefit=int(posted["benefit"][r]),
-            )
+            was = _posted_row(posted, r)
             recalcs.append(
                 line_row(
                     run,
@@ -216,21 +202,7 @@ def reversals(
         key = (int(posted["account"][r]), int(posted["service"][r]), int(posted["month"][r]))
         if key in seen or not any(int(posted[f][r]) for f in FIGURES[2:]):
             continue
-        was = Figures(
-            method=int(posted["method"][r]),
-            volume=int(posted["volume"][r]),
-            coefficient_volume=int(posted["coefficient_volume"][r]),
-            rate=_opt(posted["rate"][r]),
-            norm=_opt(posted["norm"][r]),
-            persons=int(posted["persons"][r]),
-            area=int(posted["area"][r]),
-            average_months=0,
-            segments=1,
-            amount=int(posted["amount"][r]),
-            coefficient_amount=int(posted["coefficient_amount"][r]),
-            reduction=int(posted["reduction"][r]),
-            benefit=int(posted["benefit"][r]),
-        )
+        was = _posted_row(posted, r)
         zero = Figures(**{**was.__dict__, **{f: 0 for f in FIGURES}})
         rows.append(
             line_row(
@@ -245,6 +217,25 @@ def reversals(
             )
         )
     return rows
+
+
+def _posted_row(posted: dict[str, I64], r: int) -> Figures:
+    """The posted sums of one key, with the provenance of its latest line."""
+    return Figures(
+        method=int(posted["method"][r]),
+        volume=int(posted["volume"][r]),
+        coefficient_volume=int(posted["coefficient_volume"][r]),
+        rate=_opt(posted["rate"][r]),
+        norm=_opt(posted["norm"][r]),
+        persons=int(posted["persons"][r]),
+        area=int(posted["area"][r]),
+        average_months=0,
+        segments=1,
+        amount=int(posted["amount"][r]),
+        coefficient_amount=int(posted["coefficient_amount"][r]),
+        reduction=int(posted["reduction"][r]),
+        benefit=int(posted["benefit"][r]),
+    )
 
 
 def _opt(value: Any) -> int | None:
