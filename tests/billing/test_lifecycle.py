@@ -181,3 +181,25 @@ def test_a_run_left_computing_is_resumed_from_its_pending_batches(account):
     assert ChargeLine.objects.get(run_id=run.pk).amount == 112301
     with pytest.raises(BillingError, match="не выполняется"):
         billing_run_resume(run=run)
+
+
+def test_batches_are_queued_as_tasks_and_the_starting_process_finishes_them(account):
+    """With a queue (no worker running) the run still completes: the process that
+    started it works through its pending batches; the queued tasks then find them done."""
+    from django.test import override_settings
+    from django_tasks import default_task_backend
+
+    from raschet.billing.models import RunBatch
+
+    dummy = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    with override_settings(TASKS=dummy):
+        backend = default_task_backend
+        run = billing_run(organization=account.organization, period=JAN)
+        queued = list(backend.results)
+    assert len(queued) == RunBatch.objects.filter(run=run).count() >= 1
+    assert run.state == RunState.POSTED
+    from raschet.billing.tasks import billing_batch_task
+
+    # a late worker picking a queued task changes nothing
+    billing_batch_task.call(queued[0].args[0])
+    assert ChargeLine.objects.filter(run_id=run.pk).count() == 1
