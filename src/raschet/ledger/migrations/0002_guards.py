@@ -32,8 +32,6 @@ PG = [
     """,
     """CREATE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger_ledgerentry
        FOR EACH ROW EXECUTE FUNCTION raschet_refuse_change();""",
-    """CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger_ledgerentry
-       FOR EACH STATEMENT EXECUTE FUNCTION raschet_refuse_change();""",
     # One check per statement over the inserted rows (a COPY of millions of rows pays it once).
     """CREATE TRIGGER ledger_closed_month AFTER INSERT ON ledger_ledgerentry
        REFERENCING NEW TABLE AS inserted
@@ -43,7 +41,6 @@ PG = [
 ]
 PG_DROP = [
     "DROP TRIGGER IF EXISTS ledger_append_only ON ledger_ledgerentry",
-    "DROP TRIGGER IF EXISTS ledger_no_truncate ON ledger_ledgerentry",
     "DROP TRIGGER IF EXISTS ledger_closed_month ON ledger_ledgerentry",
     "DROP TRIGGER IF EXISTS closed_month_final ON organizations_closedmonth",
 ]
