@@ -203,3 +203,23 @@ def test_batches_are_queued_as_tasks_and_the_starting_process_finishes_them(acco
     # a late worker picking a queued task changes nothing
     billing_batch_task.call(queued[0].args[0])
     assert ChargeLine.objects.filter(run_id=run.pk).count() == 1
+
+
+def test_an_application_in_advance_covers_at_most_six_months(account):
+    from django.core.exceptions import ValidationError
+
+    from raschet.billing.models import Absence
+
+    long = Absence(
+        organization=account.organization,
+        account=account,
+        persons=1,
+        left_on=date(2025, 1, 10),
+        returned_on=date(2025, 7, 11),
+        applied_on=date(2025, 1, 5),
+    )
+    with pytest.raises(ValidationError) as err:
+        long.full_clean()
+    assert "returned_on" in err.value.message_dict
+    long.returned_on = date(2025, 7, 10)
+    long.full_clean()

@@ -7,7 +7,7 @@ posted run are never changed (database triggers, migration 0002).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -73,6 +73,28 @@ class Absence(TenantModel):
                     )
                 }
             )
+        in_advance = self.applied_on and self.left_on and self.applied_on <= self.left_on
+        if in_advance and self.returned_on and self.returned_on > _six_months_after(self.left_on):
+            raise ValidationError(
+                {
+                    "returned_on": _(
+                        "An application filed in advance covers at most six months; "
+                        "a longer absence needs a new application"
+                    )
+                }
+            )
+
+
+def _six_months_after(day: date) -> date:
+    month = day.month + 6
+    year = day.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")  # pragma: no cover - day 28 exists in every month
 
 
 class QualityKind(models.TextChoices):
