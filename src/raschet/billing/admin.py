@@ -266,4 +266,4 @@ class BillingRunAdmin(_LogEntryHistory, TenantScopedAdmin):
             url = reverse("backoffice:billing_run", args=[obj.pk])
         except NoReverseMatch:  # the back office is not installed
             return "—"
-        return format_html('<a href="{}">{}</a>', url, _("open"))
+        return format_html('<a href="{}">{}</a>', url, _("open the run"))
