@@ -345,37 +345,39 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
     if n == 0:
         return 0
     if connection.vendor != "postgresql":
-        rows = []
-        lists = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in charges.items()}
-        for k in range(n):
-            fig = Figures(
-                method=lists["method"][k],
-                volume=lists["volume"][k],
-                coefficient_volume=lists["coefficient_volume"][k],
-                rate=None if lists["rate"][k] < 0 else lists["rate"][k],
-                norm=None if lists["norm"][k] < 0 else lists["norm"][k],
-                persons=lists["persons"][k],
-                area=lists["area"][k],
-                average_months=lists["average_months"][k],
-                segments=lists["segments"][k],
-                amount=lists["amount"][k],
-                coefficient_amount=lists["coefficient_amount"][k],
-                reduction=lists["reduction"][k],
-                benefit=lists["benefit"][k],
-            )
-            rows.append(
-                line_row(
-                    run,
-                    account_id=lists["account_id"][k],
-                    service_id=lists["service_id"][k],
-                    payee_id=None if lists["payee_id"][k] < 0 else lists["payee_id"][k],
-                    corrects=charges["corrects_period"],
-                    kind=charges["kind"],
-                    fig=fig,
-                    reason=charges["reason"],
-                )
-            )
-        write_rows(rows)
+        # columns in LINE_COLUMNS order, built whole and zipped into rows (no objects)
+        def opt(a: Any) -> list[Any]:
+            return [None if v < 0 else v for v in a.tolist()]
+
+        def const(v: Any) -> list[Any]:
+            return [v] * n
+
+        columns = [
+            const(run.pk),
+            const(run.organization_id),
+            charges["account_id"].tolist(),
+            charges["service_id"].tolist(),
+            opt(charges["payee_id"]),
+            const(run.period),
+            const(charges["corrects_period"]),
+            const(str(charges["kind"])),
+            charges["method"].tolist(),
+            charges["volume"].tolist(),
+            charges["coefficient_volume"].tolist(),
+            opt(charges["rate"]),
+            opt(charges["norm"]),
+            charges["persons"].tolist(),
+            charges["area"].tolist(),
+            charges["average_months"].tolist(),
+            charges["segments"].tolist(),
+            charges["amount"].tolist(),
+            charges["coefficient_amount"].tolist(),
+            charges["reduction"].tolist(),
+            charges["benefit"].tolist(),
+            const(""),
+            const(charges["reason"]),
+        ]
+        write_rows(list(zip(*columns, strict=True)))
         return n
     pattern = (
         (charges["payee_id"] < 0).astype(np.int64)
@@ -415,10 +417,13 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
 
 
 def write_rows(rows: list[tuple[Any, ...]]) -> None:
-    """Write a few lines given as tuples in `LINE_COLUMNS` order."""
+    """Write lines given as tuples in `LINE_COLUMNS` order (one ``executemany``)."""
     if not rows:
         return
-    ChargeLine.objects.bulk_create(
-        (ChargeLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows),
-        batch_size=2000,
-    )
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in LINE_COLUMNS)
+    marks = ", ".join(["%s"] * len(LINE_COLUMNS))
+    sql = f"INSERT INTO {quote(ChargeLine._meta.db_table)} ({names}) VALUES ({marks})"
+    with connection.cursor() as cursor:
+        for k in range(0, len(rows), 50_000):
+            cursor.executemany(sql, rows[k : k + 50_000])
