@@ -516,3 +516,21 @@ def test_a_computing_run_can_be_continued_from_its_page(office, stock_a) -> None
     run.refresh_from_db()
     assert run.state == RunState.COMPUTED
     assert ChargeLine.objects.filter(run_id=run.pk).exists()
+
+
+def test_with_a_task_queue_the_page_only_queues_the_run(office, stock_a, monkeypatch) -> None:
+    from raschet.backoffice import billing as pages
+    from raschet.billing import tasks
+
+    queued = []
+
+    class Queue:
+        def enqueue(self, batch_id):
+            queued.append(batch_id)
+
+    monkeypatch.setattr(tasks, "billing_batch_task", Queue())
+    monkeypatch.setattr(pages, "tasks_are_queued", lambda: True)
+    response = compute(office, stock_a.organization)
+    run = BillingRun.objects.get()
+    assert run.state == RunState.COMPUTING and queued
+    assert 'id="run-resume"' in _text(response)  # the page follows it, and can finish it

@@ -183,25 +183,45 @@ def test_a_run_left_computing_is_resumed_from_its_pending_batches(account):
         billing_run_resume(run=run)
 
 
-def test_batches_are_queued_as_tasks_and_the_starting_process_finishes_them(account):
-    """With a queue (no worker running) the run still completes: the process that
-    started it works through its pending batches; the queued tasks then find them done."""
-    from django.test import override_settings
-    from django_tasks import default_task_backend
+class _Queue:
+    """Stands in for the task: records what would be queued for the workers."""
 
-    from raschet.billing.models import RunBatch
+    def __init__(self):
+        self.batch_ids = []
 
-    dummy = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    with override_settings(TASKS=dummy):
-        backend = default_task_backend
-        run = billing_run(organization=account.organization, period=JAN)
-        queued = list(backend.results)
-    assert len(queued) == RunBatch.objects.filter(run=run).count() >= 1
+    def enqueue(self, batch_id):
+        self.batch_ids.append(batch_id)
+
+
+def test_a_queued_run_is_finished_and_posted_by_the_worker_of_its_last_batch(account, monkeypatch):
+    from raschet.billing import tasks
+    from raschet.billing.services import billing_batch_compute
+
+    queue = _Queue()
+    monkeypatch.setattr(tasks, "billing_batch_task", queue)
+    run = billing_run(organization=account.organization, period=JAN, wait=False)
+    assert run.state == RunState.COMPUTING
+    assert queue.batch_ids and not ChargeLine.objects.filter(run_id=run.pk).exists()
+    for batch_id in queue.batch_ids:  # what a `raschet manage db_worker` task does
+        billing_batch_compute(batch_id=batch_id)
+    run.refresh_from_db()
     assert run.state == RunState.POSTED
-    from raschet.billing.tasks import billing_batch_task
+    assert LedgerEntry.objects.get(run_id=run.pk).amount_kopecks == 112301
 
+
+def test_with_no_worker_the_starting_process_finishes_the_queued_batches(account, monkeypatch):
+    from raschet.billing import tasks
+    from raschet.billing.models import RunBatch
+    from raschet.billing.services import billing_batch_compute, tasks_are_queued
+
+    assert not tasks_are_queued()  # the default backend runs tasks inline
+    queue = _Queue()
+    monkeypatch.setattr(tasks, "billing_batch_task", queue)
+    run = billing_run(organization=account.organization, period=JAN)
+    assert len(queue.batch_ids) == RunBatch.objects.filter(run=run).count() >= 1
+    assert run.state == RunState.POSTED
     # a late worker picking a queued task changes nothing
-    billing_batch_task.call(queued[0].args[0])
+    billing_batch_compute(batch_id=queue.batch_ids[0])
     assert ChargeLine.objects.filter(run_id=run.pk).count() == 1
 
 

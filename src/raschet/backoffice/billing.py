@@ -45,6 +45,7 @@ from raschet.billing.services import (
     billing_run_post,
     billing_run_resume,
     is_closed,
+    tasks_are_queued,
 )
 from raschet.core.billing import METHOD_CODES, Method
 from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, RATE_SCALE, VOLUME_SCALE
@@ -177,14 +178,21 @@ def _compute(request: HttpRequest, form: BillingRunForm) -> HttpResponse:
     month: Month = form.cleaned_data["period"]
     trial = form.cleaned_data["trial"]
     try:
-        # Synchronous for now: the request computes every batch (see `runs_view`).
+        # With a task queue (RASCHET_TASKS=database) the run is only queued and the page
+        # follows its progress; without one the request computes every batch itself.
         run = billing_run(
-            organization=organization, period=month.start, trial=trial, user=request.user
+            organization=organization,
+            period=month.start,
+            trial=trial,
+            user=request.user,
+            wait=not tasks_are_queued(),
         )
     except BillingError as exc:
         messages.error(request, str(exc))
         return redirect("backoffice:billing_runs")
-    if run.state == RunState.FAILED:
+    if run.state == RunState.COMPUTING:
+        messages.info(request, _("Run №%(run)s is queued for the workers.") % {"run": run.pk})
+    elif run.state == RunState.FAILED:
         messages.error(
             request,
             _("Run №%(run)s failed: %(error)s") % {"run": run.pk, "error": run.error},

@@ -113,8 +113,15 @@ def billing_run(
     trial: bool = False,
     user: Any = None,
     progress: Progress | None = None,
+    wait: bool = True,
 ) -> BillingRun:
-    """Compute ``period`` for ``organization``; post it too unless ``trial``."""
+    """Compute ``period`` for ``organization``; post it too unless ``trial``.
+
+    With ``wait`` (the CLI, the demo) this process works through the batches itself, next
+    to any workers. Without it (the back office with a task queue) the run is only queued:
+    the workers compute the batches, and the one that finishes the last batch finishes the
+    run (and posts it unless it is a trial run).
+    """
     month = Month.of(period)
     if is_closed(organization.pk, month.start):
         raise BillingError(f"Месяц {month} закрыт: начисления в нём не меняются")
@@ -138,11 +145,9 @@ def billing_run(
 
     for batch_id in RunBatch.objects.filter(run=run).values_list("pk", flat=True):
         billing_batch_task.enqueue(batch_id)
-    run_work(run=run, progress=progress)
+    if wait:
+        run_work(run=run, progress=progress)
     run.refresh_from_db()
-    if run.state == RunState.COMPUTED and not trial:
-        billing_run_post(run=run)
-        run.refresh_from_db()
     return run
 
 
@@ -206,6 +211,16 @@ def billing_batch_compute(*, batch_id: int) -> None:
             accounts_done=F("accounts_done") + batch.accounts,
             lines_count=F("lines_count") + written,
         )
+    # whoever computes the last batch finishes the run (a worker, or the starting process)
+    _finish_if_done(run)
+
+
+def tasks_are_queued() -> bool:
+    """True when batches go to a task queue for workers (``RASCHET_TASKS=database``)."""
+    from django_tasks import task_backends
+    from django_tasks.backends.immediate import ImmediateBackend
+
+    return not isinstance(task_backends["default"], ImmediateBackend)
 
 
 def _compute_and_write(run: BillingRun, building_ids: list[int]) -> int:
@@ -249,6 +264,8 @@ def _finish_if_done(run: BillingRun) -> None:
         run.finished_at = timezone.now()
         run.report = run_report(run)
         run.save(update_fields=["state", "finished_at", "report"])
+    if not run.trial:
+        billing_run_post(run=run)
 
 
 # ----------------------------------------------------------------------------- post, close
