@@ -243,3 +243,57 @@ def test_an_application_in_advance_covers_at_most_six_months(account):
     assert "returned_on" in err.value.message_dict
     long.returned_on = date(2025, 7, 10)
     long.full_clean()
+
+
+def _shared_premises(communal: bool):
+    from raschet.housing.models import Premises
+    from raschet.metering.models import Meter, Reading
+    from tests.factories import AccountFactory
+
+    first = AccountFactory(area_m2=Decimal("20.00"))
+    org, premises = first.organization, first.premises
+    Premises.objects.filter(pk=premises.pk).update(is_communal_flat=communal)
+    second = AccountFactory(premises=premises, area_m2=Decimal("70.00"))
+    water = ServiceFactory(organization=org)
+    TariffFactory(service=water, rate=Decimal("50.00"))
+    NormFactory(service=water, value=Decimal("4.9"))
+    meter = Meter.objects.create(
+        organization=org,
+        premises=premises,
+        service=water,
+        serial_number="W-1",
+        installed_on=date(2024, 12, 1),
+    )
+    for period, value, kind in (
+        (date(2024, 12, 1), "100.000", "initial"),
+        (JAN, "109.000", "regular"),
+    ):
+        Reading.objects.create(
+            organization=org,
+            meter=meter,
+            period=period,
+            value=Decimal(value),
+            volume=Decimal("9.000") if kind == "regular" else None,
+            kind=kind,
+            taken_on=period,
+            source="operator",
+        )
+    for acc, persons in ((first, 1), (second, 2)):
+        AccountServiceFactory(account=acc, service=water, method="meter")
+        for _ in range(persons):
+            RegistrationFactory(account=acc)
+    return org, first, second
+
+
+@pytest.mark.parametrize(
+    ("communal", "volumes"),
+    [(True, (3_000_000, 6_000_000)), (False, (2_000_000, 7_000_000))],
+    ids=["communal flat: by persons 1 and 2", "shares: by areas 20 and 70 m²"],
+)
+def test_accounts_sharing_a_premises_share_its_meter(communal, volumes):
+    org, first, second = _shared_premises(communal)
+    run = billing_run(organization=org, period=JAN)
+    got = tuple(
+        ChargeLine.objects.get(run_id=run.pk, account_id=acc.pk).volume for acc in (first, second)
+    )
+    assert got == volumes  # 9 m³ shared out, not 9 m³ each

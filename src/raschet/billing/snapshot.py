@@ -21,7 +21,14 @@ import numpy as np
 
 from raschet.billing.models import Absence, BillingRun, ChargeLine, QualityAct, RunState
 from raschet.core import billing as core
-from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, PERCENT_SCALE, RATE_SCALE, VOLUME_SCALE
+from raschet.core.fixedpoint import (
+    AREA_SCALE,
+    NORM_SCALE,
+    PERCENT_SCALE,
+    RATE_SCALE,
+    VOLUME_SCALE,
+    round_half_up_int,
+)
 from raschet.core.periods import Month
 from raschet.housing.models import Account, Building, PremisesKind
 from raschet.metering.models import (
@@ -561,6 +568,23 @@ class _Builder:
             out[zone] = sorted(rows, key=lambda t: t.valid_from)
         return out
 
+    def meter_share(self, account: Account) -> tuple[int, int]:
+        """The account's share of its premises' meters when several accounts share them:
+        by residents in a communal flat (ПП 354 формула 7), else by the accounts' areas
+        (owners billed separately by share); ``(1, 1)`` for a premises of one account."""
+        sharing = [a for a in self.f.accounts if a.premises_id == account.premises_id]
+        if len(sharing) < 2:
+            return 1, 1
+        last = self.f.month.end - timedelta(days=1)
+        if account.premises.is_communal_flat:
+            persons = {a.pk: self.persons_on(a, last) for a in sharing}
+            if sum(persons.values()) > 0:
+                return persons[account.pk], sum(persons.values())
+        areas = {a.pk: to_scaled(a.area_m2, AREA_SCALE) for a in sharing}
+        if all(areas.values()):
+            return areas[account.pk], sum(areas.values())
+        return 1, len(sharing)
+
     def meter_inputs(self, premises_id: int, service_id: int, account_id: int) -> MeterInputs:
         """Condition, readings and average of the premises' meters for the month."""
         f = self.f
@@ -660,6 +684,12 @@ class _Builder:
         inputs = MeterInputs()
         if configured and rule == core.Rule.VOLUME:
             inputs = self.meter_inputs(premises.pk, service_id, account.pk)
+            num, den = self.meter_share(account)
+            if den and num != den:
+                for values in (inputs.volumes, inputs.averages):
+                    for z in list(values):
+                        # catch-up volumes keep their sign; the share is rounded half-up
+                        values[z] = round_half_up_int(values[z] * num, den)
         if len(inputs.zones) > 1:
             single = Zone.SINGLE if Zone.SINGLE in zones else inputs.zones[0]
             specs = [(z, core.PartRole.METER_ONLY) for z in inputs.zones]

@@ -187,6 +187,9 @@ class FastLoader:
         complex_acc = np.zeros(n_acc, dtype=bool)
         # partial months go to the general builder
         complex_acc |= (acc["opened"] > s) | (acc["closed"] < e)
+        # several accounts sharing one premises (and its meters) → general builder
+        prem_u, prem_n = np.unique(acc["premises"], return_counts=True)
+        complex_acc |= np.isin(acc["premises"], prem_u[prem_n > 1])
 
         def acc_pos(ids: I64) -> I64:
             return np.searchsorted(acc["id"], ids)
