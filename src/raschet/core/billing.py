@@ -34,7 +34,9 @@ import numpy.typing as npt
 from raschet.core.fixedpoint import (
     AREA_SCALE,
     KOPECKS_SCALE,
+    SAFE_BOUND,
     VOLUME_SCALE,
+    magnitude,
     mul_div_round,
     prorate_cumulative,
     sum_by,
@@ -609,9 +611,9 @@ def quality_units(
 
 def _exact_sums(values: I64, index: I64, size: int) -> tuple[I64, Bool]:
     """Per-group int64 sums, and which groups could not be summed in int64."""
-    bound = np.zeros(size, dtype=np.float64)
-    np.add.at(bound, index, np.abs(values).astype(np.float64))
-    big = bound >= float(2**62)
+    bound = np.zeros(size, dtype=np.float64)  # float-ok: bounds a magnitude, never a value
+    np.add.at(bound, index, magnitude(values))
+    big = bound >= SAFE_BOUND
     return sum_by(np.where(big[index], 0, values), index, size), big
 
 

@@ -32,7 +32,12 @@ PERCENT_SCALE = 100
 KOPECKS_SCALE = VOLUME_SCALE * RATE_SCALE // 100
 """Divisor turning ``volume × rate`` (both scaled) into kopecks."""
 
-_SAFE_BOUND = float(2**62)
+SAFE_BOUND = float(2**62)  # float-ok: bounds a magnitude, never a value
+
+
+def magnitude(values: I64) -> npt.NDArray[np.float64]:  # float-ok: bounds only
+    """|values| as floats — only to bound a product or a sum before computing it exactly."""
+    return np.abs(values).astype(np.float64)  # float-ok: bounds a magnitude, never a value
 
 
 def div_round(num: I64, den: I64 | int) -> I64:
@@ -60,13 +65,13 @@ def mul_div_round(factors: Sequence[I64 | int], den: I64 | int | Sequence[I64 | 
         else [np.asarray(den, dtype=np.int64)]
     )
     shape = np.broadcast_shapes(*(a.shape for a in arrays), *(d.shape for d in dens))
-    bound = np.ones(shape, dtype=np.float64)
+    bound = np.ones(shape, dtype=np.float64)  # float-ok: bounds a magnitude, never a value
     for a in arrays:
-        bound = bound * np.abs(a).astype(np.float64)
-    den_bound = np.ones(shape, dtype=np.float64)
+        bound = bound * magnitude(a)
+    den_bound = np.ones(shape, dtype=np.float64)  # float-ok: bounds a magnitude, never a value
     for d in dens:
-        den_bound = den_bound * np.abs(d).astype(np.float64)
-    safe = (bound < _SAFE_BOUND) & (den_bound < _SAFE_BOUND)
+        den_bound = den_bound * magnitude(d)
+    safe = (bound < SAFE_BOUND) & (den_bound < SAFE_BOUND)
     if bool(np.all(safe)):
         product = np.ones(shape, dtype=np.int64)
         for a in arrays:
@@ -107,9 +112,9 @@ def mul_div_round(factors: Sequence[I64 | int], den: I64 | int | Sequence[I64 | 
 def sum_round(values: I64, index: I64, size: int, den: int) -> I64:
     """``round_half_up(Σ values / den)`` per group, exact even when a group's sum passes
     int64 (those groups are summed with Python integers)."""
-    bound = np.zeros(size, dtype=np.float64)
-    np.add.at(bound, index, np.abs(values).astype(np.float64))
-    big = bound >= _SAFE_BOUND
+    bound = np.zeros(size, dtype=np.float64)  # float-ok: bounds a magnitude, never a value
+    np.add.at(bound, index, magnitude(values))
+    big = bound >= SAFE_BOUND
     out = div_round(sum_by(np.where(big[index], 0, values), index, size), den)
     if np.any(big):
         totals: dict[int, int] = {}
