@@ -49,13 +49,9 @@ def days_sql(column: str, *, null: int | None = None) -> str:
 
 def scaled_sql(column: str, scale: int, *, null: int | None = 0) -> str:
     """SQL giving ``round(column × scale)`` as an integer (decimals travel exact)."""
-    if connection.vendor == "postgresql":
-        expr = f"ROUND({column} * {int(scale)})"
-    else:
-        # SQLite keeps DECIMAL as text or real; the text form is exact, so scale by string
-        # arithmetic is not available — ROUND of the product is exact for the scales used
-        # (≤ 6 decimal places, values far below 2**53).
-        expr = f"ROUND({column} * {int(scale)})"
+    # PostgreSQL multiplies NUMERIC exactly; SQLite's product is exact for the scales used
+    # here (≤ 6 decimal places, values far below 2**53).
+    expr = f"ROUND({column} * {int(scale)})"
     if null is not None:
         expr = f"COALESCE({expr}, {int(null)})"
     return expr
@@ -111,11 +107,7 @@ def copy_binary(table: str, columns: Sequence[tuple[str, str, Any]]) -> None:
     is non-NULL; send rows with NULLs by another way.
     """
     quote = connection.ops.quote_name
-    n_rows = len(columns[0][2]) if not isinstance(columns[0][2], str) else 0
-    for _, kind, values in columns:
-        if kind != "text":
-            n_rows = len(values)
-            break
+    n_rows = next(len(values) for _, kind, values in columns if kind != "text")
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for k, (_, kind, values) in enumerate(columns):
         fields.append((f"len{k}", ">i4"))

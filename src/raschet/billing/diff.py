@@ -283,7 +283,6 @@ LINE_COLUMNS = [
     "coefficient_amount",
     "reduction",
     "benefit",
-    "detail",
     "reason",
 ]
 
@@ -321,7 +320,6 @@ def line_row(
         fig.coefficient_amount,
         fig.reduction,
         fig.benefit,
-        "",
         reason,
     )
 
@@ -374,7 +372,6 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
             charges["coefficient_amount"].tolist(),
             charges["reduction"].tolist(),
             charges["benefit"].tolist(),
-            const(""),
             const(charges["reason"]),
         ]
         write_rows(list(zip(*columns, strict=True)))
@@ -397,7 +394,6 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
                 np.full(m, A.day_number(charges["corrects_period"]), dtype=np.int32),
             ),
             ("kind", "text", str(charges["kind"])),
-            ("detail", "text", ""),
             ("reason", "text", charges["reason"]),
             ("method", "int2", charges["method"][sel]),
             ("persons", "int4", charges["persons"][sel]),

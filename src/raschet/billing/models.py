@@ -270,7 +270,6 @@ class ChargeLine(TenantModel):
     coefficient_amount = models.BigIntegerField(_("coefficient part, kopecks"), default=0)
     reduction = models.BigIntegerField(_("reduction, kopecks"), default=0)
     benefit = models.BigIntegerField(_("benefit, kopecks"), default=0)
-    detail = models.TextField(_("derivation"), blank=True)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     class Meta:

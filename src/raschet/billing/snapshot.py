@@ -132,7 +132,6 @@ def season_months(start_month: int, count: int) -> set[int]:
 @dataclass
 class LineMeta:
     account_id: int
-    account_number: str
     service_id: int
     service_code: str
     payee_id: int | None
@@ -143,7 +142,6 @@ class LineMeta:
     average_months: int
     segments: int
     zones: int = 1
-    detail: str = ""
 
 
 META_FIELDS = (
@@ -811,7 +809,6 @@ class _Builder:
         self.meta.append(
             LineMeta(
                 account_id=account.pk,
-                account_number=account.number,
                 service_id=service_id,
                 service_code=code,
                 payee_id=f.payees.get((premises.building_id, service_id)),

@@ -327,6 +327,8 @@ class FastLoader:
         pairs, pair_inv = np.unique(pair, return_inverse=True)
         tariffs = self._tariffs()
         norms = self._norms()
+        self._norm_all = norms  # read once; `_norm_rows_cache` looks into it
+        self._norm_cache: dict[tuple[int, int], list[Norm]] = {}
         # meter inputs for metered volume lines (the number of zones decides the parts)
         mi = self._meter_inputs(meters, links, link_pkey, metered_link, acc, link_acc_pos)
         zones_n = mi["zones"]
@@ -617,12 +619,8 @@ class FastLoader:
             rates[zone] = values
         return [A.day_number(d) for d in bounds], rates
 
-    _norm_cache: dict[tuple[int, int], list[Norm]]
-
     def _norm_rows_cache(self, service_id: int, building_id: int) -> list[Norm]:
-        if not hasattr(self, "_norm_cache"):
-            self._norm_cache = {}
-            self._norm_all = self._norms()
+        """The norm table of a service in a building (its own rows, else the organization's)."""
         key = (service_id, building_id)
         if key not in self._norm_cache:
             self._norm_cache[key] = self._norm_all.get(key) or self._norm_all.get(
