@@ -266,6 +266,10 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/accounts/{account_id}/charges",
         "/api/v1/billing/runs",
         "/api/v1/billing/runs/{run_id}",
+        "/api/v1/payments",
+        "/api/v1/payments/{payment_id}",
+        "/api/v1/accounts/{account_id}/balances",
+        "/api/v1/reports/turnover",
     }
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}

@@ -395,3 +395,22 @@ def test_metered_flats_have_meters_and_a_readings_history():
     assert Reading.objects.filter(state=ReadingState.FLAGGED).exists()
     per_meter = Reading.objects.values("meter_id", "zone").annotate(n=Count("id"))
     assert max(r["n"] for r in per_meter) == 8
+
+
+def test_demo_takes_payments_through_the_registry_import():
+    from django.db.models import Sum
+
+    from raschet.ledger.models import EntryKind, LedgerEntry
+    from raschet.payments.models import ImportState, Payment, PaymentState, RegistryImport
+
+    demo_build(accounts=N, seed=6, today=date(2026, 11, 20))
+    assert RegistryImport.objects.filter(state=ImportState.ACCEPTED).count() >= 2
+    posted = Payment.objects.filter(state=PaymentState.POSTED)
+    assert posted.count() > N  # two months of payments, most accounts pay
+    paid = posted.aggregate(t=Sum("amount_kopecks"))["t"]
+    allocated = LedgerEntry.objects.filter(kind=EntryKind.PAYMENT).aggregate(
+        t=Sum("amount_kopecks")
+    )["t"]
+    assert -allocated == paid
+    # the payments of October were posted into October and closed with it
+    assert posted.filter(posted_period=date(2026, 10, 1)).exists()

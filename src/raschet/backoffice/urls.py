@@ -44,3 +44,79 @@ urlpatterns = [
     path("billing/runs/<int:pk>/close/", billing.month_close_view, name="billing_month_close"),
     path("accounts/<int:pk>/charges/", billing.account_charges_view, name="account_charges"),
 ]
+
+# Payments, the ledger's reports and the settlements with payees (raschet.backoffice.payments).
+from raschet.backoffice import payments as payment_pages  # noqa: E402
+
+urlpatterns += [
+    path("payments/", payment_pages.payments_view, name="payment_list"),
+    path("payments/<int:pk>/", payment_pages.payment_detail_view, name="payment_detail"),
+    path("payments/<int:pk>/assign/", payment_pages.payment_assign_view, name="payment_assign"),
+    path("payments/<int:pk>/reverse/", payment_pages.payment_reverse_view, name="payment_reverse"),
+    path("payments/unidentified/", payment_pages.unidentified_view, name="payments_unidentified"),
+    path("payments/registries/", payment_pages.registries_view, name="payments_registries"),
+    path(
+        "payments/registries/<int:pk>/",
+        payment_pages.registry_detail_view,
+        name="payments_registry",
+    ),
+    path("payments/settlements/", payment_pages.settlements_view, name="settlements"),
+    path(
+        "payments/settlements/payees/<int:pk>/",
+        payment_pages.settlement_report_view,
+        name="settlement_report",
+    ),
+    path("payments/orders/", payment_pages.payment_orders_view, name="payment_orders"),
+    path(
+        "payments/orders.csv",
+        payment_pages.payment_orders_download_view,
+        {"fmt": "csv"},
+        name="payment_orders_csv",
+    ),
+    path(
+        "payments/orders.xlsx",
+        payment_pages.payment_orders_download_view,
+        {"fmt": "xlsx"},
+        name="payment_orders_xlsx",
+    ),
+    path(
+        "accounts/<int:pk>/balances/",
+        payment_pages.account_balances_view,
+        name="account_balances",
+    ),
+    path("ledger/turnover/", payment_pages.turnover_view, name="turnover"),
+    path(
+        "ledger/turnover.csv",
+        payment_pages.turnover_download_view,
+        {"fmt": "csv"},
+        name="turnover_csv",
+    ),
+    path(
+        "ledger/turnover.xlsx",
+        payment_pages.turnover_download_view,
+        {"fmt": "xlsx"},
+        name="turnover_xlsx",
+    ),
+]
+
+# The cash desk: shifts, payments in cash or by card, receipts (raschet.backoffice.cashdesk).
+from raschet.backoffice import cashdesk  # noqa: E402
+
+urlpatterns += [
+    path("cashdesk/", cashdesk.desk_view, name="cashdesk"),
+    path("cashdesk/open/", cashdesk.shift_open_view, name="cashdesk_open"),
+    path("cashdesk/accounts/<int:pk>/", cashdesk.account_view, name="cashdesk_account"),
+    path("cashdesk/payments/<int:pk>/", cashdesk.payment_view, name="cashdesk_payment"),
+    path(
+        "cashdesk/payments/<int:pk>/receipt.pdf",
+        cashdesk.receipt_view,
+        name="cashdesk_receipt",
+    ),
+    path(
+        "cashdesk/payments/<int:pk>/cancel/",
+        cashdesk.payment_cancel_view,
+        name="cashdesk_cancel",
+    ),
+    path("cashdesk/shifts/<int:pk>/", cashdesk.shift_view, name="cashdesk_shift"),
+    path("cashdesk/shifts/<int:pk>/close/", cashdesk.shift_close_view, name="cashdesk_close"),
+]

@@ -12,7 +12,7 @@ Writing: `copy_binary` sends int64/int32/int16/date columns with ``COPY … FROM
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,12 @@ def day_number(day: date) -> int:
 
 def from_day_number(n: int) -> date:
     return date.fromordinal(int(n) + EPOCH_ORDINAL)
+
+
+def timestamp_micros(moment: datetime) -> int:
+    """An aware timestamp as PostgreSQL's binary ``timestamptz``: µs since 2000-01-01 UTC."""
+    delta = moment - datetime(2000, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def days_sql(column: str, *, null: int | None = None) -> str:
@@ -103,16 +109,19 @@ def copy_binary(table: str, columns: Sequence[tuple[str, str, Any]]) -> None:
     """``COPY table FROM STDIN (FORMAT binary)`` of equal-length arrays.
 
     ``columns`` are ``(name, kind, values)`` with kind ``int8``/``int4``/``int2``/``date``
-    (values: day numbers) or ``text`` (values: one ``str`` for every row). Every value
-    is non-NULL; send rows with NULLs by another way.
+    (values: day numbers), ``bool`` (values: 0/1), ``timestamptz`` (values: microseconds
+    since 2000-01-01 UTC, see `timestamp_micros`) or ``text`` (values: one ``str`` for every
+    row). Every value is non-NULL; send rows with NULLs by another way.
     """
     quote = connection.ops.quote_name
     n_rows = next(len(values) for _, kind, values in columns if kind != "text")
     fields: list[tuple[str, str]] = [("count", ">i2")]
     for k, (_, kind, values) in enumerate(columns):
         fields.append((f"len{k}", ">i4"))
-        if kind == "int8":
+        if kind in ("int8", "timestamptz"):
             fields.append((f"v{k}", ">i8"))
+        elif kind == "bool":
+            fields.append((f"v{k}", "u1"))
         elif kind in ("int4", "date"):
             fields.append((f"v{k}", ">i4"))
         elif kind == "int2":
@@ -132,7 +141,9 @@ def copy_binary(table: str, columns: Sequence[tuple[str, str, Any]]) -> None:
             if encoded:
                 rows[f"v{k}"] = encoded
             continue
-        rows[f"len{k}"] = {"int8": 8, "int4": 4, "date": 4, "int2": 2}[kind]
+        rows[f"len{k}"] = {"int8": 8, "timestamptz": 8, "int4": 4, "date": 4, "int2": 2, "bool": 1}[
+            kind
+        ]
         rows[f"v{k}"] = values
     names = ", ".join(quote(name) for name, _, _ in columns)
     connection.ensure_connection()

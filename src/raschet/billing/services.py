@@ -37,6 +37,7 @@ from raschet.core import billing as core
 from raschet.core.periods import Month
 from raschet.housing.models import Account, Building
 from raschet.ledger.models import LedgerEntry
+from raschet.ledger.services import ledger_snapshot_month
 from raschet.organizations.models import ClosedMonth, Organization
 
 BATCH_ACCOUNTS = 20000
@@ -354,6 +355,9 @@ def billing_month_close(
 ) -> ClosedMonth:
     """Close a month: its charges and ledger entries can never change again.
 
+    The month's balance snapshot (opening, charged, …, closing per account × service ×
+    payee) is stored in the same transaction.
+
     Needs a posted run of the month; closing twice is refused with a clear message.
     """
     month = Month.of(period)
@@ -365,6 +369,7 @@ def billing_month_close(
             organization=organization, period=month.start, state=RunState.POSTED
         ).exists():
             raise BillingError(f"За {month} нет проведённого расчёта: месяц нельзя закрыть")
+        ledger_snapshot_month(organization_id=organization.pk, period=month.start)
         return ClosedMonth.objects.create(
             organization=organization,
             month=month.start,

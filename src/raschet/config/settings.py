@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "raschet.importers",
     "raschet.ledger",
     "raschet.billing",
+    "raschet.payments",
     "django_tasks",
     "django_tasks_db",
     "raschet.api",
@@ -131,3 +132,9 @@ TASKS = {
         ),
     }
 }
+
+# Fiscal receipts (54-ФЗ): the class that registers them. The built-in one keeps each document
+# with its ФФД tags in an outbox table for a cash-register driver (docs/payments.md).
+RASCHET_FISCAL_REGISTER = os.environ.get(
+    "RASCHET_FISCAL_REGISTER", "raschet.payments.fiscal.OutboxFiscalRegister"
+)

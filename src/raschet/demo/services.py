@@ -34,6 +34,7 @@ from raschet.billing.services import billing_month_close, billing_run
 from raschet.core.periods import Month
 from raschet.demo import orgs
 from raschet.demo.meters import meters_build
+from raschet.demo.payments import demo_payment_setup, demo_payments
 from raschet.demo.rates import benefit_categories_make, norms_make, tariffs_make
 from raschet.demo.stock import AccountServiceRow, Manager, Stock, StockBuilder
 from raschet.ledger.guards import purge
@@ -169,7 +170,7 @@ def demo_build(
     report("Приборы учёта и показания", 0, 1)
     meters_build(rng, stock)
     report("Приборы учёта и показания", 1, 1)
-    _bill(list(managers.values()), today or timezone.localdate(), report)
+    _bill(list(managers.values()), today or timezone.localdate(), report, rng)
 
     return _result(organizations=len(by_code), stock=stock)
 
@@ -180,19 +181,24 @@ def billing_months(today: date) -> list[date]:
     return [last.previous().start, last.start]
 
 
-def _bill(managers: list[Manager], today: date, report: Progress) -> None:
-    """Bill, post and close the last two full months, so the demo shows real charges."""
+def _bill(managers: list[Manager], today: date, report: Progress, rng: random.Random) -> None:
+    """Bill, post and close the last two full months, so the demo shows real charges; after
+    each month, the payments made in the month that follows (up to yesterday)."""
     months = billing_months(today)
     total = len(months) * len(managers)
     done = 0
-    report("Начисления за два последних месяца", 0, total)
+    demo_payment_setup(managers, months[0])
+    report("Начисления и оплаты за два последних месяца", 0, total)
     for period in months:
         for manager in managers:
             organization = manager.organization
             billing_run(organization=organization, period=period)
             billing_month_close(organization=organization, period=period)
             done += 1
-            report("Начисления за два последних месяца", done, total)
+            report("Начисления и оплаты за два последних месяца", done, total)
+        demo_payments(
+            managers, rng, charged=period, paid_in=Month.of(period).next().start, today=today
+        )
 
 
 def _tenant_models() -> list[type[Model]]:

@@ -16,7 +16,7 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         (app, ("view", "add", "change", "delete"))
         for app in ("organizations", "housing", "registry", "tariffs", "metering", "billing")
     ]
-    + [("ledger", ("view",))],
+    + [("ledger", ("view",)), ("payments", ("view", "add", "change", "delete"))],
     Role.OPERATOR: [
         ("organizations", ("view",)),
         ("housing", ("view", "add", "change")),
@@ -36,12 +36,25 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("metering", ("view",)),
         ("billing", ("view", "add", "change", "delete")),
         ("ledger", ("view",)),
+        # payments: registry imports, the unidentified queue (assign), reversals, settlements
+        ("payments.paymentsource", ("view", "add", "change")),
+        ("payments.registryimport", ("view", "add")),
+        ("payments.payment", ("view", "change")),
+        ("payments.paymenttarget", ("view",)),
+        ("payments.payeecommission", ("view", "add", "change", "delete")),
+        ("payments.cashshift", ("view",)),
+        ("payments.fiscaldocument", ("view",)),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),
         ("registry", ("view",)),
         ("billing.chargeline", ("view",)),
         ("ledger", ("view",)),
+        # the cash desk: take payments, open / close one's shift and cancel in it (not
+        # payments.change_payment: that reverses and assigns any payment)
+        ("payments.payment", ("view", "add")),
+        ("payments.cashshift", ("view", "add", "change")),
+        ("payments.fiscaldocument", ("view",)),
     ],
     Role.PASSPORT_OFFICER: [
         ("housing", ("view",)),

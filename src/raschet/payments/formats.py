@@ -1,0 +1,1203 @@
+"""Incoming bank / payment-agent registries (реестр платежей): layouts and the one parser.
+
+There is no national format (rules.md §7.1): each bank or agent contract has its own
+line-oriented text file. So a format is data — a TOML *layout* in ``layouts/`` next to this
+module (docs/payment-registries.md lists its keys) — and `parse_registry` reads any of them
+(style.md §11).
+
+Included: decoding in the layout's encoding, the preamble and header row, payment lines into
+columns, line-level rejections, the trailer (итоговая строка) and its checks against the
+lines, duplicate keys inside one file.
+Not included: anything that needs the database — which account a number is, payments already
+imported from earlier files, allocation and splitting (§7.2). The payments app does those
+with the columns returned here.
+
+Pure: stdlib and `raschet.core.money` only, no Django; the clock is never read (``today`` is
+an argument, style.md §3). Money is int kopecks read from text without a float (rules §0).
+Whole-file problems raise `RegistryFileError`: nothing of such a file may be imported.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gc
+import re
+import tomllib
+from array import array
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from itertools import repeat
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple, NoReturn
+
+from raschet.core.money import format_rubles
+
+LAYOUTS_DIR = Path(__file__).with_name("layouts")
+ENCODINGS = ("cp1251", "cp866", "utf-8", "utf-8-sig")
+AMOUNT_FORMATS = {"rubles_dot": ".", "rubles_comma": ",", "rubles": ".,", "kopecks": ""}
+"""Amount format → the decimal signs it accepts (``kopecks``: whole kopecks, no sign)."""
+_AMOUNT_HINT = {
+    "rubles_dot": "рубли с точкой, например 1234.56",
+    "rubles_comma": "рубли с запятой, например 1234,56",
+    "rubles": "рубли, например 1234.56 или 1234,56",
+    "kopecks": "целые копейки, например 123456",
+}
+PERIOD_FORMATS = ("MMYYYY", "MMYY", "MM.YYYY")
+TRANSFERRED_DEFAULTS = ("amount_minus_commission", "amount")
+MAX_AMOUNT_KOPECKS = 10**12
+"""10 billion rubles a line: far above any payment, and a million such lines still sum
+inside int64 (the app keeps amounts in int64 arrays and bigint columns)."""
+MAX_OPERATION_ID_CHARS = 64
+"""`Payment.operation_id` holds 64 characters; cutting a longer id could merge two
+operations, so such a line is rejected."""
+MAX_PREAMBLE_LINES = 100
+"""How far the header row is looked for when the layout names its first word."""
+_BLOCK_BYTES = 4 << 20
+_BOM = b"\xef\xbb\xbf"
+
+FIELD_TITLES = {
+    "paid_on": "Дата платежа",
+    "paid_at_time": "Время платежа",
+    "branch": "Отделение (ГОСБ/ОСБ)",
+    "office": "Подразделение (ВСП)",
+    "terminal": "Кассир / терминал",
+    "operation_id": "Номер операции",
+    "account": "Лицевой счёт",
+    "payer_name": "ФИО плательщика",
+    "address": "Адрес",
+    "period": "Период",
+    "amount": "Сумма платежа",
+    "transferred": "Сумма перевода",
+    "commission": "Комиссия",
+    "line": "Строка",
+    "header": "Строка заголовка",
+    "trailer": "Итоговая строка",
+}
+"""Russian name of every field code used in `Rejection.field` and `RegistryFileError.field`."""
+COLUMN_FIELDS = tuple(FIELD_TITLES)[:13]
+REQUIRED_COLUMNS = ("paid_on", "operation_id", "account", "amount")
+TRAILER_FIELDS = {
+    "count": "Количество платежей",
+    "total": "Общая сумма",
+    "transferred": "Сумма перевода",
+    "commission": "Комиссия",
+    "order_number": "Номер платёжного поручения",
+    "order_date": "Дата платёжного поручения",
+}
+DUPLICATE_KEY_FIELDS = ("operation_id", "paid_on", "account", "branch", "office", "terminal")
+
+
+class LayoutError(ValueError):
+    """A layout file is wrong; the Russian message names the file and the key."""
+
+
+class RegistryFileError(ValueError):
+    """The whole registry file is refused: nothing of it may be imported.
+
+    ``str(error)`` is the Russian message naming the file, the line and the field. ``line_no``
+    is 0 when no single line is to blame; ``field`` is a code of `FIELD_TITLES`, or
+    ``trailer.`` + a code of `TRAILER_FIELDS`, or ``""``.
+    """
+
+    def __init__(self, filename: str, reason: str, *, line_no: int = 0, field: str = "") -> None:
+        where = f"Файл «{filename}»"
+        if line_no:
+            where += f", строка {line_no}"
+        if field.startswith("trailer."):
+            where += f", итоговая строка, поле «{TRAILER_FIELDS[field[8:]]}»"
+        elif field:
+            where += f", поле «{FIELD_TITLES[field]}»"
+        super().__init__(f"{where}: {reason}")
+        self.filename, self.reason, self.line_no, self.field = filename, reason, line_no, field
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+@dataclass(frozen=True)
+class TrailerRule:
+    """How the trailer line is recognised and where its fields are (1-based, counted after
+    the ``starts_with`` text is cut off)."""
+
+    starts_with: str
+    required: bool
+    positions: Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One bank contract's registry layout, as read and checked from its TOML file.
+
+    ``columns`` maps a field code to a 1-based position or, with a header row, to the header
+    names accepted for it. ``fields`` is the number of fields of a payment line (``None``: as
+    many as the header row has); with ``tags`` it is the least number, the rest are tagged.
+    """
+
+    name: str
+    title: str
+    source: str
+    encoding: str
+    delimiter: str
+    quoting: bool
+    skip_lines: int
+    header_row: bool
+    header_starts_with: str
+    columns: Mapping[str, int | tuple[str, ...]]
+    ignore_columns: tuple[str, ...]
+    fields: int | None
+    date_formats: tuple[str, ...]
+    time_formats: tuple[str, ...]
+    period_formats: tuple[str, ...]
+    amount_format: str
+    transferred_default: str
+    duplicate_key: tuple[str, ...]
+    tags: Mapping[str, str]
+    trailer: TrailerRule | None
+
+
+def available_layouts() -> list[str]:
+    """Names of the layouts shipped in ``layouts/`` (file names without ``.toml``)."""
+    return sorted(p.stem for p in LAYOUTS_DIR.glob("*.toml"))
+
+
+def load_layout(name_or_path: str | Path) -> Layout:
+    """A shipped layout by name (``"sberbank"``) or any layout file by path."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or "/" in text or "\\" in text or text.endswith(".toml"):
+        path = Path(name_or_path)
+    else:
+        path = LAYOUTS_DIR / f"{text}.toml"
+        if not path.is_file():
+            raise LayoutError(f"Макет «{text}» не найден; есть: {', '.join(available_layouts())}")
+    try:
+        return parse_layout(path.read_bytes().decode("utf-8"), source=str(path))
+    except OSError as exc:
+        raise LayoutError(f"Макет «{path}» не прочитан: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise LayoutError(f"Макет «{path}»: файл должен быть в UTF-8") from exc
+
+
+def parse_layout(text: str, *, source: str) -> Layout:
+    """Read and check a layout from TOML text; ``source`` names it in error messages."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LayoutError(f"Макет «{source}»: ошибка синтаксиса TOML: {exc}") from exc
+    return _LayoutReader(source).read(raw)
+
+
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_TAG_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_TOP_KEYS = (
+    "name", "title", "encoding", "delimiter", "quoting", "skip_lines", "header_row",
+    "header_starts_with", "fields", "date_formats", "time_formats", "period_formats",
+    "amount_format", "transferred_default", "duplicate_key", "ignore_columns", "columns",
+    "tags", "trailer",
+)  # fmt: skip
+_REQUIRED: Any = object()
+_KINDS = {
+    "text": "строка",
+    "flag": "true или false",
+    "number": "целое число",
+    "texts": "строка или список непустых строк",
+    "table": "таблица",
+}
+
+
+class _LayoutReader:
+    """Checks one layout mapping key by key; every error names the file and the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> NoReturn:
+        raise LayoutError(f"Макет «{self.source}», ключ «{key}»: {message}")
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        kind: str,
+        default: Any = _REQUIRED,
+        *,
+        prefix: str = "",
+        allowed: tuple[str, ...] | Mapping[str, str] = (),
+        least: int = 1,
+    ) -> Any:
+        """``table[key]`` checked to be of ``kind`` (and in ``allowed``); texts as a tuple."""
+        full = prefix + key
+        value = table.get(key, default)
+        if value is _REQUIRED:
+            self.fail(full, "обязательный ключ не задан")
+        if kind == "texts" and isinstance(value, str):
+            value = [value]
+        fits = {
+            "text": isinstance(value, str),
+            "flag": isinstance(value, bool),
+            # bool is an int in Python: `true` must not pass as column 1
+            "number": isinstance(value, int) and not isinstance(value, bool),
+            "texts": isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+            "table": isinstance(value, dict),
+        }[kind]
+        if not fits:
+            self.fail(full, f"ожидается {_KINDS[kind]}, задано {value!r}")
+        if kind == "number" and not least <= value <= 1000:
+            self.fail(full, f"ожидается число от {least} до 1000, задано {value}")
+        for item in (value if kind == "texts" else [value]) if allowed else ():
+            if item not in allowed:
+                self.fail(full, f"«{item}» не поддерживается; допустимы: {', '.join(allowed)}")
+        return tuple(value) if kind == "texts" else value
+
+    def known(self, table: Mapping[str, Any], allowed: tuple[str, ...], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.fail(prefix + key, f"неизвестный ключ; допустимы: {', '.join(allowed)}")
+
+    def read(self, raw: Mapping[str, Any]) -> Layout:
+        get = self.get
+        self.known(raw, _TOP_KEYS, "")
+        name = get(raw, "name", "text")
+        if not _NAME_RE.match(name):
+            self.fail("name", f"«{name}»: только строчные латинские буквы, цифры, «-» и «_»")
+        title = get(raw, "title", "text").strip()
+        if not title:
+            self.fail("title", "название не может быть пустым")
+        delimiter = get(raw, "delimiter", "text")
+        if len(delimiter) != 1 or delimiter in '"\r\n' or delimiter.isalnum():
+            self.fail("delimiter", f"один знак — не буква, цифра или кавычка; задано {delimiter!r}")
+        quoting = get(raw, "quoting", "flag", False)
+        marker = get(raw, "header_starts_with", "text", "")
+        if delimiter in marker:
+            self.fail("header_starts_with", "текст не может содержать разделитель полей")
+        header_row = get(raw, "header_row", "flag", False) or bool(marker)
+        columns = self.columns(get(raw, "columns", "table"), header_row)
+        amount_format = get(raw, "amount_format", "text", allowed=AMOUNT_FORMATS)
+        if delimiter in AMOUNT_FORMATS[amount_format] and not quoting:
+            self.fail("amount_format", f"десятичный знак «{delimiter}» — это разделитель полей")
+        duplicate_key = get(
+            raw, "duplicate_key", "texts", ["operation_id", "paid_on"], allowed=DUPLICATE_KEY_FIELDS
+        )
+        if "operation_id" not in duplicate_key:
+            self.fail("duplicate_key", "ключ должен включать operation_id")
+        for item in duplicate_key:
+            if item not in columns:
+                self.fail("duplicate_key", f"поля «{item}» нет в [columns]")
+        transferred_default = get(
+            raw,
+            "transferred_default",
+            "text",
+            TRANSFERRED_DEFAULTS[0],
+            allowed=TRANSFERRED_DEFAULTS,
+        )
+        return Layout(
+            name=name,
+            title=title,
+            source=self.source,
+            encoding=get(raw, "encoding", "text", allowed=ENCODINGS),
+            delimiter=delimiter,
+            quoting=quoting,
+            skip_lines=get(raw, "skip_lines", "number", 0, least=0),
+            header_row=header_row,
+            header_starts_with=marker,
+            columns=MappingProxyType(columns),
+            ignore_columns=get(raw, "ignore_columns", "texts", []),
+            fields=self.fields(raw, columns, header_row),
+            date_formats=self.formats(raw, "date_formats", "%d.%m.%Y", ("%d", "%m", "%Y|%y")),
+            time_formats=self.formats(raw, "time_formats", "%H:%M:%S", ("%H", "%M")),
+            period_formats=get(raw, "period_formats", "texts", ["MMYYYY"], allowed=PERIOD_FORMATS),
+            amount_format=amount_format,
+            transferred_default=transferred_default,
+            duplicate_key=duplicate_key,
+            tags=MappingProxyType(self.tags(get(raw, "tags", "table", {}))),
+            trailer=self.trailer(raw, delimiter),
+        )
+
+    def columns(self, table: Mapping[str, Any], header_row: bool) -> dict[str, Any]:
+        self.known(table, COLUMN_FIELDS, "columns.")
+        out: dict[str, int | tuple[str, ...]] = {}
+        taken: dict[int, str] = {}
+        for key in COLUMN_FIELDS:
+            value = table.get(key)
+            if value is None and key in REQUIRED_COLUMNS:
+                self.fail(f"columns.{key}", "обязательное поле не задано")
+            elif isinstance(value, str | list):
+                if not header_row:
+                    self.fail(f"columns.{key}", "столбец по имени — только при header_row = true")
+                out[key] = self.get(table, key, "texts", prefix="columns.")
+            elif value is not None:
+                pos = self.get(table, key, "number", prefix="columns.")
+                if pos in taken:
+                    self.fail(f"columns.{key}", f"позиция {pos} уже занята полем «{taken[pos]}»")
+                taken[pos] = key
+                out[key] = pos
+        return out
+
+    def fields(
+        self, raw: Mapping[str, Any], columns: dict[str, Any], header_row: bool
+    ) -> int | None:
+        highest = max((p for p in columns.values() if isinstance(p, int)), default=0)
+        if "fields" not in raw:
+            return None if header_row else highest
+        if header_row:
+            self.fail("fields", "при строке заголовка число полей берётся из неё; уберите ключ")
+        fields: int = self.get(raw, "fields", "number")
+        if fields < highest:
+            self.fail("fields", f"полей {fields}, а в [columns] есть столбец {highest}")
+        return fields
+
+    def formats(
+        self, raw: Mapping[str, Any], key: str, default: str, parts: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Each format must hold ``parts`` and read back the sample it writes."""
+        formats: tuple[str, ...] = self.get(raw, key, "texts", [default])
+        sample = datetime(2024, 3, 7, 13, 45)  # noqa: DTZ001 - a sample value, no zone
+        for fmt in formats:
+            if not all(any(p in fmt for p in part.split("|")) for part in parts):
+                self.fail(key, f"формат «{fmt}» должен содержать {', '.join(parts)}")
+            try:
+                back = datetime.strptime(sample.strftime(fmt), fmt)  # noqa: DTZ007 - no zone
+            except ValueError:
+                back = None
+            if back is None or (back.date() if "%d" in parts else back.time()) != (
+                sample.date() if "%d" in parts else sample.time()
+            ):
+                self.fail(key, f"формат «{fmt}» не читает то, что сам пишет")
+        return formats
+
+    def tags(self, table: Mapping[str, Any]) -> dict[str, str]:
+        for name in table:
+            if not _TAG_RE.match(name) or name in COLUMN_FIELDS:
+                self.fail(f"tags.{name}", "имя: строчные латинские буквы, цифры и «_», не поле")
+            if not self.get(table, name, "text", prefix="tags."):
+                self.fail(f"tags.{name}", "префикс не может быть пустым")
+        return dict(table)
+
+    def trailer(self, raw: Mapping[str, Any], delimiter: str) -> TrailerRule | None:
+        table = self.get(raw, "trailer", "table", None) if "trailer" in raw else None
+        if table is None:
+            return None
+        self.known(table, ("starts_with", "required", *TRAILER_FIELDS), "trailer.")
+        marker = self.get(table, "starts_with", "text", prefix="trailer.")
+        if not marker or delimiter in marker:
+            self.fail("trailer.starts_with", "нужен непустой текст без разделителя полей")
+        self.get(table, "count", "number", prefix="trailer.")
+        positions: dict[str, int] = {}
+        for key in (k for k in TRAILER_FIELDS if k in table):
+            pos = self.get(table, key, "number", prefix="trailer.")
+            if pos in positions.values():
+                self.fail(f"trailer.{key}", f"позиция {pos} уже занята")
+            positions[key] = pos
+        required = self.get(table, "required", "flag", True, prefix="trailer.")
+        return TrailerRule(marker, required, MappingProxyType(positions))
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Rejection(NamedTuple):
+    """A payment line left out (the rest of the file goes on). ``field`` is a code of
+    `FIELD_TITLES` (``"line"``: the whole line), ``message`` is Russian."""
+
+    line_no: int
+    field: str
+    value: str
+    message: str
+
+
+class Duplicate(NamedTuple):
+    """A later accepted line with the same duplicate key; it stays among the payments."""
+
+    line_no: int
+    operation_id: str
+    first_line_no: int
+
+
+@dataclass(frozen=True)
+class Trailer:
+    line_no: int
+    count: int
+    total_kopecks: int | None
+    transferred_kopecks: int | None
+    commission_kopecks: int | None
+    order_number: str
+    order_date: date | None
+
+
+class PaymentRecord(NamedTuple):
+    line_no: int
+    paid_on: date
+    paid_at_time: time | None
+    operation_id: str
+    account: str
+    payer_name: str
+    address: str
+    period: date | None
+    amount_kopecks: int
+    transferred_kopecks: int
+    commission_kopecks: int
+    branch: str
+    office: str
+    terminal: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PaymentColumns:
+    """The accepted payment lines column by column (index i is the same line everywhere).
+
+    Line numbers and money are ``array('q')`` (int64: ``numpy.frombuffer(a, numpy.int64)``
+    wraps one without a copy); dates are shared `date` objects; ``period`` is the first day
+    of the named month or ``None``; text is stripped, ``""`` when the layout has no column.
+    """
+
+    line_no: array[int]
+    paid_on: list[date]
+    paid_at_time: list[time | None]
+    operation_id: list[str]
+    account: list[str]
+    payer_name: list[str]
+    address: list[str]
+    period: list[date | None]
+    amount_kopecks: array[int]
+    transferred_kopecks: array[int]
+    commission_kopecks: array[int]
+    branch: list[str]
+    office: list[str]
+    terminal: list[str]
+    tags: Mapping[str, list[str]]
+
+    def __len__(self) -> int:
+        return len(self.line_no)
+
+    def records(self) -> Iterator[PaymentRecord]:
+        """Line by line — for small files and tests; the app should use the columns."""
+        columns = [getattr(self, name) for name in PaymentRecord._fields[:-1]]
+        for i in range(len(self)):
+            tags = {name: values[i] for name, values in self.tags.items()}
+            yield PaymentRecord._make([*(column[i] for column in columns), tags])
+
+
+@dataclass(frozen=True)
+class ParsedRegistry:
+    """A registry file that may be imported: accepted lines, rejected lines, duplicates.
+
+    ``payment_lines`` counts every payment line, accepted or not (the trailer's count is
+    checked against it); ``total_kopecks`` sums the amounts of all lines whose amount reads,
+    accepted or not (the trailer's total is checked against it).
+    """
+
+    filename: str
+    layout: str
+    payments: PaymentColumns
+    rejected: list[Rejection]
+    duplicates: list[Duplicate]
+    trailer: Trailer | None
+    payment_lines: int
+    total_kopecks: int
+
+    @property
+    def accepted_kopecks(self) -> int:
+        return sum(self.payments.amount_kopecks)
+
+
+# --------------------------------------------------------------------------- values
+
+
+class _Bad:
+    """A value that does not read, or reads but is not allowed (then ``kopecks`` keeps it so
+    that the trailer sums can still be checked)."""
+
+    __slots__ = ("kopecks", "message", "text")
+
+    def __init__(self, text: str, message: str, kopecks: int | None = None) -> None:
+        self.text, self.message, self.kopecks = text, message, kopecks
+
+
+def human_format(fmt: str) -> str:
+    """``%d-%m-%Y`` → ``ДД-ММ-ГГГГ`` for messages."""
+    for code, text in (("%d", "ДД"), ("%m", "ММ"), ("%Y", "ГГГГ"), ("%y", "ГГ"), ("%H", "ЧЧ")):
+        fmt = fmt.replace(code, text)
+    return fmt.replace("%M", "мм").replace("%S", "СС")
+
+
+_DIRECTIVES = {
+    "d": "day",
+    "m": "month",
+    "Y": "year",
+    "y": "yy",
+    "H": "hour",
+    "M": "minute",
+    "S": "second",
+}
+
+
+@functools.cache
+def _format_regex(fmt: str) -> re.Pattern[str] | None:
+    """A regex for a format made of ``%d %m %Y %y %H %M %S`` and literal text (a tenth of
+    `strptime`'s time on the ~86,400 distinct times of a big file); None for other formats."""
+    pattern = ""
+    for i, piece in enumerate(re.split(r"(%.)", fmt)):
+        if i % 2 == 0:
+            pattern += re.escape(piece)
+        elif piece[1] in _DIRECTIVES and f"(?P<{_DIRECTIVES[piece[1]]}>" not in pattern:
+            digits = "{4}" if piece == "%Y" else "{2}" if piece == "%y" else "{1,2}"
+            pattern += f"(?P<{_DIRECTIVES[piece[1]]}>[0-9]{digits})"
+        else:
+            return None
+    return re.compile(pattern, re.ASCII)
+
+
+def _strptime(text: str, formats: tuple[str, ...]) -> datetime | str:
+    """The first format that reads ``text`` (as `datetime.strptime` would), or the Russian
+    reason why none does."""
+    impossible = False
+    for fmt in formats:
+        regex = _format_regex(fmt)
+        match = regex.fullmatch(text) if regex is not None else None
+        try:
+            if match is None:
+                return datetime.strptime(text, fmt)  # noqa: DTZ007 - business date, no zone
+            g = {k: int(v) for k, v in match.groupdict().items()}
+            if "yy" in g:  # strptime's pivot: 69–99 → 19xx, 00–68 → 20xx
+                yy = g.pop("yy")
+                g["year"] = yy + (1900 if yy >= 69 else 2000)
+            return datetime(  # noqa: DTZ001 - business date, no zone
+                g.get("year", 1900), g.get("month", 1), g.get("day", 1),
+                g.get("hour", 0), g.get("minute", 0), g.get("second", 0),
+            )  # fmt: skip
+        except ValueError as exc:
+            impossible = impossible or match is not None or "out of range" in str(exc)
+    if impossible:
+        return "такой даты нет в календаре"
+    return f"не читается; ожидается {' или '.join(map(human_format, formats))}"
+
+
+def _paid_on(text: str, formats: tuple[str, ...], today: date) -> date | _Bad:
+    s = text.strip()
+    parsed = _strptime(s, formats) if s else "дата платежа не указана"
+    if isinstance(parsed, str):
+        return _Bad(s, parsed)
+    if parsed.date() > today:
+        return _Bad(s, f"дата платежа позже сегодняшней ({today:%d.%m.%Y})")
+    return parsed.date()
+
+
+def _paid_at(text: str, formats: tuple[str, ...]) -> time | _Bad | None:
+    s = text.strip()
+    if not s:
+        return None
+    parsed = _strptime(s, formats)
+    return _Bad(s, f"время {parsed}") if isinstance(parsed, str) else parsed.time()
+
+
+def _period(text: str, formats: tuple[str, ...]) -> date | _Bad | None:
+    """``MMYYYY`` / ``MMYY`` / ``MM.YYYY`` → the first day of the month; empty → None."""
+    s = text.strip()
+    if not s:
+        return None
+    month, year = s[:2], ""
+    if len(s) == 6 and "MMYYYY" in formats:
+        year = s[2:]
+    elif len(s) == 4 and "MMYY" in formats:
+        year = "20" + s[2:]
+    elif len(s) == 7 and s[2] == "." and "MM.YYYY" in formats:
+        year = s[3:]
+    if not year or not _is_digits(month + year):
+        return _Bad(s, f"не период; ожидается {' или '.join(formats)}")
+    if not 1 <= int(month) <= 12:
+        return _Bad(s, f"нет месяца {month}")
+    if not 2000 <= int(year) <= 2099:
+        return _Bad(s, "год периода вне 2000–2099")
+    return date(int(year), int(month), 1)
+
+
+def parse_kopecks(text: str, amount_format: str) -> int | _Bad:
+    """Read an amount written in ``amount_format`` into kopecks, without a float.
+
+    Grammar: an optional ``-``, ASCII digits, then (rubles) a decimal sign and one or two
+    digits; spaces and non-breaking spaces between digit groups are allowed. A third decimal
+    digit is refused, not rounded: that would silently change what the bank sent.
+    """
+    s = text.strip()
+    if not s:
+        return _Bad(s, "сумма не указана")
+    body = s.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").removeprefix("-")
+    signs = [c for c in AMOUNT_FORMATS[amount_format] if c in body]
+    rubles, _, kopecks = body.partition(signs[0]) if len(signs) == 1 else (body, "", "")
+    if len(signs) > 1 or not _is_digits(rubles) or (signs and not _is_digits(kopecks)):
+        return _Bad(s, f"не сумма; ожидаются {_AMOUNT_HINT[amount_format]}")
+    if len(kopecks) > 2:
+        return _Bad(s, "больше двух знаков после запятой")
+    scale = 1 if amount_format == "kopecks" else 100
+    value = int(rubles) * scale + int(kopecks.ljust(2, "0"))
+    return -value if s.startswith("-") else value
+
+
+def _is_digits(s: str) -> bool:
+    return s.isascii() and s.isdigit()
+
+
+def _rubles(kopecks: int) -> str:
+    return format_rubles(kopecks, thousands=" ") + " ₽"
+
+
+def _money(text: str, amount_format: str, field: str) -> int | _Bad | None:
+    """A line's money field: the amount must be > 0; commission and transferred ≥ 0, an
+    empty one is 0 (commission) or None (transferred: the layout's default applies)."""
+    value = parse_kopecks(text, amount_format)
+    if isinstance(value, _Bad):
+        if field != "amount" and not value.text:
+            return 0 if field == "commission" else None
+        return value
+    s = text.strip()
+    if value > MAX_AMOUNT_KOPECKS:
+        return _Bad(s, f"сумма больше {_rubles(MAX_AMOUNT_KOPECKS)}", value)
+    if field == "amount" and value <= 0:
+        return _Bad(s, "сумма платежа должна быть больше нуля", value)
+    if value < 0:
+        return _Bad(s, f"{FIELD_TITLES[field].lower()} не может быть меньше нуля", value)
+    return value
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_registry(data: bytes, layout: Layout, *, filename: str, today: date) -> ParsedRegistry:
+    """Read a registry file in ``layout``.
+
+    Raises `RegistryFileError` when the whole file must be refused (docs/payment-registries.md,
+    «Rejection rules»): empty; bytes that do not decode in the layout's encoding; no or a bad
+    header row or trailer; a line after the trailer; a trailer count or sum that disagrees
+    with the lines, or cannot be checked because a line's amount does not read. Otherwise
+    returns the accepted lines as columns with the rejected lines and the duplicates; an
+    empty account is accepted (the app sends it to the unidentified queue). ``today`` is the
+    business date: a payment dated after it is rejected.
+    """
+    if not data:
+        raise RegistryFileError(filename, "файл пуст")
+    # A million lines allocate millions of short-lived containers; the cyclic collector would
+    # walk the growing result again and again (a third of the time) and finds nothing here.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        lines = _Lines(layout, filename, today)
+        lines.read(_blocks(data, layout.encoding, filename))
+        return lines.result(data)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, list[str]]]:
+    """(number of the first line, decoded lines without line ends), in blocks of whole lines
+    (the byte ``\\n`` never occurs inside a character of the supported encodings)."""
+    codec = "utf-8" if encoding.startswith("utf-8") else encoding
+    start = len(_BOM) if data.startswith(_BOM) else 0
+    if start and codec != "utf-8":
+        raise RegistryFileError(
+            filename, f"файл начинается с метки UTF-8 (BOM), а макет ждёт {encoding}"
+        )
+    view, line_no = memoryview(data), 1
+    while start < len(data):
+        end = data.find(b"\n", start + _BLOCK_BYTES)
+        end = len(data) if end < 0 else end + 1
+        if start == 0 and codec != "utf-8" and not data[:end].isascii() and _is_utf8(view[:end]):
+            # Cyrillic in cp1251/cp866 is practically never valid UTF-8: such a file was saved
+            # in UTF-8 and would otherwise be read as mojibake without an error.
+            raise RegistryFileError(filename, f"файл в кодировке UTF-8, а макет ждёт {encoding}")
+        try:
+            text = str(view[start:end], codec)
+        except UnicodeDecodeError as exc:
+            at = start + exc.start
+            column = at - data.rfind(b"\n", 0, at)
+            raise RegistryFileError(
+                filename,
+                f"байт 0x{data[at]:02X} ({column}-й байт строки) не читается в кодировке "
+                f"{encoding}; проверьте кодировку файла",
+                line_no=line_no + data.count(b"\n", start, at),
+            ) from exc
+        lines = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
+        if not lines[-1]:
+            lines.pop()  # the block ends with a line end
+        yield line_no, lines
+        line_no += len(lines)
+        start = end
+
+
+def _is_utf8(block: memoryview) -> bool:
+    try:
+        str(block, "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _csv_rows(
+    lines: Iterator[str], layout: Layout, filename: str
+) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank records of a quoted layout as (number of their first line, fields)."""
+    reader = csv.reader(lines, delimiter=layout.delimiter, quotechar='"')
+    last = 0
+    try:
+        for row in reader:
+            first, last = last + 1, reader.line_num
+            if len(row) > 1 or (row and row[0].strip()):
+                yield first, row
+    except csv.Error as exc:
+        raise RegistryFileError(
+            filename, f"строка CSV не читается ({exc})", line_no=last + 1
+        ) from exc
+
+
+def _norm(name: str) -> str:
+    """Header names compare without case, extra spaces and «ё»."""
+    return " ".join(name.replace("\u00a0", " ").lower().replace("ё", "е").split())
+
+
+def _map_header(no: int, cells: list[str], layout: Layout, filename: str) -> dict[str, int]:
+    """The positions of the layout's columns in the header row ``cells``."""
+
+    def fail(reason: str) -> NoReturn:
+        raise RegistryFileError(filename, reason, line_no=no, field="header")
+
+    positions = {k: v - 1 for k, v in layout.columns.items() if isinstance(v, int)}
+    if max(positions.values(), default=0) >= len(cells):
+        fail(f"в строке {len(cells)} столбцов, а макету нужен {max(positions.values()) + 1}-й")
+    named = {k: ref for k, ref in layout.columns.items() if isinstance(ref, tuple)}
+    index = {_norm(name): key for key, ref in named.items() for name in (*ref, key)}
+    ignored = {_norm(name) for name in layout.ignore_columns}
+    for i, cell in enumerate(cells if named else ()):
+        name = _norm(cell)
+        key = index.get(name)
+        if key is None and name and name not in ignored:
+            known = ", ".join(f"«{ref[0]}»" for ref in named.values())
+            fail(f"лишний столбец «{cell.strip()}»; макет «{layout.name}» знает: {known}")
+        if key is not None and key in positions:
+            fail(f"столбец «{cell.strip()}» повторяется")
+        if key is not None:
+            positions[key] = i
+    missing = [
+        f"«{r[0]}»" for k, r in named.items() if k in REQUIRED_COLUMNS and k not in positions
+    ]
+    if missing:
+        fail(f"нет столбца {', '.join(missing)}")
+    return positions
+
+
+_CHECKED = ("paid_on", "paid_at_time", "period", "amount", "transferred", "commission")
+_MONEY = ("amount", "transferred", "commission")
+_OUT_NAMES = {f: f"{f}_kopecks" for f in _MONEY}
+_BLOCK_LINES = 1 << 15
+_PLAIN_AMOUNTS = {
+    fmt: re.compile(rf"{one}(?:\n{one})*", re.ASCII)
+    for fmt, one in (
+        ("rubles_dot", r"[0-9]+\.[0-9]{2}"),
+        ("rubles_comma", r"[0-9]+,[0-9]{2}"),
+        ("rubles", r"[0-9]+[.,][0-9]{2}"),
+        ("kopecks", r"[0-9]+"),
+    )
+}
+"""A whole column of amounts written the plain way (no sign, spaces or short decimals),
+joined by line ends: checked by one regex match and read with one `int` per value."""
+
+
+class _Lines:
+    """The lines of one file: preamble, payment lines (columns, rejections, duplicates, sums)
+    and the trailer.
+
+    Speed (a million lines in seconds): payment lines are converted a block at a time,
+    column by column (`map` over a column, text→value caches, amounts in bulk). A block of
+    the file in which every line has the right number of fields and none is the trailer goes
+    straight to `_block`; other lines pass one by one through `_row`.
+    """
+
+    def __init__(self, layout: Layout, filename: str, today: date) -> None:
+        self.layout, self.filename = layout, filename
+        self.ready = False  # the preamble (skipped lines, header row) is behind
+        self.first_no = 0  # the first line looked at for the header row
+        self.positions = {k: v - 1 for k, v in layout.columns.items() if isinstance(v, int)}
+        self.n_fields = layout.fields or 0
+        self.marker = layout.trailer.starts_with if layout.trailer else None
+        self.numbers: list[int] = []
+        self.pending: list[list[str]] = []
+        self.out: dict[str, Any] = {
+            name: array("q") if name == "line_no" or name.endswith("_kopecks") else []
+            for name in PaymentRecord._fields[:-1]
+        }
+        self.out_tags: dict[str, list[str]] = {name: [] for name in layout.tags}
+        self.rejected: list[Rejection] = []
+        self.duplicates: list[Duplicate] = []
+        self.trailer: Trailer | None = None
+        self.lines = 0
+        self.sums = dict.fromkeys(_MONEY, 0)
+        self.unverifiable: dict[str, tuple[int, str, str]] = {}
+        """Money field → the first line whose value does not read: (line, field, why)."""
+        self.convert: dict[str, tuple[dict[str, Any], Callable[[str], Any]]] = {
+            "paid_on": ({}, lambda s: _paid_on(s, layout.date_formats, today)),
+            "paid_at_time": ({}, lambda s: _paid_at(s, layout.time_formats)),
+            "period": ({}, lambda s: _period(s, layout.period_formats)),
+        }
+        """Field → (text → value cache, converter): a registry repeats its dates and periods."""
+        self.shared: dict[str, str] = {}  # one string object per branch/office/terminal
+        self.first_seen: dict[object, int] = {}
+
+    def read(self, blocks: Iterator[tuple[int, list[str]]]) -> None:
+        layout = self.layout
+        if layout.quoting:  # one reader for the whole file: a quoted field may hold a line end
+            every_line = (line + "\n" for _, lines in blocks for line in lines)
+            for no, parts in _csv_rows(every_line, layout, self.filename):
+                self._row(no, parts)
+        else:
+            delimiter = layout.delimiter
+            for first_no, lines in blocks:
+                if self._plain(lines):
+                    # every line has exactly n_fields: field j of line i is flat[i * n + j]
+                    self._flush()
+                    self.lines += len(lines)
+                    flat, n = delimiter.join(lines).split(delimiter), self.n_fields
+                    columns = [flat[j::n] for j in range(n)]
+                    self._block(list(range(first_no, first_no + len(lines))), columns, [])
+                    continue
+                for no, line in enumerate(lines, first_no):
+                    if line and not line.isspace():
+                        self._row(no, line.split(delimiter))
+        self._flush()
+        if layout.header_row and not self.ready:
+            self._no_header()
+
+    def _no_header(self) -> NoReturn:
+        if not self.first_no:
+            raise RegistryFileError(self.filename, "файл пуст: нет даже строки заголовка")
+        raise RegistryFileError(
+            self.filename,
+            f"нет строки заголовка, начинающейся с «{self.layout.header_starts_with}» "
+            f"(искали в первых {MAX_PREAMBLE_LINES} строках)",
+            field="header",
+        )
+
+    def _plain(self, lines: list[str]) -> bool:
+        """Whether a block of the file is payment lines only, each with ``n_fields`` fields
+        (one delimiter count per line, in C)."""
+        if not self.ready or self.trailer is not None or self.layout.tags:
+            return False
+        counts = set(map(str.count, lines, repeat(self.layout.delimiter)))
+        if counts != {self.n_fields - 1}:
+            return False
+        return self.marker is None or not any(map(str.startswith, lines, repeat(self.marker)))
+
+    def _row(self, no: int, parts: list[str]) -> None:
+        """One non-blank line read one by one: preamble, trailer or payment line."""
+        if not self.ready:
+            self._preamble(no, parts)
+        elif self.trailer is not None:
+            raise RegistryFileError(
+                self.filename,
+                f"строка после итоговой строки {self.trailer.line_no}: итоговая строка должна "
+                "быть последней",
+                line_no=no,
+            )
+        elif self.marker is not None and parts[0].startswith(self.marker):
+            self._flush()
+            self.trailer = _trailer(no, parts, self.layout, self.filename)
+        else:
+            self.lines += 1
+            n_fields = self.n_fields
+            if len(parts) != n_fields and (len(parts) < n_fields or not self.layout.tags):
+                self._bad_count(no, parts)
+                return
+            self.numbers.append(no)
+            self.pending.append(parts)
+            if len(self.pending) >= _BLOCK_LINES:
+                self._flush()
+
+    def _preamble(self, no: int, parts: list[str]) -> None:
+        """Skip ``skip_lines``, then find the header row if the layout has one."""
+        layout = self.layout
+        if no <= layout.skip_lines:
+            return
+        if not layout.header_row:
+            self.ready = True
+            self._row(no, parts)
+            return
+        self.first_no = self.first_no or no
+        marker = layout.header_starts_with
+        if not marker or parts[0].strip().startswith(marker):
+            self.positions = _map_header(no, parts, layout, self.filename)
+            self.n_fields = len(parts)
+            self.ready = True
+        elif no - self.first_no >= MAX_PREAMBLE_LINES:
+            self._no_header()
+
+    def _flush(self) -> None:
+        if self.pending:
+            n = self.n_fields
+            extra = [parts[n:] for parts in self.pending] if self.layout.tags else []
+            rows = (parts[:n] for parts in self.pending) if extra else self.pending
+            self._block(self.numbers, list(map(list, zip(*rows, strict=False))), extra)
+            self.numbers, self.pending = [], []
+
+    def _bad_count(self, no: int, parts: list[str]) -> None:
+        more = " или больше" if self.layout.tags else ""
+        why = f"полей в строке {len(parts)}, а должно быть {self.n_fields}{more}"
+        self.rejected.append(Rejection(no, "line", self.layout.delimiter.join(parts)[:200], why))
+        for field in _MONEY:
+            self.unverifiable.setdefault(field, (no, "line", f"{why}, суммы не найти"))
+
+    def _block(self, numbers: list[int], columns: list[list[str]], extra: list[list[str]]) -> None:
+        """Convert a block of payment lines column by column (``columns[j]``: the texts of
+        field j; ``extra``: each line's fields past the fixed ones); keep the good lines."""
+        positions = self.positions
+        blank = [""] * len(numbers)
+
+        def column(field: str) -> list[str]:
+            at = positions.get(field, -1)
+            return columns[at] if at >= 0 else blank
+
+        values: dict[str, list[Any]] = {}
+        for field, (cache, convert) in self.convert.items():
+            texts = column(field)
+            for raw in set(texts).difference(cache):
+                cache[raw] = convert(raw)
+            values[field] = list(map(cache.get, texts))
+        for field in _MONEY:
+            values[field] = self._money(column(field), field, field in positions)
+        self._default_transferred(values)
+        ops = list(map(str.strip, column("operation_id")))
+        bad = self._bad_rows(values, ops)
+        self._sums(numbers, values)
+        if bad:
+            self._reject(numbers, values, ops, bad)
+            keep = [i for i in range(len(numbers)) if i not in bad]
+            numbers, ops, extra = (
+                [numbers[i] for i in keep],
+                [ops[i] for i in keep],
+                [extra[i] for i in keep] if extra else [],
+            )
+            values = {field: [vals[i] for i in keep] for field, vals in values.items()}
+            columns = [[col[i] for i in keep] for col in columns]
+            blank = [""] * len(keep)
+        text = {f: list(map(str.strip, column(f))) for f in ("account", "payer_name", "address")}
+        shared = self.shared
+        for field in ("branch", "office", "terminal"):
+            stripped = list(map(str.strip, column(field)))
+            text[field] = list(map(shared.setdefault, stripped, stripped))
+        self._find_duplicates(numbers, {"operation_id": ops, "paid_on": values["paid_on"], **text})
+        out = self.out
+        out["line_no"].extend(numbers)
+        out["operation_id"].extend(ops)
+        for field, vals in (*values.items(), *text.items()):
+            out[_OUT_NAMES.get(field, field)].extend(vals)
+        for name, found in zip(
+            self.out_tags, zip(*map(self._tags, extra), strict=False), strict=False
+        ):
+            self.out_tags[name].extend(found)
+
+    def _money(self, texts: list[str], field: str, present: bool) -> list[Any]:
+        """A money column: plain columns in bulk (`_PLAIN_AMOUNTS`), others value by value."""
+        if not present:
+            return [0 if field == "commission" else None] * len(texts)
+        fmt = self.layout.amount_format
+        joined = "\n".join(texts)
+        if _PLAIN_AMOUNTS[fmt].fullmatch(joined):
+            for sign in AMOUNT_FORMATS[fmt]:
+                joined = joined.replace(sign, "")
+            kopecks = list(map(int, joined.split("\n")))
+            least = 1 if field == "amount" else 0
+            if least <= min(kopecks) and max(kopecks) <= MAX_AMOUNT_KOPECKS:
+                return kopecks
+        return [_money(text, fmt, field) for text in texts]
+
+    def _default_transferred(self, values: dict[str, list[Any]]) -> None:
+        """An absent or empty transferred amount: the amount less the commission (or the
+        amount, by ``transferred_default``); negative → the commission is too big."""
+        transferred = values["transferred"]
+        if type(None) not in set(map(type, transferred)):
+            return
+        minus = self.layout.transferred_default != "amount"
+        for i, (value, amount, commission) in enumerate(
+            zip(transferred, values["amount"], values["commission"], strict=True)
+        ):
+            if value is not None:
+                continue
+            a = amount.kopecks if isinstance(amount, _Bad) else amount
+            c = commission.kopecks if isinstance(commission, _Bad) else commission
+            if a is None or c is None:
+                continue
+            transferred[i] = a - c * minus
+            if transferred[i] < 0 and type(amount) is int and type(commission) is int:
+                transferred[i] = _Bad("", "комиссия больше суммы платежа", a - c)
+
+    def _bad_rows(self, values: dict[str, list[Any]], ops: list[str]) -> set[int]:
+        bad: set[int] = set()
+        for vals in values.values():
+            if _Bad in set(map(type, vals)):
+                bad.update(i for i, v in enumerate(vals) if isinstance(v, _Bad))
+        if not all(ops) or max(map(len, ops), default=0) > MAX_OPERATION_ID_CHARS:
+            bad.update(i for i, op in enumerate(ops) if not op or len(op) > MAX_OPERATION_ID_CHARS)
+        return bad
+
+    def _sums(self, numbers: list[int], values: dict[str, list[Any]]) -> None:
+        """Add every line's money, accepted or not; note the first line that cannot add."""
+        for field in _MONEY:
+            vals = values[field]
+            if set(map(type, vals)) <= {int}:
+                self.sums[field] += sum(vals)
+                continue
+            for no, value in zip(numbers, vals, strict=True):
+                kopecks = value.kopecks if isinstance(value, _Bad) else value
+                if kopecks is not None:
+                    self.sums[field] += kopecks
+                elif isinstance(value, _Bad):
+                    why = f"{FIELD_TITLES[field].lower()} не читается: «{value.text}»"
+                    self.unverifiable.setdefault(field, (no, field, why))
+                else:  # transferred by default, from an amount or commission that does not read
+                    why = "сумма перевода не определена: не читается сумма платежа или комиссия"
+                    self.unverifiable.setdefault(field, (no, field, why))
+
+    def _reject(
+        self, numbers: list[int], values: dict[str, list[Any]], ops: list[str], bad: set[int]
+    ) -> None:
+        """List every problem of every bad line, in line order."""
+        reject = self.rejected.append
+        for i in sorted(bad):
+            no, op = numbers[i], ops[i]
+            if not op:
+                reject(Rejection(no, "operation_id", "", "номер операции не указан"))
+            elif len(op) > MAX_OPERATION_ID_CHARS:
+                why = f"номер операции длиннее {MAX_OPERATION_ID_CHARS} знаков"
+                reject(Rejection(no, "operation_id", op[:100], why))
+            for field in _CHECKED:
+                value = values[field][i]
+                if isinstance(value, _Bad):
+                    reject(Rejection(no, field, value.text, value.message))
+
+    def _find_duplicates(self, numbers: list[int], columns: dict[str, list[Any]]) -> None:
+        """Accepted lines whose duplicate key was seen before in the file. The common case —
+        no repeats — is one dict build; only a block with a repeat is walked line by line."""
+        fields = self.layout.duplicate_key
+        keys: list[Any] = columns[fields[0]]
+        if len(fields) > 1:
+            keys = list(zip(*(columns[f] for f in fields), strict=True))
+        ops = columns["operation_id"]
+        seen = self.first_seen
+        fresh = dict(zip(reversed(keys), reversed(numbers), strict=True))
+        if len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
+            seen.update(fresh)
+            return
+        for key, no, op in zip(keys, numbers, ops, strict=True):
+            first = seen.setdefault(key, no)
+            if first != no:
+                self.duplicates.append(Duplicate(no, op, first))
+
+    def _tags(self, extra: list[str]) -> list[str]:
+        """Tagged fields (``CLIENTNO:123``) after the fixed ones; an absent tag is ``""``."""
+        fields = [f.strip() for f in extra]
+        found = (
+            next((f[len(p) :] for f in fields if f.startswith(p)), "")
+            for p in self.layout.tags.values()
+        )
+        return [value.strip() for value in found]
+
+    def result(self, data: bytes) -> ParsedRegistry:
+        """Check the trailer against the lines and hand the columns over."""
+        filename, rule, trailer = self.filename, self.layout.trailer, self.trailer
+        if trailer is None and self.lines == 0:
+            blank = not data.removeprefix(_BOM).strip()
+            raise RegistryFileError(
+                filename, "файл пуст" if blank else "нет ни одной строки платежа"
+            )
+        if trailer is None and rule is not None and rule.required:
+            raise RegistryFileError(
+                filename,
+                f"нет итоговой строки (начинается с «{rule.starts_with}»): файл мог быть "
+                "обрезан при передаче",
+                field="trailer",
+            )
+        if trailer is not None:
+            self._check(trailer)
+        self.rejected.sort(key=lambda r: r.line_no)  # lines of a bad count came first
+        return ParsedRegistry(
+            filename=filename,
+            layout=self.layout.name,
+            payments=PaymentColumns(**self.out, tags=self.out_tags),
+            rejected=self.rejected,
+            duplicates=self.duplicates,
+            trailer=trailer,
+            payment_lines=self.lines,
+            total_kopecks=self.sums["amount"],
+        )
+
+    def _check(self, trailer: Trailer) -> None:
+        """The trailer's count and sums against the lines (rules.md §7.1: reject the whole
+        file on a mismatch, and when a line's value does not read, so no sum can be trusted)."""
+        if trailer.count != self.lines:
+            raise RegistryFileError(
+                self.filename,
+                f"в итоговой строке {trailer.count} платежей, а в файле {self.lines}",
+                line_no=trailer.line_no,
+                field="trailer.count",
+            )
+        claimed = {
+            "amount": ("total", trailer.total_kopecks),
+            "transferred": ("transferred", trailer.transferred_kopecks),
+            "commission": ("commission", trailer.commission_kopecks),
+        }
+        for field, (key, value) in claimed.items():
+            if value is not None and field in self.unverifiable:
+                no, where, why = self.unverifiable[field]
+                raise RegistryFileError(
+                    self.filename,
+                    f"{why}, поэтому «{TRAILER_FIELDS[key]}» из итоговой строки "
+                    f"{trailer.line_no} не проверить, и файл не принимается целиком",
+                    line_no=no,
+                    field=where,
+                )
+            if value is not None and value != self.sums[field]:
+                raise RegistryFileError(
+                    self.filename,
+                    f"в итоговой строке {_rubles(value)}, а по строкам платежей "
+                    f"{_rubles(self.sums[field])}",
+                    line_no=trailer.line_no,
+                    field=f"trailer.{key}",
+                )
+
+
+def _trailer(no: int, parts: list[str], layout: Layout, filename: str) -> Trailer:
+    """Read the trailer line; a field that does not read rejects the file."""
+    rule = layout.trailer
+    if rule is None:  # pragma: no cover - only called for a layout with a trailer
+        raise ValueError(layout.name)
+    fields = [parts[0][len(rule.starts_with) :], *parts[1:]]
+    values: dict[str, Any] = {"order_number": "", "order_date": None}
+    for key, pos in rule.positions.items():
+        text = fields[pos - 1].strip() if pos <= len(fields) else None
+        value: Any = text
+        if text is None:
+            value = _Bad("", f"в итоговой строке {len(fields)} полей, а это поле — {pos}-е")
+        elif key == "count":
+            value = int(text) if _is_digits(text) else _Bad(text, "не число строк")
+        elif key in ("transferred", "commission") and not text:
+            value = None  # not given: not checked
+        elif key in ("total", "transferred", "commission"):
+            value = parse_kopecks(text, layout.amount_format)
+            if isinstance(value, int) and value < 0:
+                value = _Bad(text, "сумма не может быть меньше нуля")
+        elif key == "order_date":
+            parsed = _strptime(text, layout.date_formats) if text else None
+            value = _Bad(text, parsed) if isinstance(parsed, str) else parsed and parsed.date()
+        if isinstance(value, _Bad):
+            why = f"«{value.text}»: {value.message}" if value.text else value.message
+            raise RegistryFileError(filename, why, line_no=no, field=f"trailer.{key}")
+        values[key] = value
+    return Trailer(
+        line_no=no,
+        count=values["count"],
+        total_kopecks=values.get("total"),
+        transferred_kopecks=values.get("transferred"),
+        commission_kopecks=values.get("commission"),
+        order_number=values["order_number"],
+        order_date=values["order_date"],
+    )
