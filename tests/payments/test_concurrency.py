@@ -66,3 +66,45 @@ def test_overlapping_registries_imported_at_once_add_each_payment_once(books):
         "amount_kopecks", flat=True
     )
     assert -sum(paid) == expected
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the read-ahead of debts runs on PostgreSQL only",
+)
+@pytest.mark.django_db(transaction=True)
+def test_debts_read_ahead_on_a_second_connection_allocate_like_in_line(books, monkeypatch):
+    from raschet.payments import posting
+    from tests.factories import AccountFactory, PremisesFactory
+
+    others = [
+        AccountFactory(
+            premises=PremisesFactory(building=books.account.premises.building),
+            number=f"10010{k}",
+        )
+        for k in range(3)
+    ]
+    for account in others:
+        for month in (date(2025, 1, 1), date(2025, 2, 1)):
+            books.charge(account, books.water, month, 1000_00)
+            books.charge(account, books.heat, month, 3000_00)
+    monkeypatch.setattr(posting, "CHUNK_ACCOUNTS_PG", 1)  # four chunks: three read ahead
+    lines = [("r1", "100001", 5000_00)] + [
+        (f"r{k + 2}", account.number, 5000_00) for k, account in enumerate(others)
+    ]
+    report = registry_import(
+        organization=books.org, source=books.bank, data=sber_file(lines, period=""),
+        filename="ahead.txt", today=TODAY,
+    )  # fmt: skip
+    assert report.ok and report.accepted == 4
+    for account in [books.account, *others]:
+        paid = {
+            (e.service_id, e.debt_period): -e.amount_kopecks
+            for e in LedgerEntry.objects.filter(account_id=account.pk, kind=EntryKind.PAYMENT)
+        }
+        assert paid == {
+            (books.water.pk, date(2025, 1, 1)): 1000_00,
+            (books.heat.pk, date(2025, 1, 1)): 3000_00,
+            (books.water.pk, date(2025, 2, 1)): 250_00,
+            (books.heat.pk, date(2025, 2, 1)): 750_00,
+        }

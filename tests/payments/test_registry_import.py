@@ -107,3 +107,11 @@ def test_an_unidentified_payment_is_posted_when_assigned(books):
     queued.refresh_from_db()
     assert queued.state == PaymentState.POSTED
     assert account_balance(account=books.account) == before - 500_00
+
+
+def test_text_with_backslashes_and_tabs_is_stored_as_given(books):
+    line = sber_file([("5", "100001", 100_00)]).decode("cp1251").splitlines()
+    odd = line[0].replace("ИВАНОВ ИВАН ИВАНОВИЧ", "ИВАНОВ\\N\tИ.И.")
+    report = run(books, ("\r\n".join([odd, line[1]]) + "\r\n").encode("cp1251"))
+    assert report.ok, report.error
+    assert Payment.objects.get(operation_id="5").payer_name == "ИВАНОВ\\N\tИ.И."

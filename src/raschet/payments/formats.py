@@ -691,9 +691,9 @@ def parse_registry(data: bytes, layout: Layout, *, filename: str, today: date) -
             gc.enable()
 
 
-def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, list[str]]]:
-    """(number of the first line, decoded lines without line ends), in blocks of whole lines
-    (the byte ``\\n`` never occurs inside a character of the supported encodings)."""
+def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, str, list[str]]]:
+    """(number of the first line, text, its lines without line ends), in blocks of whole
+    lines (the byte ``\\n`` never occurs inside a character of the supported encodings)."""
     codec = "utf-8" if encoding.startswith("utf-8") else encoding
     start = len(_BOM) if data.startswith(_BOM) else 0
     if start and codec != "utf-8":
@@ -719,10 +719,12 @@ def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, li
                 f"{encoding}; проверьте кодировку файла",
                 line_no=line_no + data.count(b"\n", start, at),
             ) from exc
-        lines = (text.replace("\r\n", "\n") if "\r" in text else text).split("\n")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+        lines = text.split("\n")
         if not lines[-1]:
             lines.pop()  # the block ends with a line end
-        yield line_no, lines
+        yield line_no, text, lines
         line_no += len(lines)
         start = end
 
@@ -733,6 +735,27 @@ def _is_utf8(block: memoryview) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+class _Column:
+    """Text → value for a column whose texts repeat (dates, periods, branches), converted
+    once per distinct text; remembers which texts give a bad value."""
+
+    __slots__ = ("bad", "cache", "convert")
+
+    def __init__(self, convert: Callable[[str], Any]) -> None:
+        self.cache: dict[str, Any] = {}
+        self.bad: set[str] = set()
+        self.convert = convert
+
+    def __call__(self, texts: list[str]) -> tuple[list[Any], bool]:
+        """The values of ``texts`` and whether none is bad."""
+        distinct, cache = set(texts), self.cache
+        for raw in distinct.difference(cache):
+            value = cache[raw] = self.convert(raw)
+            if isinstance(value, _Bad):
+                self.bad.add(raw)
+        return list(map(cache.get, texts)), distinct.isdisjoint(self.bad)
 
 
 def _csv_rows(
@@ -794,14 +817,15 @@ _BLOCK_LINES = 1 << 15
 _PLAIN_AMOUNTS = {
     fmt: re.compile(rf"{one}(?:\n{one})*", re.ASCII)
     for fmt, one in (
-        ("rubles_dot", r"[0-9]+\.[0-9]{2}"),
-        ("rubles_comma", r"[0-9]+,[0-9]{2}"),
-        ("rubles", r"[0-9]+[.,][0-9]{2}"),
-        ("kopecks", r"[0-9]+"),
+        ("rubles_dot", r"[0-9]{1,10}\.[0-9]{2}"),
+        ("rubles_comma", r"[0-9]{1,10},[0-9]{2}"),
+        ("rubles", r"[0-9]{1,10}[.,][0-9]{2}"),
+        ("kopecks", r"[0-9]{1,12}"),
     )
 }
-"""A whole column of amounts written the plain way (no sign, spaces or short decimals),
-joined by line ends: checked by one regex match and read with one `int` per value."""
+"""A whole column of amounts written the plain way (no sign, spaces or short decimals, below
+`MAX_AMOUNT_KOPECKS`), joined by line ends: checked by one regex match and read with one
+`int` per value."""
 
 
 class _Lines:
@@ -816,7 +840,7 @@ class _Lines:
 
     def __init__(self, layout: Layout, filename: str, today: date) -> None:
         self.layout, self.filename = layout, filename
-        self.ready = False  # the preamble (skipped lines, header row) is behind
+        self.ready = not (layout.header_row or layout.skip_lines)  # the preamble is behind
         self.first_no = 0  # the first line looked at for the header row
         self.positions = {k: v - 1 for k, v in layout.columns.items() if isinstance(v, int)}
         self.n_fields = layout.fields or 0
@@ -835,25 +859,26 @@ class _Lines:
         self.sums = dict.fromkeys(_MONEY, 0)
         self.unverifiable: dict[str, tuple[int, str, str]] = {}
         """Money field → the first line whose value does not read: (line, field, why)."""
-        self.convert: dict[str, tuple[dict[str, Any], Callable[[str], Any]]] = {
-            "paid_on": ({}, lambda s: _paid_on(s, layout.date_formats, today)),
-            "paid_at_time": ({}, lambda s: _paid_at(s, layout.time_formats)),
-            "period": ({}, lambda s: _period(s, layout.period_formats)),
+        self.convert = {
+            "paid_on": _Column(lambda s: _paid_on(s, layout.date_formats, today)),
+            "paid_at_time": _Column(lambda s: _paid_at(s, layout.time_formats)),
+            "period": _Column(lambda s: _period(s, layout.period_formats)),
         }
-        """Field → (text → value cache, converter): a registry repeats its dates and periods."""
-        self.shared: dict[str, str] = {}  # one string object per branch/office/terminal
+        self.shared = _Column(str.strip)
+        """Branch, office and terminal stripped: one string object per value."""
         self.first_seen: dict[object, int] = {}
+        """Duplicate key → the line it was first accepted on."""
 
-    def read(self, blocks: Iterator[tuple[int, list[str]]]) -> None:
+    def read(self, blocks: Iterator[tuple[int, str, list[str]]]) -> None:
         layout = self.layout
         if layout.quoting:  # one reader for the whole file: a quoted field may hold a line end
-            every_line = (line + "\n" for _, lines in blocks for line in lines)
+            every_line = (line + "\n" for _, _, lines in blocks for line in lines)
             for no, parts in _csv_rows(every_line, layout, self.filename):
                 self._row(no, parts)
         else:
             delimiter = layout.delimiter
-            for first_no, lines in blocks:
-                if self._plain(lines):
+            for first_no, text, lines in blocks:
+                if self._plain(text, lines):
                     # every line has exactly n_fields: field j of line i is flat[i * n + j]
                     self._flush()
                     self.lines += len(lines)
@@ -878,15 +903,15 @@ class _Lines:
             field="header",
         )
 
-    def _plain(self, lines: list[str]) -> bool:
+    def _plain(self, text: str, lines: list[str]) -> bool:
         """Whether a block of the file is payment lines only, each with ``n_fields`` fields
-        (one delimiter count per line, in C)."""
+        (one delimiter count per line, in C) and none the trailer."""
         if not self.ready or self.trailer is not None or self.layout.tags:
             return False
-        counts = set(map(str.count, lines, repeat(self.layout.delimiter)))
-        if counts != {self.n_fields - 1}:
+        marker = self.marker
+        if marker is not None and (text.startswith(marker) or f"\n{marker}" in text):
             return False
-        return self.marker is None or not any(map(str.startswith, lines, repeat(self.marker)))
+        return set(map(str.count, lines, repeat(self.layout.delimiter))) == {self.n_fields - 1}
 
     def _row(self, no: int, parts: list[str]) -> None:
         """One non-blank line read one by one: preamble, trailer or payment line."""
@@ -948,7 +973,10 @@ class _Lines:
 
     def _block(self, numbers: list[int], columns: list[list[str]], extra: list[list[str]]) -> None:
         """Convert a block of payment lines column by column (``columns[j]``: the texts of
-        field j; ``extra``: each line's fields past the fixed ones); keep the good lines."""
+        field j; ``extra``: each line's fields past the fixed ones); keep the good lines.
+
+        Every step is a C-level pass over a column; a Python loop over lines runs only for a
+        column that holds a bad value (``clean`` tells which do not)."""
         positions = self.positions
         blank = [""] * len(numbers)
 
@@ -957,93 +985,78 @@ class _Lines:
             return columns[at] if at >= 0 else blank
 
         values: dict[str, list[Any]] = {}
-        for field, (cache, convert) in self.convert.items():
-            texts = column(field)
-            for raw in set(texts).difference(cache):
-                cache[raw] = convert(raw)
-            values[field] = list(map(cache.get, texts))
+        clean: dict[str, bool] = {}
+        for field, convert in self.convert.items():
+            values[field], clean[field] = convert(column(field))
         for field in _MONEY:
-            values[field] = self._money(column(field), field, field in positions)
-        self._default_transferred(values)
+            values[field], clean[field] = self._money(column(field), field, field in positions)
+        if not clean["transferred"]:
+            clean["transferred"] = self._default_transferred(values)
         ops = list(map(str.strip, column("operation_id")))
-        bad = self._bad_rows(values, ops)
-        self._sums(numbers, values)
-        if bad:
-            self._reject(numbers, values, ops, bad)
+        clean["operation_id"] = all(ops) and max(map(len, ops)) <= MAX_OPERATION_ID_CHARS
+        self._sums(numbers, values, clean)
+        if not all(clean.values()):
+            bad = self._reject(numbers, values, ops, clean)
             keep = [i for i in range(len(numbers)) if i not in bad]
-            numbers, ops, extra = (
-                [numbers[i] for i in keep],
-                [ops[i] for i in keep],
-                [extra[i] for i in keep] if extra else [],
-            )
+            numbers, ops = [numbers[i] for i in keep], [ops[i] for i in keep]
+            extra = [extra[i] for i in keep] if extra else []
             values = {field: [vals[i] for i in keep] for field, vals in values.items()}
             columns = [[col[i] for i in keep] for col in columns]
             blank = [""] * len(keep)
         text = {f: list(map(str.strip, column(f))) for f in ("account", "payer_name", "address")}
-        shared = self.shared
-        for field in ("branch", "office", "terminal"):
-            stripped = list(map(str.strip, column(field)))
-            text[field] = list(map(shared.setdefault, stripped, stripped))
+        for field in ("branch", "office", "terminal"):  # few distinct values: one object each
+            text[field] = self.shared(column(field))[0]
         self._find_duplicates(numbers, {"operation_id": ops, "paid_on": values["paid_on"], **text})
         out = self.out
         out["line_no"].extend(numbers)
         out["operation_id"].extend(ops)
         for field, vals in (*values.items(), *text.items()):
             out[_OUT_NAMES.get(field, field)].extend(vals)
-        for name, found in zip(
-            self.out_tags, zip(*map(self._tags, extra), strict=False), strict=False
-        ):
-            self.out_tags[name].extend(found)
+        found = zip(*map(self._tags, extra), strict=True) if extra else ()
+        for name, tag_values in zip(self.out_tags, found, strict=False):
+            self.out_tags[name].extend(tag_values)
 
-    def _money(self, texts: list[str], field: str, present: bool) -> list[Any]:
-        """A money column: plain columns in bulk (`_PLAIN_AMOUNTS`), others value by value."""
+    def _money(self, texts: list[str], field: str, present: bool) -> tuple[list[Any], bool]:
+        """A money column and whether all of it is good: a column of plain amounts is read in
+        bulk (`_PLAIN_AMOUNTS`), any other value by value."""
         if not present:
-            return [0 if field == "commission" else None] * len(texts)
+            return [0 if field == "commission" else None] * len(texts), field == "commission"
         fmt = self.layout.amount_format
         joined = "\n".join(texts)
         if _PLAIN_AMOUNTS[fmt].fullmatch(joined):
             for sign in AMOUNT_FORMATS[fmt]:
                 joined = joined.replace(sign, "")
             kopecks = list(map(int, joined.split("\n")))
-            least = 1 if field == "amount" else 0
-            if least <= min(kopecks) and max(kopecks) <= MAX_AMOUNT_KOPECKS:
-                return kopecks
-        return [_money(text, fmt, field) for text in texts]
+            if field != "amount" or min(kopecks) > 0:
+                return kopecks, True
+        values = [_money(text, fmt, field) for text in texts]
+        return values, all(type(v) is int for v in values)
 
-    def _default_transferred(self, values: dict[str, list[Any]]) -> None:
-        """An absent or empty transferred amount: the amount less the commission (or the
-        amount, by ``transferred_default``); negative → the commission is too big."""
-        transferred = values["transferred"]
-        if type(None) not in set(map(type, transferred)):
-            return
+    def _default_transferred(self, values: dict[str, list[Any]]) -> bool:
+        """Fill an absent or empty transferred amount: the amount less the commission (or the
+        amount, by ``transferred_default``); negative → the commission is too big. Whether
+        the column is all good now."""
         minus = self.layout.transferred_default != "amount"
+        transferred = values["transferred"]
         for i, (value, amount, commission) in enumerate(
             zip(transferred, values["amount"], values["commission"], strict=True)
         ):
-            if value is not None:
-                continue
             a = amount.kopecks if isinstance(amount, _Bad) else amount
             c = commission.kopecks if isinstance(commission, _Bad) else commission
-            if a is None or c is None:
+            if value is not None or a is None or c is None:
                 continue
             transferred[i] = a - c * minus
             if transferred[i] < 0 and type(amount) is int and type(commission) is int:
                 transferred[i] = _Bad("", "комиссия больше суммы платежа", a - c)
+        return all(type(v) is int for v in transferred)
 
-    def _bad_rows(self, values: dict[str, list[Any]], ops: list[str]) -> set[int]:
-        bad: set[int] = set()
-        for vals in values.values():
-            if _Bad in set(map(type, vals)):
-                bad.update(i for i, v in enumerate(vals) if isinstance(v, _Bad))
-        if not all(ops) or max(map(len, ops), default=0) > MAX_OPERATION_ID_CHARS:
-            bad.update(i for i, op in enumerate(ops) if not op or len(op) > MAX_OPERATION_ID_CHARS)
-        return bad
-
-    def _sums(self, numbers: list[int], values: dict[str, list[Any]]) -> None:
+    def _sums(
+        self, numbers: list[int], values: dict[str, list[Any]], clean: dict[str, bool]
+    ) -> None:
         """Add every line's money, accepted or not; note the first line that cannot add."""
         for field in _MONEY:
             vals = values[field]
-            if set(map(type, vals)) <= {int}:
+            if clean[field]:
                 self.sums[field] += sum(vals)
                 continue
             for no, value in zip(numbers, vals, strict=True):
@@ -1058,39 +1071,44 @@ class _Lines:
                     self.unverifiable.setdefault(field, (no, field, why))
 
     def _reject(
-        self, numbers: list[int], values: dict[str, list[Any]], ops: list[str], bad: set[int]
-    ) -> None:
-        """List every problem of every bad line, in line order."""
-        reject = self.rejected.append
-        for i in sorted(bad):
-            no, op = numbers[i], ops[i]
-            if not op:
-                reject(Rejection(no, "operation_id", "", "номер операции не указан"))
-            elif len(op) > MAX_OPERATION_ID_CHARS:
-                why = f"номер операции длиннее {MAX_OPERATION_ID_CHARS} знаков"
-                reject(Rejection(no, "operation_id", op[:100], why))
-            for field in _CHECKED:
-                value = values[field][i]
+        self,
+        numbers: list[int],
+        values: dict[str, list[Any]],
+        ops: list[str],
+        clean: dict[str, bool],
+    ) -> set[int]:
+        """List every problem of every bad line, in line order; the bad lines' indexes."""
+        problems: list[tuple[int, Rejection]] = []
+        if not clean["operation_id"]:
+            for i, op in enumerate(ops):
+                if not op:
+                    problems.append(
+                        (i, Rejection(numbers[i], "operation_id", "", "номер операции не указан"))
+                    )
+                elif len(op) > MAX_OPERATION_ID_CHARS:
+                    why = f"номер операции длиннее {MAX_OPERATION_ID_CHARS} знаков"
+                    problems.append((i, Rejection(numbers[i], "operation_id", op[:100], why)))
+        for field in (f for f in _CHECKED if not clean[f]):
+            for i, value in enumerate(values[field]):
                 if isinstance(value, _Bad):
-                    reject(Rejection(no, field, value.text, value.message))
+                    problems.append((i, Rejection(numbers[i], field, value.text, value.message)))
+        problems.sort(key=lambda p: p[0])
+        self.rejected.extend(rejection for _, rejection in problems)
+        return {i for i, _ in problems}
 
     def _find_duplicates(self, numbers: list[int], columns: dict[str, list[Any]]) -> None:
-        """Accepted lines whose duplicate key was seen before in the file. The common case —
-        no repeats — is one dict build; only a block with a repeat is walked line by line."""
+        """Accepted lines whose duplicate key was seen before in the file: one C-level
+        `setdefault` per line; only when some key was seen before are the lines walked."""
         fields = self.layout.duplicate_key
         keys: list[Any] = columns[fields[0]]
         if len(fields) > 1:
             keys = list(zip(*(columns[f] for f in fields), strict=True))
-        ops = columns["operation_id"]
-        seen = self.first_seen
-        fresh = dict(zip(reversed(keys), reversed(numbers), strict=True))
-        if len(fresh) == len(keys) and seen.keys().isdisjoint(fresh):
-            seen.update(fresh)
-            return
-        for key, no, op in zip(keys, numbers, ops, strict=True):
-            first = seen.setdefault(key, no)
-            if first != no:
-                self.duplicates.append(Duplicate(no, op, first))
+        firsts = list(map(self.first_seen.setdefault, keys, numbers))
+        if firsts != numbers:
+            ops = columns["operation_id"]
+            for no, first, op in zip(numbers, firsts, ops, strict=True):
+                if first != no:
+                    self.duplicates.append(Duplicate(no, op, first))
 
     def _tags(self, extra: list[str]) -> list[str]:
         """Tagged fields (``CLIENTNO:123``) after the fixed ones; an absent tag is ``""``."""
