@@ -365,7 +365,8 @@ def only_rejection(line: str, layout: formats.Layout = SBER) -> formats.Rejectio
         ({"paid_on": "31-02-2025"}, "paid_on", "такой даты нет в календаре"),
         ({"paid_on": "21-06-2025"}, "paid_on", "позже сегодняшней (20.06.2025)"),
         ({"paid_on": ""}, "paid_on", "дата платежа не указана"),
-        ({"paid_at_time": "25-00-00"}, "paid_at_time", "время"),
+        ({"paid_at_time": "25-00-00"}, "paid_at_time", "такого времени нет"),
+        ({"paid_at_time": "10:22"}, "paid_at_time", "время не читается; ожидается ЧЧ-мм-СС"),
         ({"operation_id": " "}, "operation_id", "номер операции не указан"),
         ({"operation_id": "9" * 65}, "operation_id", "длиннее 64"),
         ({"period": "132025"}, "period", "нет месяца 13"),
@@ -568,36 +569,43 @@ def test_amounts_in_bulk_and_one_by_one_agree(amounts):
 # --------------------------------------------------------------------------- blocks
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     st.lists(
         st.tuples(
             st.integers(1, 10**9),
             st.sampled_from(["15-06-2025", "31-06-2025", "01-07-2025", "15-06-2025"]),
             st.sampled_from(["", "12-00-00", "99"]),
-            st.booleans(),
+            st.sampled_from(["", "", "", ";extra", "\r\n", "\n \n"]),
+            st.sampled_from(["\r\n", "\n"]),
         ),
         min_size=1,
         max_size=40,
     ),
-    st.integers(1, 6),
+    st.integers(1, 20),
 )
-def test_results_do_not_depend_on_block_sizes(monkeypatch_module, items, block_lines):
-    lines = [
-        paid(k, operation_id=str(i % 7), paid_on=day, paid_at_time=at)
-        + (";extra" if extra and i % 5 == 4 else "")
-        for i, (k, day, at, extra) in enumerate(items)
-    ]
-    data = sber(*lines, trailer=None)
+def test_results_do_not_depend_on_blocks_or_the_fast_path(monkeypatch_module, items, size):
+    """The block-at-once path (`_Lines._plain`) and any block size give what reading line by
+    line gives — with either line end, blank lines and lines of the wrong width around."""
+    text = "".join(
+        paid(k, operation_id=str(i % 7), paid_on=day, paid_at_time=at) + tail + end
+        for i, (k, day, at, tail, end) in enumerate(items)
+    )
+    data = text.encode("cp1251")
+    with monkeypatch_module.context() as m:
+        m.setattr(formats._Lines, "_plain", lambda self, block: None)
+        reference = parse(data, SBER_NO_TRAILER)
     whole = parse(data, SBER_NO_TRAILER)
     with monkeypatch_module.context() as m:
-        m.setattr(formats, "_BLOCK_BYTES", block_lines * 50)
-        m.setattr(formats, "_BLOCK_LINES", block_lines)
+        m.setattr(formats, "_BLOCK_BYTES", size * 50)
+        m.setattr(formats, "_BLOCK_LINES", size)
         pieces = parse(data, SBER_NO_TRAILER)
-    assert pieces.payments == whole.payments
-    assert pieces.rejected == whole.rejected
-    assert pieces.duplicates == whole.duplicates
-    assert pieces.total_kopecks == whole.total_kopecks
+    for result in (whole, pieces):
+        assert result.payments == reference.payments
+        assert result.rejected == reference.rejected
+        assert result.duplicates == reference.duplicates
+        assert result.total_kopecks == reference.total_kopecks
+        assert result.payment_lines == reference.payment_lines
 
 
 @pytest.fixture(scope="module")
@@ -854,3 +862,20 @@ def test_documented_csv_example_reads():
     assert result.rejected == []
     assert list(result.payments.amount_kopecks) == [123456, 9950]
     assert result.payments.account == ["100200300", ""]
+
+
+def test_header_row_with_columns_by_position_is_only_skipped():
+    text = MINIMAL.replace(
+        'amount_format = "rubles_dot"', 'amount_format = "rubles_dot"\nheader_row = true'
+    )
+    layout = parse_layout(text, source="bank.toml")
+    result = parse("Дата;Операция;Счёт;Сумма\n15.06.2025;1;42;10.00\n".encode("cp1251"), layout)
+    assert list(result.payments.line_no) == [2] and result.payments.account == ["42"]
+    error = file_error("Дата;Операция\n".encode("cp1251"), layout)
+    assert error.field == "header" and "нужен 4-й" in error.reason
+
+
+def test_unclosed_quote_that_swallows_the_file_is_refused():
+    data = csv_file('15.06.2025;1;"42;Иванов;;;10;0', *["15.06.2025;2;42;Петров;;;10;0"] * 6000)
+    error = file_error(data, CSV)
+    assert error.line_no == 2 and "CSV" in error.reason

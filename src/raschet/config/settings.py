@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "raschet.ledger",
     "raschet.billing",
     "raschet.payments",
+    "raschet.debt",
     "django_tasks",
     "django_tasks_db",
     "raschet.api",

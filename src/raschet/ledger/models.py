@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from raschet.core.money import format_rubles
 from raschet.housing.models import Account
-from raschet.organizations.models import Organization, TenantModel
+from raschet.organizations.models import Organization, TenantModel, unconstrained_key
 from raschet.tariffs.models import Service
 
 
@@ -60,41 +60,15 @@ class LedgerEntry(TenantModel):
     indexed column without a foreign-key constraint.
     """
 
-    organization = models.ForeignKey(
-        Organization,
-        verbose_name=_("organization"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    account = models.ForeignKey(
-        Account,
-        verbose_name=_("account"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    service = models.ForeignKey(
+    organization = unconstrained_key(Organization, _("organization"))
+    account = unconstrained_key(Account, _("account"))
+    service = unconstrained_key(
         Service,
-        verbose_name=_("service"),
+        _("service"),
         null=True,
         help_text=_("Empty for an advance not yet assigned to a service"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
     )
-    payee = models.ForeignKey(
-        Organization,
-        verbose_name=_("payee"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    payee = unconstrained_key(Organization, _("payee"), null=True)
     period = models.DateField(_("billing month"))
     corrects_period = models.DateField(_("corrected month"))
     kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
@@ -109,15 +83,7 @@ class LedgerEntry(TenantModel):
     line_id = models.BigIntegerField(_("charge line"), null=True)
     payment_id = models.BigIntegerField(_("payment"), null=True)
     posted_at = models.DateTimeField(_("posted at"))
-    posted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("posted by"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    posted_by = unconstrained_key(settings.AUTH_USER_MODEL, _("posted by"), null=True)
     note = models.CharField(_("note"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
@@ -147,41 +113,11 @@ class BalanceSnapshot(TenantModel):
     month close, never changed (the database refuses UPDATE and DELETE).
     """
 
-    organization = models.ForeignKey(
-        Organization,
-        verbose_name=_("organization"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    organization = unconstrained_key(Organization, _("organization"))
     period = models.DateField(_("month"))
-    account = models.ForeignKey(
-        Account,
-        verbose_name=_("account"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    service = models.ForeignKey(
-        Service,
-        verbose_name=_("service"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    payee = models.ForeignKey(
-        Organization,
-        verbose_name=_("payee"),
-        null=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    account = unconstrained_key(Account, _("account"))
+    service = unconstrained_key(Service, _("service"), null=True)
+    payee = unconstrained_key(Organization, _("payee"), null=True)
     opening = models.BigIntegerField(_("opening balance"))
     charged = models.BigIntegerField(_("charged"))
     recalculated = models.BigIntegerField(_("recalculated"))

@@ -8,6 +8,8 @@ serves.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -187,6 +189,23 @@ class TenantModel(models.Model):
         if errors:
             raise ValidationError(errors)
         super().clean()
+
+
+def unconstrained_key(
+    to: Any, verbose_name: Any, *, null: bool = False, **options: Any
+) -> models.ForeignKey[Any, Any]:
+    """A key of a high-volume table (ADR 0004): no foreign-key constraint, no index of its
+    own, no reverse accessor; the writers copy it from a checked row."""
+    options.setdefault("on_delete", models.DO_NOTHING)
+    return models.ForeignKey(
+        to,
+        verbose_name=verbose_name,
+        null=null,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        **options,
+    )
 
 
 class Role(models.TextChoices):

@@ -386,7 +386,12 @@ def cash_payment_cancel(*, payment: Payment, reason: str, user: Any = None) -> C
         if payment.state != PaymentState.POSTED:
             raise CashDeskError(
                 f"Платёж №{payment.pk} на {format_rubles(payment.amount_kopecks)} ₽ "
-                f"нельзя отменить: он {payment.get_state_display().lower()}"
+                "нельзя отменить: "
+                + (
+                    "он уже сторнирован"
+                    if payment.state == PaymentState.REVERSED
+                    else "он не разнесён"
+                )
             )
         items = fiscal_items(payment)
         receipt = (

@@ -590,7 +590,9 @@ def _paid_at(text: str, formats: tuple[str, ...]) -> time | _Bad | None:
     if not s:
         return None
     parsed = _strptime(s, formats)
-    return _Bad(s, f"время {parsed}") if isinstance(parsed, str) else parsed.time()
+    if isinstance(parsed, str):
+        return _Bad(s, "такого времени нет" if parsed.startswith("такой") else f"время {parsed}")
+    return parsed.time()
 
 
 def _period(text: str, formats: tuple[str, ...]) -> date | _Bad | None:
@@ -691,9 +693,9 @@ def parse_registry(data: bytes, layout: Layout, *, filename: str, today: date) -
             gc.enable()
 
 
-def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, str, list[str]]]:
-    """(number of the first line, text, its lines without line ends), in blocks of whole
-    lines (the byte ``\\n`` never occurs inside a character of the supported encodings)."""
+def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[_Block]:
+    """The file decoded in blocks of whole lines (the byte ``\\n`` never occurs inside a
+    character of the supported encodings)."""
     codec = "utf-8" if encoding.startswith("utf-8") else encoding
     start = len(_BOM) if data.startswith(_BOM) else 0
     if start and codec != "utf-8":
@@ -719,14 +721,31 @@ def _blocks(data: bytes, encoding: str, filename: str) -> Iterator[tuple[int, st
                 f"{encoding}; проверьте кодировку файла",
                 line_no=line_no + data.count(b"\n", start, at),
             ) from exc
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        lines = text.split("\n")
-        if not lines[-1]:
-            lines.pop()  # the block ends with a line end
-        yield line_no, text, lines
-        line_no += len(lines)
+        # counted in the bytes (fast; \r and \n are one byte in every supported encoding)
+        count = data.count(b"\n", start, end) + (data[end - 1] != ord("\n"))
+        line_end = "\n"
+        if data.find(b"\r", start, end) >= 0:  # Windows line ends are split on as they are
+            if data.count(b"\r\n", start, end) == data.count(b"\n", start, end):
+                line_end = "\r\n"
+            else:  # mixed
+                text = text.replace("\r\n", "\n")
+        yield _Block(line_no, count, text, line_end)
+        line_no += count
         start = end
+
+
+class _Block(NamedTuple):
+    first_no: int
+    lines: int
+    text: str
+    line_end: str
+
+
+def _split_lines(text: str, line_end: str) -> list[str]:
+    lines = text.split(line_end)
+    if not lines[-1]:
+        lines.pop()  # the text ends with a line end
+    return lines
 
 
 def _is_utf8(block: memoryview) -> bool:
@@ -869,24 +888,24 @@ class _Lines:
         self.first_seen: dict[object, int] = {}
         """Duplicate key → the line it was first accepted on."""
 
-    def read(self, blocks: Iterator[tuple[int, str, list[str]]]) -> None:
+    def read(self, blocks: Iterator[_Block]) -> None:
         layout = self.layout
         if layout.quoting:  # one reader for the whole file: a quoted field may hold a line end
-            every_line = (line + "\n" for _, _, lines in blocks for line in lines)
+            every_line = (line + "\n" for b in blocks for line in _split_lines(b.text, b.line_end))
             for no, parts in _csv_rows(every_line, layout, self.filename):
                 self._row(no, parts)
         else:
             delimiter = layout.delimiter
-            for first_no, text, lines in blocks:
-                if self._plain(text, lines):
-                    # every line has exactly n_fields: field j of line i is flat[i * n + j]
+            for block in blocks:
+                columns = self._plain(block)
+                if columns is not None:
                     self._flush()
-                    self.lines += len(lines)
-                    flat, n = delimiter.join(lines).split(delimiter), self.n_fields
-                    columns = [flat[j::n] for j in range(n)]
-                    self._block(list(range(first_no, first_no + len(lines))), columns, [])
+                    self.lines += block.lines
+                    numbers = list(range(block.first_no, block.first_no + block.lines))
+                    self._block(numbers, columns, [])
                     continue
-                for no, line in enumerate(lines, first_no):
+                lines = _split_lines(block.text, block.line_end)
+                for no, line in enumerate(lines, block.first_no):
                     if line and not line.isspace():
                         self._row(no, line.split(delimiter))
         self._flush()
@@ -903,15 +922,35 @@ class _Lines:
             field="header",
         )
 
-    def _plain(self, text: str, lines: list[str]) -> bool:
-        """Whether a block of the file is payment lines only, each with ``n_fields`` fields
-        (one delimiter count per line, in C) and none the trailer."""
-        if not self.ready or self.trailer is not None or self.layout.tags:
-            return False
-        marker = self.marker
-        if marker is not None and (text.startswith(marker) or f"\n{marker}" in text):
-            return False
-        return set(map(str.count, lines, repeat(self.layout.delimiter))) == {self.n_fields - 1}
+    def _plain(self, block: _Block) -> list[list[str]] | None:
+        """The columns of a block of the file that holds payment lines only, each of
+        ``n_fields`` fields, none the trailer; None for any other block.
+
+        The text is split at the delimiter only, in C: with L lines of n fields that gives
+        L·(n−1)+1 pieces, and every (n−1)-th piece joins the last field of a line, a line
+        end and the first field of the next line. If each of those L−1 pieces holds a line
+        end — and the text holds only L−1 (besides a final one) — every line has n fields.
+        """
+        n, marker = self.n_fields, self.marker
+        if not self.ready or self.trailer is not None or self.layout.tags or n < 3:
+            return None
+        text, line_end, count = block.text, block.line_end, block.lines
+        if marker is not None and (text.startswith(marker) or line_end + marker in text):
+            return None
+        complete = text.endswith(line_end)
+        flat = text.split(self.layout.delimiter)
+        if len(flat) != count * (n - 1) + 1:
+            return None
+        joints = flat[n - 1 :: n - 1]  # the last one is the block's last field
+        if not all(map(str.__contains__, joints[:-1], repeat(line_end))):
+            return None
+        pieces = line_end.join(joints[:-1]).split(line_end) if count > 1 else []
+        last = flat[-1][: -len(line_end)] if complete else flat[-1]
+        return [
+            [flat[0], *pieces[1::2]],
+            *(flat[j :: n - 1] for j in range(1, n - 1)),
+            [*pieces[0::2], last],
+        ]
 
     def _row(self, no: int, parts: list[str]) -> None:
         """One non-blank line read one by one: preamble, trailer or payment line."""

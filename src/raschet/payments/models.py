@@ -26,6 +26,7 @@ from raschet.organizations.models import (
     EffectiveDated,
     Organization,
     TenantModel,
+    unconstrained_key,
     valid_range_constraint,
 )
 from raschet.tariffs.models import Service
@@ -135,35 +136,12 @@ class Payment(TenantModel):
     posted in. The state changes only forward: unidentified → posted → reversed.
     """
 
-    organization = models.ForeignKey(
-        Organization,
-        verbose_name=_("organization"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    source = models.ForeignKey(
-        PaymentSource,
-        verbose_name=_("source"),
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    organization = unconstrained_key(Organization, _("organization"))
+    source = unconstrained_key(PaymentSource, _("source"))
     operation_id = models.CharField(_("operation id"), max_length=64)
     paid_on = models.DateField(_("payment date"))
     paid_at = models.DateTimeField(_("payment time"), null=True, blank=True)
-    account = models.ForeignKey(
-        Account,
-        verbose_name=_("account"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    account = unconstrained_key(Account, _("account"), null=True, blank=True)
     account_number = models.CharField(_("account number as given"), max_length=40, blank=True)
     payer_name = models.CharField(_("payer"), max_length=300, blank=True)
     address = models.CharField(_("address as given"), max_length=300, blank=True)
@@ -175,16 +153,7 @@ class Payment(TenantModel):
     period = models.DateField(_("named month"), null=True, blank=True)
     state = models.CharField(_("state"), max_length=16, choices=PaymentState.choices)
     posted_period = models.DateField(_("posted in month"), null=True, blank=True)
-    registry = models.ForeignKey(
-        RegistryImport,
-        verbose_name=_("registry"),
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    registry = unconstrained_key(RegistryImport, _("registry"), null=True, blank=True)
     line_no = models.PositiveIntegerField(_("line"), null=True, blank=True)
     shift = models.ForeignKey(
         "CashShift",
@@ -196,15 +165,11 @@ class Payment(TenantModel):
         db_constraint=False,
     )
     created_at = models.DateTimeField(_("received at"))
-    created_by = models.ForeignKey(
+    created_by = unconstrained_key(
         settings.AUTH_USER_MODEL,
-        verbose_name=_("received by"),
+        _("received by"),
         null=True,
         blank=True,
-        on_delete=models.DO_NOTHING,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
     )
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
     reversal_reason = models.CharField(_("reason of reversal"), max_length=300, blank=True)

@@ -512,7 +512,11 @@ def payment_assign(*, payment: Payment, account: Account, user: Any = None) -> P
         _lock(payment.organization_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.state != PaymentState.UNIDENTIFIED:
-            raise PaymentError(f"Платёж уже {payment.get_state_display().lower()}")
+            raise PaymentError(
+                "Платёж уже разнесён"
+                if payment.state == PaymentState.POSTED
+                else "Платёж сторнирован"
+            )
         payment.account_id = account.pk
         payment.save(update_fields=["account"])
         post_payments(
@@ -537,8 +541,8 @@ def payment_reverse(*, payment: Payment, reason: str, user: Any = None) -> Payme
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.state != PaymentState.POSTED:
             raise PaymentError(
-                f"Сторнировать можно только разнесённый платёж; этот — "
-                f"{payment.get_state_display().lower()}"
+                "Сторнировать можно только разнесённый платёж; этот "
+                + ("уже сторнирован" if payment.state == PaymentState.REVERSED else "не опознан")
             )
         now = timezone.now()
         month = from_month_ordinal(
