@@ -13,6 +13,8 @@ NOT_TENANT_OWNED = {
     "organizations.Organization": "it is the tenant itself",
     "organizations.HistoricalOrganization": "history of the tenant itself",
     "ledger.PurgeFlag": "a transaction-local switch of the guards, never holds tenant data",
+    "debt.KeyRate": "the Bank of Russia's key rate: federal data, the same for everybody",
+    "debt.SpecialPeriod": "moratoria and special rates set by federal acts",
 }
 
 

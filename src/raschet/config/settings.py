@@ -139,3 +139,19 @@ TASKS = {
 RASCHET_FISCAL_REGISTER = os.environ.get(
     "RASCHET_FISCAL_REGISTER", "raschet.payments.fiscal.OutboxFiscalRegister"
 )
+
+# E-mail (debtor notices, payment documents). With RASCHET_EMAIL_HOST set, Django's SMTP
+# backend sends through that server; without it, messages are written as files into
+# RASCHET_DATA_DIR/mail (the demo needs no mail server and loses nothing).
+EMAIL_HOST = os.environ.get("RASCHET_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("RASCHET_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("RASCHET_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("RASCHET_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("RASCHET_EMAIL_TLS", "") == "1"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = str(Path(DATA_DIR) / "mail")
+DEFAULT_FROM_EMAIL = os.environ.get("RASCHET_EMAIL_FROM", "raschet@localhost")

@@ -465,10 +465,9 @@ def accrue_penalties(
         rows = np.flatnonzero(klass[tranche] == c) if len(schedule.open_days) > 1 else None
         t = tranche if rows is None else tranche[rows]
         x = (last if rows is None else last[rows]) + 1
-        t_first = first_day if rows is None else first_day
-        s1 = weight.integral(t_first[t])
+        s1 = weight.integral(first_day[t])
         s2 = weight.integral(step_day[t])
-        x1 = np.clip(x, t_first[t], step_day[t])
+        x1 = np.clip(x, first_day[t], step_day[t])
         x2 = np.maximum(x, step_day[t])
         part = WEIGHT_1_300 * (weight.integral(x1) - s1) + WEIGHT_1_130 * (
             weight.integral(x2) - s2

@@ -312,8 +312,7 @@ def ageing_lines(
     sql = (
         "SELECT m.account_id, COALESCE(m.service_id, -1), COALESCE(m.payee_id, -1), "  # noqa: S608
         f"{', '.join(sums)} FROM ({remainders}) m "
-        "GROUP BY m.account_id, m.service_id, m.payee_id "
-        "ORDER BY m.account_id, COALESCE(m.service_id, -1), COALESCE(m.payee_id, -1)"
+        "GROUP BY m.account_id, m.service_id, m.payee_id"
     )
     names = ["account", "service", "payee", *_SUMMED]
     rows = read(sql, [*params, *inner], names)
@@ -363,9 +362,7 @@ def ageing(
     Rows whose every figure is zero are left out; rows are sorted by their label.
     """
     if by not in AGEING_DIMENSIONS:
-        raise ValueError(
-            f"Неизвестный разрез: {by} (возможны: {', '.join(AGEING_DIMENSIONS)})"
-        )
+        raise ValueError(f"Неизвестный разрез: {by} (возможны: {', '.join(AGEING_DIMENSIONS)})")
     debt = DebtFilter.of(organization_ids, building_id, service_id, payee_id)
     remainders, inner = _remainders_sql(debt, on)
     sums, params = _figure_sums(bucket_bounds(on))
@@ -464,8 +461,22 @@ class DebtorQuery:
             raise ValueError("Число месяцев просрочки не может быть отрицательным")
 
 
-def _debtors_sql(query: DebtorQuery, *, totals: bool) -> tuple[str, list[Any]]:
-    ledger, accounts, premises, buildings = _tables()
+_DEBTOR_COLUMNS = (
+    "d.account_id",
+    "a.number",
+    "a.payer_name",
+    "p.building_id",
+    "b.address",
+    "p.number",
+    *(f"d.f{k}" for k in range(len(_SUMMED))),
+    "d.oldest",
+)
+
+
+def _debtors_sql(query: DebtorQuery, *, totals: bool = False) -> tuple[str, list[Any]]:
+    """The matching debtors in the list's order; columns ``c0``… are `_DEBTOR_COLUMNS`,
+    then (``totals``) the count and the `_SUMMED` sums of all matching rows on every row."""
+    _, accounts, premises, buildings = _tables()
     bounds = bucket_bounds(query.on)
     remainders, inner = _remainders_sql(query.debt, query.on)
     sums, params = _figure_sums(bounds)
@@ -473,28 +484,26 @@ def _debtors_sql(query: DebtorQuery, *, totals: bool) -> tuple[str, list[Any]]:
     columns = [f"{s} AS f{k}" for k, s in enumerate(sums)]
     columns.append(f"SUM(CASE WHEN {overdue} THEN m.unpaid ELSE 0 END) AS overdue")
     columns.append(f"MIN(CASE WHEN {overdue} THEN m.dm END) AS oldest")
-    params += [bounds[0], bounds[0]]
+    params += [bounds[0], bounds[0], *inner]
     per_account = (
         f"SELECT m.account_id AS account_id, {', '.join(columns)} "  # noqa: S608
         f"FROM ({remainders}) m GROUP BY m.account_id"
     )
-    params += inner
     where = ["d.overdue > 0", "d.overdue >= %s"]
     params.append(query.min_kopecks)
     if query.min_months > 0:
         where.append("d.oldest < %s")
         params.append(first_month_within(query.on, query.min_months - 1))
-    window = ""
+    named = ", ".join(f"{c} AS c{k}" for k, c in enumerate(_DEBTOR_COLUMNS))
     if totals:
-        window = ", COUNT(*) OVER ()" + "".join(
+        named += ", COUNT(*) OVER ()" + "".join(
             f", SUM(d.f{k}) OVER ()" for k in range(len(_SUMMED))
         )
     sql = (
-        "SELECT d.account_id, a.number, a.payer_name, p.building_id, b.address, "  # noqa: S608
-        f"p.number, {', '.join(f'd.f{k}' for k in range(len(_SUMMED)))}, d.oldest{window} "
-        f"FROM ({per_account}) d JOIN {accounts} a ON a.id = d.account_id "
-        f"JOIN {premises} p ON p.id = a.premises_id JOIN {buildings} b ON b.id = p.building_id "
-        f"WHERE {' AND '.join(where)} ORDER BY d.overdue DESC, a.number, d.account_id"
+        f"SELECT {named} FROM ({per_account}) d "  # noqa: S608
+        f"JOIN {accounts} a ON a.id = d.account_id JOIN {premises} p ON p.id = a.premises_id "
+        f"JOIN {buildings} b ON b.id = p.building_id WHERE {' AND '.join(where)} "
+        "ORDER BY d.overdue DESC, a.number, d.account_id"
     )
     return sql, params
 
@@ -505,70 +514,45 @@ def _debtor(record: Sequence[Any], on: date, cache: dict[date, int]) -> Debtor:
     if oldest is not None and oldest not in cache:
         cache[oldest] = months_overdue(oldest, on)
     return Debtor(
-        account_id=record[0],
+        account_id=int(record[0]),
         number=record[1],
         payer=record[2],
-        building_id=record[3],
+        building_id=int(record[3]),
         address=f"{record[4]}, кв. {record[5]}",
         figures=_figures(record[6 : 6 + n]),
         oldest_month=oldest,
-        months_overdue=cache.get(oldest, 0) if oldest else 0,
+        months_overdue=cache[oldest] if oldest is not None else 0,
     )
 
 
 def debtors(query: DebtorQuery, *, limit: int = 50, offset: int = 0) -> Debtors:
     """``limit`` debtors from ``offset``, largest overdue principal first (then by account
-    number), with the count and the totals of every matching debtor — one query (two when
-    ``offset`` is past the last debtor: the second counts)."""
+    number), with the count and the totals of every matching debtor: one query (two when
+    ``offset`` is past the last debtor — the second counts)."""
     if limit < 1 or offset < 0:
         raise ValueError("Неверная страница списка должников")
+    n = len(_SUMMED)
+    width = len(_DEBTOR_COLUMNS)
     sql, params = _debtors_sql(query, totals=True)
     records = _run(f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset])
-    n = len(_SUMMED)
     if records:
-        head = records[0][7 + n :]
-        count = int(head[0])
-        totals = _figures(head[1:])
+        head: Sequence[Any] = records[0][width:]
     elif offset == 0:
-        count, totals = 0, dict.fromkeys(FIGURES, 0)
+        head = (0,)
     else:  # past the end: count and total without rows
-        sql_all, params_all = _debtors_sql(query, totals=False)
-        summed = ", ".join(f"SUM(q.c{k})" for k in range(n))
-        columns = ", ".join(f"c{k}" for k in range(7 + n))
-        outer = f"SELECT COUNT(*), {summed} FROM ({sql_all}) AS q({columns})"  # noqa: S608
-        if connection.vendor != "postgresql":
-            # SQLite has no column list on a derived table: name them in the subquery
-            outer = outer.replace(f" AS q({columns})", " AS q")
-            sql_all = _renamed(sql_all, n)
-            outer = f"SELECT COUNT(*), {summed} FROM ({sql_all}) AS q"  # noqa: S608
-        head = _run(outer, params_all)[0]
-        count = int(head[0])
-        totals = _figures(head[1:])
+        sql, params = _debtors_sql(query)
+        summed = ", ".join(["COUNT(*)", *(f"SUM(q.c{6 + k})" for k in range(n))])
+        head = _run(f"SELECT {summed} FROM ({sql}) q", params)[0]  # noqa: S608
+    count = int(head[0])
+    totals = _figures(head[1:]) if count else dict.fromkeys(FIGURES, 0)
     cache: dict[date, int] = {}
-    rows = [_debtor(r[: 7 + n], query.on, cache) for r in records]
+    rows = [_debtor(r[:width], query.on, cache) for r in records]
     return Debtors(on=query.on, count=count, offset=offset, rows=rows, totals=totals)
-
-
-def _renamed(sql: str, n: int) -> str:
-    """The debtor query with its columns named c0…: ``SELECT x AS c0, …``."""
-    names = [
-        "d.account_id",
-        "a.number",
-        "a.payer_name",
-        "p.building_id",
-        "b.address",
-        "p.number",
-        *(f"d.f{k}" for k in range(n)),
-        "d.oldest",
-    ]
-    head = ", ".join(f"{name} AS c{k}" for k, name in enumerate(names))
-    start = sql.index("FROM (")
-    return f"SELECT {head} {sql[start:]}"
 
 
 def debtors_all(query: DebtorQuery, *, chunk: int = 5000) -> Iterator[Debtor]:
     """Every debtor, in the order of the list, read ``chunk`` rows at a time (the exports)."""
-    sql, params = _debtors_sql(query, totals=False)
+    sql, params = _debtors_sql(query)
     cache: dict[date, int] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -647,7 +631,8 @@ def collection_rate(
     ledger, accounts, premises, _ = _tables()
     charged = ", ".join(["%s"] * len(CHARGED_KINDS))
     paid = ", ".join(["%s"] * len(PAID_KINDS))
-    params: list[Any] = [*CHARGED_KINDS, *PAID_KINDS]
+    # the kinds' plain values: a driver may write an Enum member by its name
+    params: list[Any] = [k.value for k in (*CHARGED_KINDS, *PAID_KINDS)]
     where, ids = in_list("e.organization_id", organization_ids)
     clauses = [
         where,
@@ -669,7 +654,7 @@ def collection_rate(
     )
     index = {m: k for k, m in enumerate(months)}
     cells: dict[int, list[Collected]] = {}
-    for building, month, charged_sum, paid_sum in _run(sql, [str(p) for p in params[:0]] + params):
+    for building, month, charged_sum, paid_sum in _run(sql, params):
         value = Collected(int(charged_sum or 0), int(paid_sum or 0))
         if value == Collected():
             continue
