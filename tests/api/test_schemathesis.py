@@ -117,7 +117,12 @@ def _seeded_body(seeded) -> dict:
 # Operations whose business rules no schema can state answer 422 to some schema-valid
 # requests, and that is their contract: a payment dated in the future or whose targets do not
 # sum to its amount; a turnover sheet whose last month is before its first.
-RULES_BEYOND_THE_SCHEMA = {("POST", "/api/v1/payments"), ("GET", "/api/v1/reports/turnover")}
+RULES_BEYOND_THE_SCHEMA = {
+    ("POST", "/api/v1/payments"),
+    ("GET", "/api/v1/reports/turnover"),
+    # a plan while another is kept, an instalment before the agreement or two on one day
+    ("POST", "/api/v1/debt/plans"),
+}
 
 
 @pytest.mark.django_db
@@ -156,3 +161,17 @@ def test_api_conforms_to_its_schema(case, seeded, statuses):
             media_type="application/json",
         )
         statuses.append(seeded_case.call_and_validate(headers=headers).status_code)
+    if (case.method.upper(), case.path) == ("POST", "/api/v1/debt/plans"):
+        seeded_case = case.operation.Case(
+            body={
+                "account": seeded["account_id"],
+                "agreed_on": "2024-01-10",
+                "instalments": [{"due_on": "2024-02-10", "amount": "100.00"}],
+            },
+            media_type="application/json",
+        )
+        statuses.append(
+            seeded_case.call_and_validate(
+                headers=headers, excluded_checks=[positive_data_acceptance]
+            ).status_code
+        )

@@ -120,3 +120,48 @@ urlpatterns += [
     path("cashdesk/shifts/<int:pk>/", cashdesk.shift_view, name="cashdesk_shift"),
     path("cashdesk/shifts/<int:pk>/close/", cashdesk.shift_close_view, name="cashdesk_close"),
 ]
+
+# Debts: the debtor list, ageing by bucket, the collection rate (raschet.backoffice.debt).
+from raschet.backoffice import debt as debt_pages  # noqa: E402
+
+urlpatterns += [
+    path("debt/debtors/", debt_pages.debtors_view, name="debt_debtors"),
+    path(
+        "debt/debtors.csv",
+        debt_pages.debtors_download_view,
+        {"fmt": "csv"},
+        name="debt_debtors_csv",
+    ),
+    path(
+        "debt/debtors.xlsx",
+        debt_pages.debtors_download_view,
+        {"fmt": "xlsx"},
+        name="debt_debtors_xlsx",
+    ),
+    path("debt/ageing/", debt_pages.ageing_view, name="debt_ageing"),
+    path(
+        "debt/ageing.csv",
+        debt_pages.ageing_download_view,
+        {"fmt": "csv"},
+        name="debt_ageing_csv",
+    ),
+    path(
+        "debt/ageing.xlsx",
+        debt_pages.ageing_download_view,
+        {"fmt": "xlsx"},
+        name="debt_ageing_xlsx",
+    ),
+    path("debt/collection/", debt_pages.collection_view, name="debt_collection"),
+    path(
+        "debt/collection.csv",
+        debt_pages.collection_download_view,
+        {"fmt": "csv"},
+        name="debt_collection_csv",
+    ),
+    path(
+        "debt/collection.xlsx",
+        debt_pages.collection_download_view,
+        {"fmt": "xlsx"},
+        name="debt_collection_xlsx",
+    ),
+]

@@ -214,14 +214,18 @@ def due_days(
 # ---------------------------------------------------------------------------------------
 # Rates and moratoria as step functions of the day number
 
+CLASS_SPAN = 1 << 22
+"""Day numbers of moratorium class ``c`` are shifted by ``c × CLASS_SPAN`` (> `MAX_DAY` +
+the 1/130 step) so that one step function holds the weights of every class."""
+
 
 @dataclass(frozen=True)
 class _Step:
-    """``value[j]`` on the days ``[start[j], start[j+1])``; ``start[0] = MIN_DAY``."""
+    """``value[j]`` on the days ``[start[j], start[j+1])``, the last value onwards."""
 
     start: I64
     value: I64
-    prefix: I64  # Σ value over [MIN_DAY, start[j])
+    prefix: I64  # Σ value over [start[0], start[j])
 
     @classmethod
     def of(cls, points: list[int], values: list[int]) -> _Step:
@@ -234,7 +238,7 @@ class _Step:
         return self.value[np.searchsorted(self.start, day, side="right") - 1]
 
     def integral(self, end: I64) -> I64:
-        """Σ value over the days ``[MIN_DAY, end)`` (``end ≥ MIN_DAY``)."""
+        """Σ value over the days ``[start[0], end)`` (``end ≥ start[0]``)."""
         j = np.searchsorted(self.start, end, side="right") - 1
         return self.prefix[j] + self.value[j] * (end - self.start[j])
 
@@ -245,22 +249,19 @@ class _Schedule:
     rate: _Step  # effective rate (special rate rules applied), 0 before `known_from`
     max_rate: int
     thresholds: I64  # sorted distinct `debts_due_before` day numbers
-    open_days: list[_Step]  # per moratorium class: 1 on counted days, 0 in its moratoria
+    weight: _Step  # per class (shifted by CLASS_SPAN): the weight of a day of delay
 
 
-def _schedule(tables: PenaltyTables) -> _Schedule:
-    """Compile the tables into step functions (a loop over table rows, not tranches)."""
+def _rate_step(tables: PenaltyTables) -> _Step:
+    """The rate of each day: the key rate, replaced in a ``fixed``/``min`` period."""
     key_days = [r.effective_from.toordinal() for r in tables.key_rates]
-    key_values = [r.rate_hundredths for r in tables.key_rates]
     rules = [p for p in tables.special_periods if p.kind != SpecialKind.MORATORIUM]
-    moratoria = [p for p in tables.special_periods if p.kind == SpecialKind.MORATORIUM]
-
     points = sorted(
         {MIN_DAY, *key_days}
         | {p.start.toordinal() for p in rules}
         | {p.end.toordinal() + 1 for p in rules if p.end.toordinal() < MAX_DAY}
     )
-    key = _Step.of([MIN_DAY, *key_days], [0, *key_values])
+    key = _Step.of([MIN_DAY, *key_days], [0, *(r.rate_hundredths for r in tables.key_rates)])
     rates = key.at(np.asarray(points, dtype=np.int64)).tolist()
     for i, point in enumerate(points):
         if point < key_days[0]:
@@ -271,43 +272,48 @@ def _schedule(tables: PenaltyTables) -> _Schedule:
                 assert p.rate_hundredths is not None  # checked by PenaltyTables
                 fixed = p.kind == SpecialKind.FIXED
                 rates[i] = p.rate_hundredths if fixed else min(p.rate_hundredths, rates[i])
+    return _Step.of(points, rates)
 
+
+def _schedule(tables: PenaltyTables, daily: bool) -> _Schedule:
+    """Compile the tables into step functions (a loop over table rows, not tranches).
+
+    Moratorium class ``c`` holds the tranches due on or after the ``c`` smallest
+    ``debts_due_before`` dates and before the others: the moratoria applying to it are those
+    without the condition and those whose date is among the others. Its weight is 0 on its
+    moratorium days and the rate of the day (``daily``) or 1 elsewhere.
+    """
+    rate = _rate_step(tables)
+    moratoria = [p for p in tables.special_periods if p.kind == SpecialKind.MORATORIUM]
     thresholds = sorted(
         {p.debts_due_before.toordinal() for p in moratoria if p.debts_due_before is not None}
     )
-    open_days = []
+    points: list[int] = []
+    values: list[int] = []
     for c in range(len(thresholds) + 1):
-        # Class c: tranches due on or after thresholds[:c] and before thresholds[c:].
         applicable = [
-            p
+            (p.start.toordinal(), p.end.toordinal())
             for p in moratoria
             if p.debts_due_before is None or p.debts_due_before.toordinal() in thresholds[c:]
         ]
         cuts = sorted(
             {MIN_DAY}
-            | {p.start.toordinal() for p in applicable}
-            | {p.end.toordinal() + 1 for p in applicable if p.end.toordinal() < MAX_DAY}
+            | {start for start, _ in applicable}
+            | {end + 1 for _, end in applicable if end < MAX_DAY}
+            | (set(rate.start.tolist()) if daily else set())
         )
-        values = [
-            0
-            if any(p.start.toordinal() <= cut <= p.end.toordinal() for p in applicable)
-            else 1
-            for cut in cuts
-        ]
-        open_days.append(_Step.of(cuts, values))
+        day_rate = rate.at(np.asarray(cuts, dtype=np.int64)).tolist() if daily else None
+        for i, cut in enumerate(cuts):
+            closed = any(start <= cut <= end for start, end in applicable)
+            points.append(cut + c * CLASS_SPAN)
+            values.append(0 if closed else (day_rate[i] if day_rate is not None else 1))
     return _Schedule(
-        known_from=key_days[0],
-        rate=_Step.of(points, rates),
-        max_rate=max(rates),
+        known_from=tables.key_rates[0].effective_from.toordinal(),
+        rate=rate,
+        max_rate=int(rate.value.max()),
         thresholds=np.asarray(thresholds, dtype=np.int64),
-        open_days=open_days,
+        weight=_Step.of(points, values),
     )
-
-
-def _product(a: _Step, b: _Step) -> _Step:
-    """The pointwise product of two step functions."""
-    points = np.union1d(a.start, b.start)
-    return _Step.of(points.tolist(), (a.at(points) * b.at(points)).tolist())
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,68 +430,99 @@ def accrue_penalties(
     """
     settings = settings or PenaltySettings()
     d = _checked(tranches, payments)
-    schedule = _schedule(tables)
+    daily = settings.rate_strategy == RateStrategy.DAILY
+    schedule = _schedule(tables, daily)
+    weight = schedule.weight
     n = len(d.amount)
     end = until.toordinal()
-    daily = settings.rate_strategy == RateStrategy.DAILY
-    shift = 0 if settings.payment_day_counted else 1
 
-    # Portions: each payment made by `until`, then what is still unpaid on `until`.
-    made = d.pay_day <= end
-    p_tranche = d.pay_tranche[made]
-    p_amount = d.pay_amount[made]
-    rest = d.amount - sum_by(p_amount, p_tranche, n)
-    tranche = np.r_[p_tranche, np.arange(n, dtype=np.int64)]
-    amount = np.r_[p_amount, rest]
-    last = np.r_[d.pay_day[made] - shift, np.full(n, end, dtype=np.int64)]
-    rate_day = np.r_[d.pay_day[made], np.full(n, end, dtype=np.int64)]
+    # Per tranche: b₁ the first penalty day, b₂ the first 1/130 day, the class offset and
+    # the weight integrals up to both.
+    b1 = d.due + np.where(d.housing, FREE_DAYS + 1, 1)
+    b2 = np.where(d.housing, d.due + FIRST_1_130_DAY, _NEVER)
+    base = np.searchsorted(schedule.thresholds, d.due, side="right") * CLASS_SPAN
+    s1 = weight.integral(b1 + base)
+    s2 = weight.integral(b2 + base)
 
-    first_day = d.due + np.where(d.housing, FREE_DAYS + 1, 1)  # b₁
-    step_day = np.where(d.housing, d.due + FIRST_1_130_DAY, _NEVER)  # b₂
-    b1 = first_day[tranche]
-    active = (amount > 0) & (last >= b1)
-    needs = b1 if daily else rate_day
-    unknown = active & (needs < schedule.known_from)
-    if np.any(unknown):
-        i = _first(unknown)
-        t = int(tranche[i])
-        raise ValueError(
-            f"долг № {t}: нужна ставка на {day_date(int(needs[i])):%d.%m.%Y}, а таблица "
-            f"ключевых ставок начинается с {day_date(schedule.known_from):%d.%m.%Y}"
+    def part(t: I64 | None, last: I64 | int) -> I64:
+        """Σ weight × (13 or 30) over the penalty days up to ``last`` of tranches ``t``."""
+        tb1, tb2, tbase = (b1, b2, base) if t is None else (b1[t], b2[t], base[t])
+        ts1, ts2 = (s1, s2) if t is None else (s1[t], s2[t])
+        x = np.asarray(last, dtype=np.int64) + 1
+        x1 = np.clip(x, tb1, tb2) + tbase
+        x2 = np.maximum(x, tb2) + tbase
+        return WEIGHT_1_300 * (weight.integral(x1) - ts1) + WEIGHT_1_130 * (
+            weight.integral(x2) - ts2
         )
 
-    # The numerator Σ amount × rate × weight fits in int64 unless amount × bound does not.
+    # Portions: each payment made by `until` (its last day of delay and its rate day), and
+    # what is still unpaid on `until`.
+    made = d.pay_day <= end
+    t = d.pay_tranche[made]
+    p_amount = d.pay_amount[made]
+    p_day = d.pay_day[made]
+    p_last = p_day
+    rest = d.amount - sum_by(p_amount, t, n)
+    _check_rates_known(
+        schedule, daily, end, (rest > 0) & (end >= b1), b1, t, (p_last >= b1[t]), p_day
+    )
+    rest_part = part(None, end)
+    p_part = part(t, p_last)
+    if not daily:
+        rest_part = rest_part * int(schedule.rate.at(np.asarray([end]))[0])
+        p_part = p_part * schedule.rate.at(p_day)
+
+    # Σ amount × part fits in int64 unless amount × bound does not (then Python integers).
     bound = 30 * max(schedule.max_rate, 1) * np.maximum(end - d.due, 0)
     safe = d.amount <= _INT64_MAX // np.maximum(bound, 1)
-    klass = np.searchsorted(schedule.thresholds, d.due, side="right")
-    numerator = np.zeros(n, dtype=np.int64)
-    big: dict[int, int] = {}
-    for c, open_days in enumerate(schedule.open_days):
-        weight = _product(schedule.rate, open_days) if daily else open_days
-        rows = np.flatnonzero(klass[tranche] == c) if len(schedule.open_days) > 1 else None
-        t = tranche if rows is None else tranche[rows]
-        x = (last if rows is None else last[rows]) + 1
-        s1 = weight.integral(first_day[t])
-        s2 = weight.integral(step_day[t])
-        x1 = np.clip(x, first_day[t], step_day[t])
-        x2 = np.maximum(x, step_day[t])
-        part = WEIGHT_1_300 * (weight.integral(x1) - s1) + WEIGHT_1_130 * (
-            weight.integral(x2) - s2
-        )
-        if not daily:
-            part = part * schedule.rate.at(rate_day if rows is None else rate_day[rows])
-        a = amount if rows is None else amount[rows]
-        fits = safe[t]
-        numerator += sum_by(np.where(fits, a, 0) * part, t, n)
-        if not np.all(fits):
-            for ti, ai, pi in zip(
-                t[~fits].tolist(), a[~fits].tolist(), part[~fits].tolist(), strict=True
-            ):
-                big[ti] = big.get(ti, 0) + ai * pi
+    p_safe = safe[t]
+    numerator = np.where(safe, rest, 0) * rest_part + sum_by(
+        np.where(p_safe, p_amount, 0) * p_part, t, n
+    )
     penalty = div_round(numerator, PENALTY_DIVISOR)
-    for ti, total in big.items():
-        value = round_half_up_int(total, PENALTY_DIVISOR)
-        if value > _INT64_MAX:
-            raise ValueError(f"долг № {ti}: пени {value} коп. больше 2⁶³ − 1 коп.")
-        penalty[ti] = value
+    if not np.all(safe):
+        big = {i: int(rest[i]) * int(rest_part[i]) for i in np.flatnonzero(~safe).tolist()}
+        rows = np.flatnonzero(~p_safe)
+        for i, a, w in zip(
+            t[rows].tolist(), p_amount[rows].tolist(), p_part[rows].tolist(), strict=True
+        ):
+            big[i] += a * w
+        for i, total in big.items():
+            value = round_half_up_int(total, PENALTY_DIVISOR)
+            if value > _INT64_MAX:
+                raise ValueError(f"долг № {i}: пени {value} коп. больше 2⁶³ − 1 коп.")
+            penalty[i] = value
     return penalty
+
+
+def _check_rates_known(
+    schedule: _Schedule,
+    daily: bool,
+    end: int,
+    rest_active: Bool,
+    b1: I64,
+    t: I64,
+    p_active: Bool,
+    p_day: I64,
+) -> None:
+    """A portion with a penalty day needs the rate of its first penalty day onwards
+    (``DAILY``) or of its rate day (``PAYMENT_DAY``); before the first key rate it is
+    unknown."""
+    known = schedule.known_from
+    if daily:
+        rest_bad = rest_active & (b1 < known)
+        p_bad = p_active & (b1[t] < known)
+    else:
+        rest_bad = rest_active & (end < known)
+        p_bad = p_active & (p_day < known)
+    for bad, rows, days in (
+        (p_bad, t, b1[t] if daily else p_day),
+        (rest_bad, None, b1 if daily else np.full(len(b1), end, dtype=np.int64)),
+    ):
+        if np.any(bad):
+            i = _first(bad)
+            tranche = i if rows is None else int(rows[i])
+            raise ValueError(
+                f"долг № {tranche}: нужна ставка на {day_date(int(days[i])):%d.%m.%Y}, а "
+                f"таблица ключевых ставок начинается с {day_date(known):%d.%m.%Y}"
+            )

@@ -551,10 +551,11 @@ def debtors(query: DebtorQuery, *, limit: int = 50, offset: int = 0) -> Debtors:
 
 
 def debtors_all(query: DebtorQuery, *, chunk: int = 5000) -> Iterator[Debtor]:
-    """Every debtor, in the order of the list, read ``chunk`` rows at a time (the exports)."""
+    """Every debtor, in the order of the list, read ``chunk`` rows at a time (the exports;
+    a server-side cursor on PostgreSQL, so a million debtors are never all in memory)."""
     sql, params = _debtors_sql(query)
     cache: dict[date, int] = {}
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while True:
             batch = cursor.fetchmany(chunk)

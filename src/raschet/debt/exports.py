@@ -86,6 +86,7 @@ class _Sheet:
         from openpyxl.styles import Font
 
         if self.rows >= XLSX_MAX_ROWS:
+            self._abandon()
             raise ExportTooLarge(
                 f"В лист XLSX помещается не больше {XLSX_MAX_ROWS} строк: "
                 "выгрузите CSV или сузьте отбор"
@@ -100,6 +101,13 @@ class _Sheet:
             cells.append(cell)
         self.ws.append(cells)
         self.rows += 1
+
+    def _abandon(self) -> None:
+        """Finish and remove the sheet's temporary file: the workbook will not be saved."""
+        self.ws.close()
+        writer = getattr(self.ws, "_writer", None)
+        if writer is not None:
+            writer.cleanup()
 
     def save(self) -> bytes:
         out = io.BytesIO()

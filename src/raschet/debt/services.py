@@ -21,6 +21,7 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from raschet.core import penalties
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.debt.models import (
@@ -47,14 +48,17 @@ class DebtError(Exception):
     """A plan or notice that cannot be made; the message says why, in Russian."""
 
 
-def due_date(month: date) -> date:
-    """Payment due date of the charges of ``month`` (rules.md §3.2, §14 defaults)."""
-    following = Month.of(month).next().start
-    if month < date(2026, 2, 1):
-        return following.replace(day=10)
-    if month == date(2026, 2, 1):
-        return date(2026, 3, 10)
-    return following.replace(day=15)
+def due_date(month: date, organization: Organization | None = None) -> date:
+    """Payment due date of the charges of ``month`` (rules.md §3.2, §14), with the
+    organization's due day and weekend setting when given."""
+    options: dict[str, Any] = {}
+    if organization is not None:
+        raw = organization.billing_settings or {}
+        options = {
+            "override_day": raw.get("payment_due_day"),
+            "shift_weekends": bool(raw.get("penalty_shift_weekends", False)),
+        }
+    return penalties.due_date(Month.of(month), **options)
 
 
 def months_between(earlier: date, later: date) -> int:
@@ -90,14 +94,14 @@ def debtors(*, organization: Organization, on: date) -> list[Debtor]:
     per_account: dict[int, tuple[int, date]] = {}
     for account_id, month, unpaid in rows:
         month = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-        due = due_date(month)
+        due = due_date(month, organization)
         if due >= on:
             continue
         total, oldest = per_account.get(account_id, (0, month))
         per_account[account_id] = (total + int(unpaid), min(oldest, month))
     return sorted(
         (
-            Debtor(account_id, total, oldest, months_between(due_date(oldest), on))
+            Debtor(account_id, total, oldest, months_between(due_date(oldest, organization), on))
             for account_id, (total, oldest) in per_account.items()
         ),
         key=lambda d: (-d.debt_kopecks, d.account_id),
@@ -362,3 +366,36 @@ def instalment_plans_check(*, organization: Organization, on: date, user: Any = 
                 continue
             plan.save(update_fields=["state"])
     return result
+
+
+# ----------------------------------------------------------------------------- rate tables
+
+
+def rates_load(
+    *, key_rates: Path | None = None, special_periods: Path | None = None
+) -> tuple[int, int]:
+    """Replace the key-rate table and the special periods by the given CSV files (the
+    shipped ones for a file not given), checked whole first: nothing changes on an error."""
+    from raschet.core.penalty_data import read_tables
+    from raschet.debt.models import KeyRate, SpecialPeriod
+
+    tables = read_tables(key_rates, special_periods)
+    with transaction.atomic():
+        KeyRate.objects.all().delete()
+        SpecialPeriod.objects.all().delete()
+        KeyRate.objects.bulk_create(
+            KeyRate(effective_from=r.effective_from, rate_hundredths=r.rate_hundredths)
+            for r in tables.key_rates
+        )
+        SpecialPeriod.objects.bulk_create(
+            SpecialPeriod(
+                start=p.start,
+                end=p.end,
+                kind=str(p.kind),
+                rate_hundredths=p.rate_hundredths,
+                debts_due_before=p.debts_due_before,
+                act=p.act,
+            )
+            for p in tables.special_periods
+        )
+    return len(tables.key_rates), len(tables.special_periods)

@@ -16,7 +16,11 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         (app, ("view", "add", "change", "delete"))
         for app in ("organizations", "housing", "registry", "tariffs", "metering", "billing")
     ]
-    + [("ledger", ("view",)), ("payments", ("view", "add", "change", "delete"))],
+    + [
+        ("ledger", ("view",)),
+        ("payments", ("view", "add", "change", "delete")),
+        ("debt", ("view", "add", "change", "delete")),
+    ],
     Role.OPERATOR: [
         ("organizations", ("view",)),
         ("housing", ("view", "add", "change")),
@@ -44,6 +48,13 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("payments.payeecommission", ("view", "add", "change", "delete")),
         ("payments.cashshift", ("view",)),
         ("payments.fiscaldocument", ("view",)),
+        # credit control: notices, disputes, instalment plans; the rate tables are read only
+        ("debt.debtornotice", ("view", "add")),
+        ("debt.dispute", ("view", "add", "change")),
+        ("debt.instalmentplan", ("view", "add", "change")),
+        ("debt.instalment", ("view", "add", "change", "delete")),
+        ("debt.keyrate", ("view",)),
+        ("debt.specialperiod", ("view",)),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),

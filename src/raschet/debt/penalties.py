@@ -1,0 +1,271 @@
+"""Monthly penalties (пени) for every account, posted as their own ledger entries.
+
+Recompute-and-diff, like the billing run: for each account × service × payee the whole
+penalty accrued up to the last day of the month is computed by `raschet.core.penalties`
+from the ledger's history, and the difference from the penalties already posted is posted
+as entries of kind ``penalty`` (``penalty = True``) in that month. A second run of the same
+month adds nothing; a payment or a recalculation entered late changes the next difference.
+
+Tranches (rules.md §3.1): one per account × service × payee × payment-document month, the
+charges billed in that month's document (charges, recalculations, reductions, benefits —
+never penalties); their due date by `raschet.core.penalties.due_date` with the
+organization's settings. Payments are the ledger's payment entries of that debt month on
+their payment date; a reversed payment counts as never made. Write-offs count on the day
+they were posted. A tranche whose base is not positive accrues nothing, and payments beyond
+the base are capped at it (the rest was an advance). The capital-repair service accrues by
+ЖК ст.155 ч.14.1 (1/300 from day one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from django.db import connection, transaction
+from django.utils import timezone
+
+from raschet.billing.arrays import days_sql, read
+from raschet.core import penalties as core
+from raschet.core.penalty_data import KeyRate as KeyRateRow
+from raschet.core.penalty_data import PenaltyTables, SpecialKind
+from raschet.core.penalty_data import SpecialPeriod as SpecialPeriodRow
+from raschet.core.periods import Month
+from raschet.debt.models import KeyRate, SpecialPeriod
+from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.organizations.models import ClosedMonth, Organization
+from raschet.payments.models import Payment, PaymentState
+from raschet.tariffs.models import Service
+
+I64 = npt.NDArray[np.int64]
+CAPITAL_REPAIR_CODE = "capital_repair"
+EPOCH = date(2000, 1, 1).toordinal()
+
+
+class PenaltyError(Exception):
+    """A penalty run that cannot be made; the message says why, in Russian."""
+
+
+def penalty_tables() -> PenaltyTables:
+    """The key-rate table and special periods as an administrator keeps them."""
+    return PenaltyTables(
+        key_rates=tuple(
+            KeyRateRow(r.effective_from, r.rate_hundredths)
+            for r in KeyRate.objects.order_by("effective_from")
+        ),
+        special_periods=tuple(
+            SpecialPeriodRow(
+                p.start, p.end, SpecialKind(p.kind), p.rate_hundredths, p.debts_due_before, p.act
+            )
+            for p in SpecialPeriod.objects.order_by("start")
+        ),
+    )
+
+
+def penalty_settings(organization: Organization) -> tuple[core.PenaltySettings, dict[str, Any]]:
+    """The organization's penalty settings (``billing_settings``; rules.md §14 defaults)."""
+    raw = organization.billing_settings or {}
+    settings = core.PenaltySettings(
+        payment_day_counted=bool(raw.get("penalty_payment_day_counted", True)),
+        rate_strategy=core.RateStrategy(raw.get("penalty_rate_strategy", "payment_day")),
+    )
+    due = {
+        "override_day": raw.get("payment_due_day"),
+        "shift_weekends": bool(raw.get("penalty_shift_weekends", False)),
+    }
+    return settings, due
+
+
+@dataclass(frozen=True)
+class PenaltyResult:
+    period: date
+    tranches: int
+    entries: int
+    total_kopecks: int
+
+
+def _tranches(organization_id: int, until: date) -> dict[str, I64]:
+    """Bases per account × service × payee × month (entries that create debt)."""
+    table = LedgerEntry._meta.db_table
+    sql = (
+        f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
+        f"{days_sql('period')}, SUM(amount_kopecks) FROM {table} "
+        "WHERE organization_id = %s AND penalty = %s AND debt_period IS NULL AND period <= %s "
+        "AND service_id IS NOT NULL "
+        "GROUP BY account_id, service_id, payee_id, period HAVING SUM(amount_kopecks) > 0"
+    )
+    return read(
+        sql, [organization_id, False, until], ["account", "service", "payee", "month", "amount"]
+    )
+
+
+def _settlements(organization_id: int, until: date) -> dict[str, I64]:
+    """Payments (by payment date) and write-offs (by posting date) per tranche key."""
+    table = LedgerEntry._meta.db_table
+    payments = Payment._meta.db_table
+    day = days_sql("COALESCE(p.paid_on, CAST(e.posted_at AS date))")
+    sql = (
+        f"SELECT e.account_id, e.service_id, COALESCE(e.payee_id, -1), "  # noqa: S608
+        f"{days_sql('e.debt_period')}, {day}, -SUM(e.amount_kopecks) "
+        f"FROM {table} e LEFT JOIN {payments} p ON p.id = e.payment_id "
+        "WHERE e.organization_id = %s AND e.penalty = %s AND e.debt_period IS NOT NULL "
+        "AND e.service_id IS NOT NULL AND e.kind IN (%s, %s) "
+        "AND (p.id IS NULL OR p.state <> %s) AND e.period <= %s "
+        f"GROUP BY e.account_id, e.service_id, e.payee_id, e.debt_period, {day}"
+    )
+    return read(
+        sql,
+        [
+            organization_id, False, EntryKind.PAYMENT, EntryKind.WRITE_OFF,
+            PaymentState.REVERSED, until,
+        ],
+        ["account", "service", "payee", "month", "day", "amount"],
+    )  # fmt: skip
+
+
+def compute_penalties(organization: Organization, until: date) -> dict[str, I64]:
+    """The penalty accrued up to ``until`` per account × service × payee (kopecks)."""
+    t = _tranches(organization.pk, until)
+    s = _settlements(organization.pk, until)
+    n = len(t["amount"])
+    if n == 0:
+        return {k: np.zeros(0, dtype=np.int64) for k in ("account", "service", "payee", "penalty")}
+    # find each settlement's tranche: sort tranche keys, search settlement keys
+    keys = np.rec.fromarrays([t["account"], t["service"], t["payee"], t["month"]])
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    s_keys = np.rec.fromarrays([s["account"], s["service"], s["payee"], s["month"]])
+    pos = np.searchsorted(sorted_keys, s_keys) if len(s_keys) else np.zeros(0, dtype=np.int64)
+    found = pos < n
+    found[found] = sorted_keys[pos[found]] == s_keys[found]
+    tranche = order[pos[found]]
+    pay_day = s["day"][found] + EPOCH
+    pay_amount = s["amount"][found]
+    keep = pay_amount > 0
+    tranche, pay_day, pay_amount = tranche[keep], pay_day[keep], pay_amount[keep]
+    # cap payments at the base, in date order (what is beyond was an advance)
+    by = np.lexsort((pay_day, tranche))
+    tranche, pay_day, pay_amount = tranche[by], pay_day[by], pay_amount[by]
+    cumulative = np.cumsum(pay_amount)
+    start = np.searchsorted(tranche, tranche, side="left")
+    before = cumulative - pay_amount - np.r_[0, cumulative][start]
+    room = np.maximum(t["amount"][tranche] - before, 0)
+    pay_amount = np.minimum(pay_amount, room)
+    keep = pay_amount > 0
+    settings, due_options = penalty_settings(organization)
+    services = dict(Service.objects.filter(organization=organization).values_list("pk", "code"))
+    capital = np.isin(
+        t["service"], [pk for pk, code in services.items() if code == CAPITAL_REPAIR_CODE]
+    )
+    month_ordinals = np.asarray(
+        [
+            (d.year * 12 + d.month - 1)
+            for d in (date.fromordinal(int(x) + EPOCH) for x in t["month"].tolist())
+        ],
+        dtype=np.int64,
+    )
+    accrued = core.accrue_penalties(
+        core.Tranches(
+            amount=t["amount"],
+            due=core.due_days(month_ordinals, **due_options),
+            regime=np.where(capital, core.Regime.CAPITAL_REPAIR, core.Regime.HOUSING).astype(
+                np.int64
+            ),
+        ),
+        core.TranchePayments(tranche=tranche[keep], day=pay_day[keep], amount=pay_amount[keep]),
+        until=until,
+        tables=penalty_tables(),
+        settings=settings,
+    )
+    # sum per account × service × payee
+    group = np.rec.fromarrays([t["account"], t["service"], t["payee"]])
+    unique, inverse = np.unique(group, return_inverse=True)
+    total = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(total, inverse.reshape(-1), accrued)
+    return {
+        "account": unique["f0"].astype(np.int64),
+        "service": unique["f1"].astype(np.int64),
+        "payee": unique["f2"].astype(np.int64),
+        "penalty": total,
+    }
+
+
+def _posted(organization_id: int) -> dict[tuple[int, int, int], int]:
+    table = LedgerEntry._meta.db_table
+    sql = (
+        f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
+        f"SUM(amount_kopecks) FROM {table} WHERE organization_id = %s AND kind = %s "
+        "GROUP BY account_id, service_id, payee_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [organization_id, EntryKind.PENALTY])
+        return {(a, s, p): int(v) for a, s, p, v in cursor.fetchall()}
+
+
+def penalties_post(*, organization: Organization, period: date, user: Any = None) -> PenaltyResult:
+    """Post the penalties accrued up to the last day of ``period`` (an open month)."""
+    month = Month.of(period)
+    until = month.end - timedelta(days=1)
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        if ClosedMonth.objects.filter(organization=organization, month=month.start).exists():
+            raise PenaltyError(f"Месяц {month} закрыт: пени за него не начислить")
+        accrued = compute_penalties(organization, until)
+        posted = _posted(organization.pk)
+        now = timezone.now()
+        entries = []
+        keys = zip(
+            accrued["account"].tolist(),
+            accrued["service"].tolist(),
+            accrued["payee"].tolist(),
+            accrued["penalty"].tolist(),
+            strict=True,
+        )
+        seen = set()
+        for account, service, payee, amount in keys:
+            seen.add((account, service, payee))
+            delta = amount - posted.get((account, service, payee), 0)
+            if delta:
+                entries.append(
+                    _entry(organization, account, service, payee, month, delta, now, user)
+                )
+        for (account, service, payee), amount in posted.items():
+            if (account, service, payee) not in seen and amount:
+                entries.append(
+                    _entry(organization, account, service, payee, month, -amount, now, user)
+                )
+        LedgerEntry.objects.bulk_create(entries, batch_size=5000)
+    return PenaltyResult(
+        period=month.start,
+        tranches=len(accrued["penalty"]),
+        entries=len(entries),
+        total_kopecks=sum(e.amount_kopecks for e in entries),
+    )
+
+
+def _entry(
+    organization: Organization,
+    account: int,
+    service: int,
+    payee: int,
+    month: Month,
+    amount: int,
+    now: Any,
+    user: Any,
+) -> LedgerEntry:
+    return LedgerEntry(
+        organization_id=organization.pk,
+        account_id=account,
+        service_id=service if service >= 0 else None,
+        payee_id=payee if payee >= 0 else None,
+        period=month.start,
+        corrects_period=month.start,
+        kind=EntryKind.PENALTY,
+        penalty=True,
+        amount_kopecks=amount,
+        posted_at=now,
+        posted_by_id=getattr(user, "pk", None),
+        note="пени по ч. 14 ст. 155 ЖК РФ",
+    )

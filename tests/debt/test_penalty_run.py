@@ -1,0 +1,86 @@
+"""Monthly penalties from the ledger's history, posted as a difference (recompute-and-diff)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.db.models import Sum
+
+from raschet.debt.penalties import PenaltyError, penalties_post
+from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.organizations.models import ClosedMonth
+from raschet.payments.services import payment_create, payment_reverse
+
+pytestmark = pytest.mark.django_db
+
+MAY = date(2025, 5, 1)
+JUNE = date(2025, 6, 1)
+
+
+def penalties(books, service=None):
+    entries = LedgerEntry.objects.filter(organization=books.org, kind=EntryKind.PENALTY)
+    if service is not None:
+        entries = entries.filter(service=service)
+    return entries.aggregate(t=Sum("amount_kopecks"))["t"] or 0
+
+
+def pay(books, kopecks, day, op):
+    payment, _ = payment_create(
+        organization=books.org, source=books.bank, account=books.account,
+        amount_kopecks=kopecks, paid_on=day, operation_id=op, today=date(2025, 12, 31),
+    )  # fmt: skip
+    return payment
+
+
+def test_penalties_of_a_month_by_hand(books):
+    # January (1 000 + 3 000, due 10.02.2025) paid 20.05.2025: like rules.md P1 at 9.5 %;
+    # February (due 10.03.2025) unpaid on 31.05.2025: days 31…82 at 1/300.
+    pay(books, 4000_00, date(2025, 5, 20), "p1")
+    result = penalties_post(organization=books.org, period=MAY)
+    assert penalties(books, books.water) == 25_58 + 16_47
+    assert penalties(books, books.heat) == 76_73 + 49_40
+    assert result.total_kopecks == 168_18
+    entry = LedgerEntry.objects.filter(kind=EntryKind.PENALTY).first()
+    assert entry.penalty and entry.period == MAY and entry.payee_id is not None
+
+
+def test_a_second_run_adds_nothing_and_the_next_month_adds_the_difference(books):
+    penalties_post(organization=books.org, period=MAY)
+    may = penalties(books)
+    again = penalties_post(organization=books.org, period=MAY)
+    assert again.entries == 0 and penalties(books) == may
+    penalties_post(organization=books.org, period=JUNE)
+    assert penalties(books) > may
+    assert LedgerEntry.objects.filter(kind=EntryKind.PENALTY, period=JUNE).exists()
+
+
+def test_a_reversed_payment_counts_as_never_made(books):
+    penalties_post(organization=books.org, period=MAY)
+    unpaid = penalties(books)
+    payment = pay(books, 4000_00, date(2025, 4, 1), "early")
+    payment_reverse(payment=payment, reason="не тот счёт")
+    assert penalties_post(organization=books.org, period=MAY).entries == 0
+    assert penalties(books) == unpaid
+
+
+def test_payments_in_time_leave_no_penalty(books):
+    pay(books, 8000_00, date(2025, 2, 5), "in-time")
+    assert penalties_post(organization=books.org, period=MAY).total_kopecks == 0
+    assert penalties(books) == 0
+
+
+def test_capital_repair_accrues_from_the_first_day(books):
+    from tests.factories import ServiceFactory
+
+    fund = ServiceFactory(organization=books.org, code="capital_repair", name="Взнос на капремонт")
+    books.charge(books.account, fund, date(2025, 4, 1), 1000_00)  # due 10.05.2025
+    penalties_post(organization=books.org, period=MAY)
+    # days 11.05…31.05 = 21 days at 1/300 of 9.5 %: 1000 × 0.095 × 21 / 300 = 6.65
+    assert penalties(books, fund) == 6_65
+
+
+def test_a_closed_month_is_refused(books):
+    ClosedMonth.objects.create(organization=books.org, month=MAY)
+    with pytest.raises(PenaltyError, match="закрыт"):
+        penalties_post(organization=books.org, period=MAY)
