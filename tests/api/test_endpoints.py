@@ -270,6 +270,9 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/payments/{payment_id}",
         "/api/v1/accounts/{account_id}/balances",
         "/api/v1/reports/turnover",
+        "/api/v1/debt/ageing",
+        "/api/v1/debt/debtors",
+        "/api/v1/debt/collection",
         "/api/v1/debt/notices",
         "/api/v1/debt/plans",
     }

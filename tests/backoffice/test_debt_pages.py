@@ -358,7 +358,7 @@ def test_pages_do_not_grow_with_rows(
     with CaptureQueriesContext(connection) as ctx:
         assert office.get(url).status_code == 200
     few = len(ctx.captured_queries)
-    assert few <= 14
+    assert few <= 12
     _more_debtors(books, 12, 2)
     with django_assert_max_num_queries(few):
         office.get(url)

@@ -85,9 +85,7 @@ def special_periods(draw: st.DrawFn, rules: bool = True) -> tuple[SpecialPeriod,
 
 @st.composite
 def tables(draw: st.DrawFn, flat: bool = False) -> PenaltyTables:
-    return PenaltyTables(
-        draw(key_rates(flat)), draw(special_periods(rules=not flat))
-    )
+    return PenaltyTables(draw(key_rates(flat)), draw(special_periods(rules=not flat)))
 
 
 SMALL = st.one_of(st.integers(0, 100_000), st.sampled_from([0, 1, 3, 100, 500_000]))

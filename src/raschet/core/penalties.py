@@ -54,7 +54,6 @@ scalar `raschet.core.penalties_reference` produces those, and the hypothesis tes
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -269,9 +268,8 @@ def _rate_step(tables: PenaltyTables) -> _Step:
             continue
         for p in rules:
             if p.start.toordinal() <= point <= p.end.toordinal():
-                assert p.rate_hundredths is not None  # checked by PenaltyTables
                 fixed = p.kind == SpecialKind.FIXED
-                rates[i] = p.rate_hundredths if fixed else min(p.rate_hundredths, rates[i])
+                rates[i] = p.rule_rate if fixed else min(p.rule_rate, rates[i])
     return _Step.of(points, rates)
 
 
@@ -374,9 +372,7 @@ def _checked(tranches: Tranches, payments: TranchePayments) -> _Input:
     bad_regime = (regime != Regime.HOUSING) & (regime != Regime.CAPITAL_REPAIR)
     if np.any(bad_regime):
         i = _first(bad_regime)
-        raise ValueError(
-            f"долг № {i}: режим {int(regime[i])} неизвестен (0 — ЖКУ, 1 — капремонт)"
-        )
+        raise ValueError(f"долг № {i}: режим {int(regime[i])} неизвестен (0 — ЖКУ, 1 — капремонт)")
     if np.any(pay_amount <= 0):
         i = _first(pay_amount <= 0)
         raise ValueError(
@@ -385,9 +381,7 @@ def _checked(tranches: Tranches, payments: TranchePayments) -> _Input:
     bad_ref = (pay_tranche < 0) | (pay_tranche >= len(amount))
     if np.any(bad_ref):
         i = _first(bad_ref)
-        raise ValueError(
-            f"платёж № {i}: нет долга № {int(pay_tranche[i])} (долгов {len(amount)})"
-        )
+        raise ValueError(f"платёж № {i}: нет долга № {int(pay_tranche[i])} (долгов {len(amount)})")
     # Σ payments of a tranche, exactly: high and low 31 bits summed apart cannot wrap.
     high = sum_by(pay_amount >> 31, pay_tranche, len(amount))
     low = sum_by(pay_amount & (2**31 - 1), pay_tranche, len(amount))
@@ -461,7 +455,7 @@ def accrue_penalties(
     t = d.pay_tranche[made]
     p_amount = d.pay_amount[made]
     p_day = d.pay_day[made]
-    p_last = p_day
+    p_last = p_day - (0 if settings.payment_day_counted else 1)
     rest = d.amount - sum_by(p_amount, t, n)
     _check_rates_known(
         schedule, daily, end, (rest > 0) & (end >= b1), b1, t, (p_last >= b1[t]), p_day

@@ -146,10 +146,9 @@ def rate_on(day: date, tables: PenaltyTables) -> int:
     rule = rate_rule_on(day, tables)
     if rule is None:
         return key
-    assert rule.rate_hundredths is not None  # checked by PenaltyTables
     if rule.kind == SpecialKind.FIXED:
-        return rule.rate_hundredths
-    return min(rule.rate_hundredths, key)
+        return rule.rule_rate
+    return min(rule.rule_rate, key)
 
 
 def moratorium_on(day: date, due: date, tables: PenaltyTables) -> SpecialPeriod | None:

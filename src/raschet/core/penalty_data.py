@@ -81,6 +81,13 @@ class SpecialPeriod:
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
+    @property
+    def rule_rate(self) -> int:
+        """The rate of a ``fixed``/``min`` rule (hundredths of a percent)."""
+        if self.rate_hundredths is None:
+            raise PenaltyDataError(f"у периода {self.act} ({self.kind}) нет ставки")
+        return self.rate_hundredths
+
     def covers_debt_due(self, due: date) -> bool:
         """Whether a moratorium applies to a tranche with this due date."""
         return self.debts_due_before is None or due < self.debts_due_before
@@ -227,9 +234,7 @@ def parse_special_periods(
         start = _date(start_text, line, "start", where)
         end = _date(end_text, line, "end", where)
         if end < start:
-            raise where.error(
-                line, f"конец {end:%d.%m.%Y} раньше начала {start:%d.%m.%Y}", "end"
-            )
+            raise where.error(line, f"конец {end:%d.%m.%Y} раньше начала {start:%d.%m.%Y}", "end")
         try:
             kind = SpecialKind(kind_text)
         except ValueError as exc:

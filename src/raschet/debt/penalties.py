@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from raschet.billing.arrays import days_sql, read
@@ -34,7 +35,9 @@ from raschet.core.penalty_data import PenaltyTables, SpecialKind
 from raschet.core.penalty_data import SpecialPeriod as SpecialPeriodRow
 from raschet.core.periods import Month
 from raschet.debt.models import KeyRate, SpecialPeriod
+from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.writes import entries_write
 from raschet.organizations.models import ClosedMonth, Organization
 from raschet.payments.models import Payment, PaymentState
 from raschet.tariffs.models import Service
@@ -86,22 +89,25 @@ class PenaltyResult:
     total_kopecks: int
 
 
-def _tranches(organization_id: int, until: date) -> dict[str, I64]:
-    """Bases per account × service × payee × month (entries that create debt)."""
+def _tranches(organization_id: int, until: date, lo: int, hi: int) -> dict[str, I64]:
+    """Bases per account × service × payee × month (entries that create debt) of the
+    accounts ``lo``…``hi``."""
     table = LedgerEntry._meta.db_table
     sql = (
         f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
         f"{days_sql('period')}, SUM(amount_kopecks) FROM {table} "
-        "WHERE organization_id = %s AND penalty = %s AND debt_period IS NULL AND period <= %s "
-        "AND service_id IS NOT NULL "
+        "WHERE organization_id = %s AND account_id BETWEEN %s AND %s AND penalty = %s "
+        "AND debt_period IS NULL AND period <= %s AND service_id IS NOT NULL "
         "GROUP BY account_id, service_id, payee_id, period HAVING SUM(amount_kopecks) > 0"
     )
     return read(
-        sql, [organization_id, False, until], ["account", "service", "payee", "month", "amount"]
+        sql,
+        [organization_id, lo, hi, False, until],
+        ["account", "service", "payee", "month", "amount"],
     )
 
 
-def _settlements(organization_id: int, until: date) -> dict[str, I64]:
+def _settlements(organization_id: int, until: date, lo: int, hi: int) -> dict[str, I64]:
     """Payments (by payment date) and write-offs (by posting date) per tranche key."""
     table = LedgerEntry._meta.db_table
     payments = Payment._meta.db_table
@@ -110,7 +116,8 @@ def _settlements(organization_id: int, until: date) -> dict[str, I64]:
         f"SELECT e.account_id, e.service_id, COALESCE(e.payee_id, -1), "  # noqa: S608
         f"{days_sql('e.debt_period')}, {day}, -SUM(e.amount_kopecks) "
         f"FROM {table} e LEFT JOIN {payments} p ON p.id = e.payment_id "
-        "WHERE e.organization_id = %s AND e.penalty = %s AND e.debt_period IS NOT NULL "
+        "WHERE e.organization_id = %s AND e.account_id BETWEEN %s AND %s AND e.penalty = %s "
+        "AND e.debt_period IS NOT NULL "
         "AND e.service_id IS NOT NULL AND e.kind IN (%s, %s) "
         "AND (p.id IS NULL OR p.state <> %s) AND e.period <= %s "
         f"GROUP BY e.account_id, e.service_id, e.payee_id, e.debt_period, {day}"
@@ -118,17 +125,24 @@ def _settlements(organization_id: int, until: date) -> dict[str, I64]:
     return read(
         sql,
         [
-            organization_id, False, EntryKind.PAYMENT, EntryKind.WRITE_OFF,
+            organization_id, lo, hi, False, EntryKind.PAYMENT, EntryKind.WRITE_OFF,
             PaymentState.REVERSED, until,
         ],
         ["account", "service", "payee", "month", "day", "amount"],
     )  # fmt: skip
 
 
-def compute_penalties(organization: Organization, until: date) -> dict[str, I64]:
-    """The penalty accrued up to ``until`` per account × service × payee (kopecks)."""
-    t = _tranches(organization.pk, until)
-    s = _settlements(organization.pk, until)
+def compute_penalties(
+    organization: Organization,
+    until: date,
+    lo: int = 0,
+    hi: int = 2**62,
+    tables: PenaltyTables | None = None,
+) -> dict[str, I64]:
+    """The penalty accrued up to ``until`` per account × service × payee (kopecks), for the
+    accounts with ids ``lo``…``hi``."""
+    t = _tranches(organization.pk, until, lo, hi)
+    s = _settlements(organization.pk, until, lo, hi)
     n = len(t["amount"])
     if n == 0:
         return {k: np.zeros(0, dtype=np.int64) for k in ("account", "service", "payee", "penalty")}
@@ -176,7 +190,7 @@ def compute_penalties(organization: Organization, until: date) -> dict[str, I64]
         ),
         core.TranchePayments(tranche=tranche[keep], day=pay_day[keep], amount=pay_amount[keep]),
         until=until,
-        tables=penalty_tables(),
+        tables=tables or penalty_tables(),
         settings=settings,
     )
     # sum per account × service × payee
@@ -192,80 +206,84 @@ def compute_penalties(organization: Organization, until: date) -> dict[str, I64]
     }
 
 
-def _posted(organization_id: int) -> dict[tuple[int, int, int], int]:
+def _posted(organization_id: int, lo: int, hi: int) -> dict[str, I64]:
     table = LedgerEntry._meta.db_table
     sql = (
         f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
-        f"SUM(amount_kopecks) FROM {table} WHERE organization_id = %s AND kind = %s "
-        "GROUP BY account_id, service_id, payee_id"
+        f"SUM(amount_kopecks) FROM {table} WHERE organization_id = %s "
+        "AND account_id BETWEEN %s AND %s AND kind = %s GROUP BY account_id, service_id, payee_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [organization_id, EntryKind.PENALTY])
-        return {(a, s, p): int(v) for a, s, p, v in cursor.fetchall()}
+    return read(
+        sql,
+        [organization_id, lo, hi, EntryKind.PENALTY],
+        ["account", "service", "payee", "penalty"],
+    )
+
+
+CHUNK_ACCOUNTS = 50_000
 
 
 def penalties_post(*, organization: Organization, period: date, user: Any = None) -> PenaltyResult:
-    """Post the penalties accrued up to the last day of ``period`` (an open month)."""
+    """Post the penalties accrued up to the last day of ``period`` (an open month).
+
+    Accounts are taken in ranges of ids (`CHUNK_ACCOUNTS`), each range read, computed and
+    written before the next, so memory stays bounded for a million accounts.
+    """
     month = Month.of(period)
     until = month.end - timedelta(days=1)
+    tranches = entries = total = 0
     with transaction.atomic():
         Organization.objects.select_for_update().filter(pk=organization.pk).first()
         if ClosedMonth.objects.filter(organization=organization, month=month.start).exists():
             raise PenaltyError(f"Месяц {month} закрыт: пени за него не начислить")
-        accrued = compute_penalties(organization, until)
-        posted = _posted(organization.pk)
-        now = timezone.now()
-        entries = []
-        keys = zip(
-            accrued["account"].tolist(),
-            accrued["service"].tolist(),
-            accrued["payee"].tolist(),
-            accrued["penalty"].tolist(),
-            strict=True,
+        tables = penalty_tables()
+        ids = Account.objects.filter(organization=organization).aggregate(
+            lo=Min("pk"), hi=Max("pk")
         )
-        seen = set()
-        for account, service, payee, amount in keys:
-            seen.add((account, service, payee))
-            delta = amount - posted.get((account, service, payee), 0)
-            if delta:
-                entries.append(
-                    _entry(organization, account, service, payee, month, delta, now, user)
-                )
-        for (account, service, payee), amount in posted.items():
-            if (account, service, payee) not in seen and amount:
-                entries.append(
-                    _entry(organization, account, service, payee, month, -amount, now, user)
-                )
-        LedgerEntry.objects.bulk_create(entries, batch_size=5000)
-    return PenaltyResult(
-        period=month.start,
-        tranches=len(accrued["penalty"]),
-        entries=len(entries),
-        total_kopecks=sum(e.amount_kopecks for e in entries),
-    )
+        if ids["lo"] is None:
+            return PenaltyResult(month.start, 0, 0, 0)
+        now = timezone.now()
+        ordinal = month.start.year * 12 + month.start.month - 1
+        for lo in range(ids["lo"], ids["hi"] + 1, CHUNK_ACCOUNTS):
+            hi = lo + CHUNK_ACCOUNTS - 1
+            accrued = compute_penalties(organization, until, lo, hi, tables)
+            posted = _posted(organization.pk, lo, hi)
+            delta = _difference(accrued, posted)
+            tranches += len(accrued["penalty"])
+            entries += entries_write(
+                organization_id=organization.pk,
+                kind=EntryKind.PENALTY,
+                account=delta["account"],
+                service=delta["service"],
+                payee=delta["payee"],
+                month=np.full(len(delta["amount"]), ordinal, dtype=np.int64),
+                amount=delta["amount"],
+                penalty=np.ones(len(delta["amount"]), dtype=np.int64),
+                posted_at=now,
+                posted_by_id=getattr(user, "pk", None),
+                note="пени по ч. 14 ст. 155 ЖК РФ",
+            )
+            total += int(delta["amount"].sum())
+    return PenaltyResult(month.start, tranches, entries, total)
 
 
-def _entry(
-    organization: Organization,
-    account: int,
-    service: int,
-    payee: int,
-    month: Month,
-    amount: int,
-    now: Any,
-    user: Any,
-) -> LedgerEntry:
-    return LedgerEntry(
-        organization_id=organization.pk,
-        account_id=account,
-        service_id=service if service >= 0 else None,
-        payee_id=payee if payee >= 0 else None,
-        period=month.start,
-        corrects_period=month.start,
-        kind=EntryKind.PENALTY,
-        penalty=True,
-        amount_kopecks=amount,
-        posted_at=now,
-        posted_by_id=getattr(user, "pk", None),
-        note="пени по ч. 14 ст. 155 ЖК РФ",
-    )
+def _difference(accrued: dict[str, I64], posted: dict[str, I64]) -> dict[str, I64]:
+    """accrued − posted per account × service × payee, the non-zero ones."""
+    keys = ("account", "service", "payee")
+    account = np.r_[accrued["account"], posted["account"]]
+    service = np.r_[accrued["service"], posted["service"]]
+    payee = np.r_[accrued["payee"], posted["payee"]]
+    amount = np.r_[accrued["penalty"], -posted["penalty"]]
+    if len(amount) == 0:
+        return {**{k: np.zeros(0, dtype=np.int64) for k in keys}, "amount": amount}
+    group = np.rec.fromarrays([account, service, payee])
+    unique, inverse = np.unique(group, return_inverse=True)
+    sums = np.zeros(len(unique), dtype=np.int64)
+    np.add.at(sums, inverse.reshape(-1), amount)
+    nonzero = sums != 0
+    return {
+        "account": unique["f0"][nonzero].astype(np.int64),
+        "service": unique["f1"][nonzero].astype(np.int64),
+        "payee": unique["f2"][nonzero].astype(np.int64),
+        "amount": sums[nonzero],
+    }

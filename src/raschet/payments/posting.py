@@ -23,9 +23,10 @@ import numpy as np
 import numpy.typing as npt
 from django.db import connection, connections
 
-from raschet.billing.arrays import copy_binary, days_sql, in_list, read, timestamp_micros
+from raschet.billing.arrays import days_sql, in_list, read
 from raschet.core import allocation as core
 from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.writes import entries_write, from_month_ordinal
 from raschet.organizations.models import ClosedMonth
 from raschet.payments.models import Payment, PaymentState, PaymentTarget
 
@@ -37,10 +38,6 @@ CHUNK_ACCOUNTS_SQLITE = 5_000
 
 def month_ordinal(day: date) -> int:
     return day.year * 12 + day.month - 1
-
-
-def from_month_ordinal(n: int) -> date:
-    return date(int(n) // 12, int(n) % 12 + 1, 1)
 
 
 def month_sql(column: str) -> str:
@@ -397,87 +394,21 @@ def _latest_payee(debts: dict[str, I64], account: I64, service: I64) -> I64:
 def _write_entries(
     organization_id: int, e: dict[str, I64], posted_at: datetime, posted_by_id: int | None
 ) -> int:
-    n = len(e["amount"])
-    if n == 0:
-        return 0
-    table = LedgerEntry._meta.db_table
-    if connection.vendor == "postgresql":
-        # binary COPY per NULL pattern of service and payee (COPY columns carry no NULLs)
-        pattern = (e["service"] < 0).astype(np.int64) + 2 * (e["payee"] < 0).astype(np.int64)
-        micros = timestamp_micros(posted_at)
-        for p in np.unique(pattern).tolist():
-            sel = pattern == p
-            m = int(sel.sum())
-            months = _month_days(e["month"][sel])
-            cols: list[tuple[str, str, Any]] = [
-                ("organization_id", "int8", np.full(m, organization_id, dtype=np.int64)),
-                ("account_id", "int8", e["account"][sel]),
-                ("period", "date", months),
-                ("corrects_period", "date", months),
-                ("debt_period", "date", _month_days(e["debt_month"][sel])),
-                ("penalty", "bool", e["penalty"][sel]),
-                ("kind", "text", str(EntryKind.PAYMENT)),
-                ("amount_kopecks", "int8", -e["amount"][sel]),
-                ("payment_id", "int8", e["payment_id"][sel]),
-                ("posted_at", "timestamptz", np.full(m, micros, dtype=np.int64)),
-                ("note", "text", ""),
-            ]
-            if not p & 1:
-                cols.append(("service_id", "int8", e["service"][sel]))
-            if not p & 2:
-                cols.append(("payee_id", "int8", e["payee"][sel]))
-            if posted_by_id is not None:
-                # auth_user.id is a 4-byte integer
-                cols.append(("posted_by_id", "int4", np.full(m, posted_by_id, dtype=np.int64)))
-            copy_binary(table, cols)
-        return n
-    stamp = connection.ops.adapt_datetimefield_value(posted_at)  # as Django stores it
-    month_list = [from_month_ordinal(m) for m in e["month"].tolist()]
-    debt_month_list = [from_month_ordinal(m) for m in e["debt_month"].tolist()]
-    rows = [
-        (
-            organization_id,
-            account,
-            service if service >= 0 else None,
-            payee if payee >= 0 else None,
-            month,
-            month,
-            debt_month,
-            bool(penalty),
-            str(EntryKind.PAYMENT),
-            -amount,
-            payment_id,
-            stamp,
-            posted_by_id,
-            "",
-        )
-        for account, service, payee, month, debt_month, penalty, amount, payment_id in zip(
-            e["account"].tolist(),
-            e["service"].tolist(),
-            e["payee"].tolist(),
-            month_list,
-            debt_month_list,
-            e["penalty"].tolist(),
-            e["amount"].tolist(),
-            e["payment_id"].tolist(),
-            strict=True,
-        )
-    ]
-    sql = (
-        f"INSERT INTO {table} (organization_id, account_id, service_id, payee_id, period, "  # noqa: S608
-        "corrects_period, debt_period, penalty, kind, amount_kopecks, payment_id, posted_at, "
-        "posted_by_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    """The allocations and advances as ``payment`` entries (negative amounts)."""
+    return entries_write(
+        organization_id=organization_id,
+        kind=EntryKind.PAYMENT,
+        account=e["account"],
+        service=e["service"],
+        payee=e["payee"],
+        month=e["month"],
+        debt_month=e["debt_month"],
+        penalty=e["penalty"],
+        amount=-e["amount"],
+        payment_id=e["payment_id"],
+        posted_at=posted_at,
+        posted_by_id=posted_by_id,
     )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    return n
-
-
-def _month_days(months: I64) -> I64:
-    """Month ordinals → day numbers (since 2000-01-01) of their first days."""
-    as_months = (months - 1970 * 12).astype("datetime64[M]")
-    epoch = np.datetime64("2000-01-01", "D")
-    return (as_months.astype("datetime64[D]") - epoch).astype(np.int64)
 
 
 def _mark_posted(payment_ids: I64, posting_month: I64) -> None:
