@@ -125,9 +125,8 @@ def test_debtors_paginated_with_filters(token_client, stock, debts):
     assert second_page["count"] == 2 and second_page["totals"] == data["totals"]
     beyond = get(token_client, "debtors", on=ON, offset=50).json()
     assert beyond["items"] == [] and beyond["count"] == 2
-    assert [
-        d["account"] for d in get(token_client, "debtors", on=ON, min_amount="250,56").json()["items"]
-    ] == ["1001"]
+    large = get(token_client, "debtors", on=ON, min_amount="250,56").json()
+    assert [d["account"] for d in large["items"]] == ["1001"]
     assert get(token_client, "debtors", on=ON, min_months=2).json()["count"] == 0
     assert get(token_client, "debtors", on="2025-05-11", min_months=4).json()["count"] == 2
     building = stock.buildings[1].pk
@@ -218,6 +217,7 @@ def test_queries_do_not_grow_with_rows(token_client, stock, debts, path):
         return len(ctx.captured_queries)
 
     path = path if "?" in path else path + "?to=2025-02"
+    count()  # the first call of a token also notes when it was used
     few = count()
     for i in range(10):
         account = AccountFactory(premises=stock.premises[i % 3], number=f"5{i:03d}")

@@ -198,10 +198,6 @@ def test_segments_add_up_to_the_penalty(case, drawn_tables, options) -> None:
 # Invariants
 
 
-def _monotone_tables(draw_flat: bool) -> st.SearchStrategy[PenaltyTables]:
-    return tables(flat=draw_flat)
-
-
 @CASES
 @given(tranche_cases(), tables(), st.booleans(), st.integers(1, 200))
 def test_daily_penalty_grows_with_the_calculation_date(case, drawn_tables, counted, later):

@@ -84,3 +84,51 @@ def test_a_closed_month_is_refused(books):
     ClosedMonth.objects.create(organization=books.org, month=MAY)
     with pytest.raises(PenaltyError, match="закрыт"):
         penalties_post(organization=books.org, period=MAY)
+
+
+def test_compound_keys_are_equal_exactly_when_all_columns_are():
+    import numpy as np
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from raschet.debt.penalties import compound_keys
+
+    rows = st.lists(st.tuples(*(st.integers(-3, 2**40) for _ in range(3))), max_size=40)
+
+    @given(rows, rows)
+    def check(a, b):
+        cols = [
+            [np.asarray([r[c] for r in part], dtype=np.int64) for c in range(3)] for part in (a, b)
+        ]
+        ka, kb = compound_keys(*cols)
+        for i, ra in enumerate(a):
+            for j, rb in enumerate(b):
+                assert (ka[i] == kb[j]) == (ra == rb)
+
+    check()
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
+    reason="the read-ahead on other connections runs on PostgreSQL only",
+)
+@pytest.mark.django_db(transaction=True)
+def test_history_read_ahead_gives_the_same_penalties(books, monkeypatch):
+    from raschet.debt import penalties as run
+    from tests.factories import AccountFactory, PremisesFactory
+
+    others = [
+        AccountFactory(
+            premises=PremisesFactory(building=books.account.premises.building),
+            number=f"20000{k}",
+        )
+        for k in range(3)
+    ]
+    for account in others:
+        books.charge(account, books.water, date(2025, 1, 1), 1000_00)
+    in_line = sum(
+        int(run.compute_penalties(books.org, date(2025, 5, 31))["penalty"].sum()) for _ in [0]
+    )
+    monkeypatch.setattr(run, "CHUNK_ACCOUNTS", 1)  # one account a range: read ahead
+    result = penalties_post(organization=books.org, period=MAY)
+    assert result.total_kopecks == in_line == penalties(books) > 0

@@ -34,13 +34,15 @@ in hundredths of a percent is ``rate / 10 000``); it is rounded half-up **once p
 How it is computed without a loop per tranche: for every tranche the debt is a sum of
 *portions* (each payment, and the remainder unpaid at ``until``), each accruing from the first
 penalty day to its last day. With ``F(d)`` the weight of day ``d`` (the rate on the day, or 1
-for ``PAYMENT_DAY``; 0 in a moratorium) and its running integral ``S``, a portion's penalty is
-``amount × (13·(S(x₁) − S(b₁)) + 30·(S(x₂) − S(b₂)))`` — ``b₁`` the first penalty day,
-``b₂`` the first 1/130 day, ``x₁ = clip(last + 1, b₁, b₂)``, ``x₂ = max(last + 1, b₂)`` —
+for ``PAYMENT_DAY``; 0 in a moratorium) and its running integral ``S``, a portion adds
+``amount × (13·(S(x₁) − S(b₁)) + 30·(S(x₂) − S(b₂)))`` to the numerator — ``b₁`` the first
+penalty day, ``b₂`` the first 1/130 day, ``x₁ = clip(last + 1, b₁, b₂)``,
+``x₂ = max(last + 1, b₂)`` —
 times the portion's rate for ``PAYMENT_DAY``. ``S`` is a step-function lookup
-(``searchsorted`` on a few dozen breakpoints); the only Python loop is over the moratorium
-classes (tranches sharing the same set of applicable moratoria, at most one more than the
-number of distinct ``debts_due_before`` dates).
+(``searchsorted`` on a few dozen breakpoints). Tranches that share the same set of
+applicable moratoria form a *class* (one more class than distinct ``debts_due_before``
+dates); each class's weights sit in the same step function shifted by ``CLASS_SPAN`` days,
+so there is no Python loop over tranches, payments or classes.
 
 Bounds: amounts are kopecks in int64; a tranche whose exact numerator might pass int64
 (``amount × max rate × 30 × days`` above 2⁶³ − 1 — e.g. 400 million ₽ owed for 10 years at

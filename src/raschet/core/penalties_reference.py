@@ -22,7 +22,8 @@ with numpy, written day by day so that it can be read against the rules:
 Consecutive days with the same debt, rate and fraction form a `Segment` — the rows of the
 calculator and of the court printout. With ``PAYMENT_DAY`` the debt of a day is split by
 rate (the parts to be paid at different rates are different rows); days 1–30 of a housing
-tranche are not listed (they carry nothing), moratorium days are listed with a zero amount.
+tranche are not listed (they carry nothing), moratorium days are listed at rate 0 with a
+zero amount.
 
 Slow on purpose (a loop over days): the hypothesis tests compare it with the vectorised code.
 """
@@ -222,12 +223,12 @@ def calculate(
                 first_rate_day[group] = min(first_rate_day.get(group, rate_day), rate_day)
         moratorium = moratorium_on(day, tranche.due, tables)
         for (rate, act), debt in debts.items():
-            if moratorium is not None:
-                label, note, value = LABEL_MORATORIUM, moratorium.act, Fraction(0)
+            group = None if daily else (rate, act)
+            if moratorium is not None:  # shown at rate 0, one row however the rate moves
+                label, note, value, rate = LABEL_MORATORIUM, moratorium.act, Fraction(0), 0
             else:
                 label = LABEL_1_300 if fraction == ONE_300 else LABEL_1_130
                 note, value = act, debt * Fraction(rate, 10_000) * fraction
-            group = None if daily else (rate, act)
             s = open_rows.get(group)
             if (
                 s is not None

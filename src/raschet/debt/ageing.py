@@ -642,16 +642,23 @@ def collection_rate(
         "COALESCE(e.debt_period, e.period) <= %s",
     ]
     params += [*ids, first, last]
+    outer = ""
     if building_id is not None:
-        clauses.append("p.building_id = %s")
+        outer = " WHERE p.building_id = %s"
         params.append(building_id)
+    # summed per account first: the join to the buildings then meets one row per account
+    # and month instead of every entry
+    per_account = (
+        "SELECT e.account_id AS account_id, COALESCE(e.debt_period, e.period) AS dm, "  # noqa: S608
+        f"SUM(CASE WHEN e.kind IN ({charged}) THEN e.amount_kopecks ELSE 0 END) AS charged, "
+        f"SUM(CASE WHEN e.kind IN ({paid}) THEN -e.amount_kopecks ELSE 0 END) AS paid "
+        f"FROM {ledger} e WHERE {' AND '.join(clauses)} "
+        "GROUP BY e.account_id, COALESCE(e.debt_period, e.period)"
+    )
     sql = (
-        "SELECT p.building_id, COALESCE(e.debt_period, e.period), "  # noqa: S608
-        f"SUM(CASE WHEN e.kind IN ({charged}) THEN e.amount_kopecks ELSE 0 END), "
-        f"SUM(CASE WHEN e.kind IN ({paid}) THEN -e.amount_kopecks ELSE 0 END) "
-        f"FROM {ledger} e JOIN {accounts} a ON a.id = e.account_id "
-        f"JOIN {premises} p ON p.id = a.premises_id WHERE {' AND '.join(clauses)} "
-        "GROUP BY p.building_id, COALESCE(e.debt_period, e.period)"
+        "SELECT p.building_id, x.dm, SUM(x.charged), SUM(x.paid) "  # noqa: S608
+        f"FROM ({per_account}) x JOIN {accounts} a ON a.id = x.account_id "
+        f"JOIN {premises} p ON p.id = a.premises_id{outer} GROUP BY p.building_id, x.dm"
     )
     index = {m: k for k, m in enumerate(months)}
     cells: dict[int, list[Collected]] = {}

@@ -18,13 +18,14 @@ the base are capped at it (the rest was an advance). The capital-repair service 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
@@ -37,6 +38,7 @@ from raschet.core.periods import Month
 from raschet.debt.models import KeyRate, SpecialPeriod
 from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.readahead import ReadAhead
 from raschet.ledger.writes import entries_write
 from raschet.organizations.models import ClosedMonth, Organization
 from raschet.payments.models import Payment, PaymentState
@@ -89,47 +91,60 @@ class PenaltyResult:
     total_kopecks: int
 
 
-def _tranches(organization_id: int, until: date, lo: int, hi: int) -> dict[str, I64]:
-    """Bases per account × service × payee × month (entries that create debt) of the
-    accounts ``lo``…``hi``."""
-    table = LedgerEntry._meta.db_table
-    sql = (
-        f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
-        f"{days_sql('period')}, SUM(amount_kopecks) FROM {table} "
-        "WHERE organization_id = %s AND account_id BETWEEN %s AND %s AND penalty = %s "
-        "AND debt_period IS NULL AND period <= %s AND service_id IS NOT NULL "
-        "GROUP BY account_id, service_id, payee_id, period HAVING SUM(amount_kopecks) > 0"
-    )
-    return read(
-        sql,
-        [organization_id, lo, hi, False, until],
-        ["account", "service", "payee", "month", "amount"],
-    )
+def _read_history(
+    organization_id: int, until: date, lo: int, hi: int
+) -> tuple[dict[str, I64], dict[str, I64]]:
+    """The tranches of the accounts ``lo``…``hi`` that can carry a penalty, and their
+    settlements — in one round trip.
 
-
-def _settlements(organization_id: int, until: date, lo: int, hi: int) -> dict[str, I64]:
-    """Payments (by payment date) and write-offs (by posting date) per tranche key."""
+    Tranche: the entries that create debt (``debt_period`` NULL, no penalties) of an account
+    × service × payee × month, with a positive sum. Settlements: payment and write-off entries
+    of that debt month by payment date (posting date for write-offs), reversed payments left
+    out. A tranche settled in full by entries all posted no later than the month after its
+    own is skipped: it was paid before its due date + 30 days, so it never carries a penalty
+    (this keeps the history read to the late ones).
+    """
     table = LedgerEntry._meta.db_table
     payments = Payment._meta.db_table
+    pg = connection.vendor == "postgresql"
+    m = "COALESCE(debt_period, period)"
+    next_month = f"({m} + INTERVAL '1 month')" if pg else f"date({m}, '+1 month')"
+    kept = (
+        f"SELECT account_id AS a, service_id AS s, COALESCE(payee_id, -1) AS y, {m} AS m, "  # noqa: S608
+        "SUM(CASE WHEN debt_period IS NULL THEN amount_kopecks ELSE 0 END) AS base "
+        f"FROM {table} WHERE organization_id = %s AND account_id BETWEEN %s AND %s "
+        "AND penalty = %s AND service_id IS NOT NULL AND period <= %s "
+        f"GROUP BY account_id, service_id, payee_id, {m} "
+        "HAVING SUM(CASE WHEN debt_period IS NULL THEN amount_kopecks ELSE 0 END) > 0 AND ("
+        "SUM(amount_kopecks) > 0 OR "
+        f"MAX(CASE WHEN debt_period IS NOT NULL AND period > {next_month} THEN 1 ELSE 0 END) = 1)"
+    )
     day = days_sql("COALESCE(p.paid_on, CAST(e.posted_at AS date))")
     sql = (
-        f"SELECT e.account_id, e.service_id, COALESCE(e.payee_id, -1), "  # noqa: S608
+        f"WITH kept AS {'MATERIALIZED ' if pg else ''}({kept}) "  # noqa: S608
+        f"SELECT 0, a, s, y, {days_sql('m')}, 0, base FROM kept "
+        f"UNION ALL SELECT 1, e.account_id, e.service_id, COALESCE(e.payee_id, -1), "
         f"{days_sql('e.debt_period')}, {day}, -SUM(e.amount_kopecks) "
-        f"FROM {table} e LEFT JOIN {payments} p ON p.id = e.payment_id "
+        f"FROM {table} e JOIN kept k ON k.a = e.account_id AND k.s = e.service_id "
+        "AND k.y = COALESCE(e.payee_id, -1) AND k.m = e.debt_period "
+        f"LEFT JOIN {payments} p ON p.id = e.payment_id "
         "WHERE e.organization_id = %s AND e.account_id BETWEEN %s AND %s AND e.penalty = %s "
-        "AND e.debt_period IS NOT NULL "
-        "AND e.service_id IS NOT NULL AND e.kind IN (%s, %s) "
-        "AND (p.id IS NULL OR p.state <> %s) AND e.period <= %s "
+        "AND e.kind IN (%s, %s) AND (p.id IS NULL OR p.state <> %s) AND e.period <= %s "
         f"GROUP BY e.account_id, e.service_id, e.payee_id, e.debt_period, {day}"
     )
-    return read(
+    rows = read(
         sql,
         [
+            organization_id, lo, hi, False, until,
             organization_id, lo, hi, False, EntryKind.PAYMENT, EntryKind.WRITE_OFF,
             PaymentState.REVERSED, until,
         ],
-        ["account", "service", "payee", "month", "day", "amount"],
+        ["kind", "account", "service", "payee", "month", "day", "amount"],
     )  # fmt: skip
+    is_tranche = rows.pop("kind") == 0
+    tranches = {k: v[is_tranche] for k, v in rows.items() if k != "day"}
+    settlements = {k: v[~is_tranche] for k, v in rows.items()}
+    return tranches, settlements
 
 
 def compute_penalties(
@@ -138,22 +153,24 @@ def compute_penalties(
     lo: int = 0,
     hi: int = 2**62,
     tables: PenaltyTables | None = None,
+    history: tuple[dict[str, I64], dict[str, I64]] | None = None,
 ) -> dict[str, I64]:
     """The penalty accrued up to ``until`` per account × service × payee (kopecks), for the
-    accounts with ids ``lo``…``hi``."""
-    t = _tranches(organization.pk, until, lo, hi)
-    s = _settlements(organization.pk, until, lo, hi)
+    accounts with ids ``lo``…``hi`` (or for the ``history`` already read)."""
+    t, s = history if history is not None else _read_history(organization.pk, until, lo, hi)
     n = len(t["amount"])
     if n == 0:
         return {k: np.zeros(0, dtype=np.int64) for k in ("account", "service", "payee", "penalty")}
-    # find each settlement's tranche: sort tranche keys, search settlement keys
-    keys = np.rec.fromarrays([t["account"], t["service"], t["payee"], t["month"]])
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    s_keys = np.rec.fromarrays([s["account"], s["service"], s["payee"], s["month"]])
-    pos = np.searchsorted(sorted_keys, s_keys) if len(s_keys) else np.zeros(0, dtype=np.int64)
+    # find each settlement's tranche: one int64 key each, sorted once, searched
+    t_key, s_key = compound_keys(
+        [t["account"], t["service"], t["payee"], t["month"]],
+        [s["account"], s["service"], s["payee"], s["month"]],
+    )
+    order = np.argsort(t_key, kind="stable")
+    sorted_keys = t_key[order]
+    pos = np.searchsorted(sorted_keys, s_key)
     found = pos < n
-    found[found] = sorted_keys[pos[found]] == s_keys[found]
+    found[found] = sorted_keys[pos[found]] == s_key[found]
     tranche = order[pos[found]]
     pay_day = s["day"][found] + EPOCH
     pay_amount = s["amount"][found]
@@ -173,13 +190,9 @@ def compute_penalties(
     capital = np.isin(
         t["service"], [pk for pk, code in services.items() if code == CAPITAL_REPAIR_CODE]
     )
-    month_ordinals = np.asarray(
-        [
-            (d.year * 12 + d.month - 1)
-            for d in (date.fromordinal(int(x) + EPOCH) for x in t["month"].tolist())
-        ],
-        dtype=np.int64,
-    )
+    month_ordinals = (np.datetime64("2000-01-01", "D") + t["month"]).astype("datetime64[M]").astype(
+        np.int64
+    ) + 1970 * 12
     accrued = core.accrue_penalties(
         core.Tranches(
             amount=t["amount"],
@@ -194,16 +207,35 @@ def compute_penalties(
         settings=settings,
     )
     # sum per account × service × payee
-    group = np.rec.fromarrays([t["account"], t["service"], t["payee"]])
-    unique, inverse = np.unique(group, return_inverse=True)
+    (key,) = compound_keys([t["account"], t["service"], t["payee"]])
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     total = np.zeros(len(unique), dtype=np.int64)
     np.add.at(total, inverse.reshape(-1), accrued)
     return {
-        "account": unique["f0"].astype(np.int64),
-        "service": unique["f1"].astype(np.int64),
-        "payee": unique["f2"].astype(np.int64),
+        "account": t["account"][first],
+        "service": t["service"][first],
+        "payee": t["payee"][first],
         "penalty": total,
     }
+
+
+def compound_keys(*groups: list[I64]) -> list[I64]:
+    """One int64 key per row for rows given as columns, equal exactly when all columns are
+    equal, across every group of columns given (each column coded by its rank among the
+    values of all groups — a mixed-radix number, far below 2⁶³ for one chunk)."""
+    width = len(groups[0])
+    keys = [np.zeros(len(g[0]), dtype=np.int64) for g in groups]
+    for c in range(width):
+        values = np.concatenate([g[c] for g in groups])
+        unique, inverse = np.unique(values, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        radix = max(len(unique), 1)
+        at = 0
+        for k, g in enumerate(groups):
+            size = len(g[c])
+            keys[k] = keys[k] * radix + inverse[at : at + size]
+            at += size
+    return keys
 
 
 def _posted(organization_id: int, lo: int, hi: int) -> dict[str, I64]:
@@ -244,26 +276,35 @@ def penalties_post(*, organization: Organization, period: date, user: Any = None
             return PenaltyResult(month.start, 0, 0, 0)
         now = timezone.now()
         ordinal = month.start.year * 12 + month.start.month - 1
-        for lo in range(ids["lo"], ids["hi"] + 1, CHUNK_ACCOUNTS):
-            hi = lo + CHUNK_ACCOUNTS - 1
-            accrued = compute_penalties(organization, until, lo, hi, tables)
-            posted = _posted(organization.pk, lo, hi)
-            delta = _difference(accrued, posted)
-            tranches += len(accrued["penalty"])
-            entries += entries_write(
-                organization_id=organization.pk,
-                kind=EntryKind.PENALTY,
-                account=delta["account"],
-                service=delta["service"],
-                payee=delta["payee"],
-                month=np.full(len(delta["amount"]), ordinal, dtype=np.int64),
-                amount=delta["amount"],
-                penalty=np.ones(len(delta["amount"]), dtype=np.int64),
-                posted_at=now,
-                posted_by_id=getattr(user, "pk", None),
-                note="пени по ч. 14 ст. 155 ЖК РФ",
-            )
-            total += int(delta["amount"].sum())
+        ranges = [
+            (lo, lo + CHUNK_ACCOUNTS - 1) for lo in range(ids["lo"], ids["hi"] + 1, CHUNK_ACCOUNTS)
+        ]
+        # the history of the next ranges is grouped by the server on two other connections
+        calls = [
+            functools.partial(_read_history, organization.pk, until, lo, hi) for lo, hi in ranges
+        ]
+        ahead = connection.vendor == "postgresql" and len(ranges) > 1
+        with ReadAhead(calls, enabled=ahead, workers=2) as history:
+            for index, (lo, hi) in enumerate(ranges):
+                t, s = history.result(index)
+                accrued = compute_penalties(organization, until, tables=tables, history=(t, s))
+                posted = _posted(organization.pk, lo, hi)
+                delta = _difference(accrued, posted)
+                tranches += len(accrued["penalty"])
+                entries += entries_write(
+                    organization_id=organization.pk,
+                    kind=EntryKind.PENALTY,
+                    account=delta["account"],
+                    service=delta["service"],
+                    payee=delta["payee"],
+                    month=np.full(len(delta["amount"]), ordinal, dtype=np.int64),
+                    amount=delta["amount"],
+                    penalty=np.ones(len(delta["amount"]), dtype=np.int64),
+                    posted_at=now,
+                    posted_by_id=getattr(user, "pk", None),
+                    note="пени по ч. 14 ст. 155 ЖК РФ",
+                )
+                total += int(delta["amount"].sum())
     return PenaltyResult(month.start, tranches, entries, total)
 
 
@@ -276,14 +317,14 @@ def _difference(accrued: dict[str, I64], posted: dict[str, I64]) -> dict[str, I6
     amount = np.r_[accrued["penalty"], -posted["penalty"]]
     if len(amount) == 0:
         return {**{k: np.zeros(0, dtype=np.int64) for k in keys}, "amount": amount}
-    group = np.rec.fromarrays([account, service, payee])
-    unique, inverse = np.unique(group, return_inverse=True)
+    (key,) = compound_keys([account, service, payee])
+    unique, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     sums = np.zeros(len(unique), dtype=np.int64)
     np.add.at(sums, inverse.reshape(-1), amount)
     nonzero = sums != 0
     return {
-        "account": unique["f0"][nonzero].astype(np.int64),
-        "service": unique["f1"][nonzero].astype(np.int64),
-        "payee": unique["f2"][nonzero].astype(np.int64),
+        "account": account[first][nonzero],
+        "service": service[first][nonzero],
+        "payee": payee[first][nonzero],
         "amount": sums[nonzero],
     }

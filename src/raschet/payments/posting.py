@@ -13,19 +13,20 @@ month when that one is closed already (a registry of the 31st arriving after the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from django.db import connection, connections
+from django.db import connection
 
 from raschet.billing.arrays import days_sql, in_list, read
 from raschet.core import allocation as core
 from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.readahead import ReadAhead
 from raschet.ledger.writes import entries_write, from_month_ordinal
 from raschet.organizations.models import ClosedMonth
 from raschet.payments.models import Payment, PaymentState, PaymentTarget
@@ -154,7 +155,10 @@ def post_payments(
     accounts = np.unique(payments["account"])
     parts = [accounts[k : k + chunk] for k in range(0, len(accounts), chunk)]
     total = PostingResult(0, 0, 0)
-    with DebtLoader(organization_id, parts) as loader:
+    # the next chunk's debts are read on another connection while this one writes
+    calls = [functools.partial(load_debts, organization_id, part.tolist()) for part in parts]
+    ahead = connection.vendor == "postgresql" and len(parts) > 1
+    with ReadAhead(calls, enabled=ahead) as loader:
         for index, part in enumerate(parts):
             lo = int(np.searchsorted(payments["account"], part[0], side="left"))
             hi = int(np.searchsorted(payments["account"], part[-1], side="right"))
@@ -162,7 +166,7 @@ def post_payments(
             result = _post_chunk(
                 organization_id,
                 sel,
-                loader.debts(index),
+                loader.result(index),
                 open_month,
                 posted_at,
                 posted_by_id,
@@ -174,60 +178,6 @@ def post_payments(
                 total.advance_kopecks + result.advance_kopecks,
             )
     return total
-
-
-class DebtLoader:
-    """The debts of each chunk of accounts, read ahead on a second connection.
-
-    With several chunks on PostgreSQL, the next chunk's debts are grouped by the server on a
-    second connection (another core) while this one writes the current chunk's entries.
-    That is safe because the caller holds the organization lock, so no other transaction
-    can change these accounts' entries, and the chunks have no account in common, so the
-    entries this transaction has written (and the second connection cannot see) never
-    belong to a chunk read ahead. With one chunk, or on SQLite, it reads in line.
-    """
-
-    def __init__(self, organization_id: int, parts: list[I64]) -> None:
-        self.organization_id = organization_id
-        self.parts = parts
-        self.ahead = connection.vendor == "postgresql" and len(parts) > 1
-        self.pool: ThreadPoolExecutor | None = None
-        self.futures: dict[int, Future[dict[str, I64]]] = {}
-
-    def __enter__(self) -> DebtLoader:
-        if self.ahead:
-            self.pool = ThreadPoolExecutor(max_workers=1, initializer=_session_for_loading)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.pool is not None:
-            for future in self.futures.values():
-                future.cancel()
-            self.pool.submit(_close_connection).result()
-            self.pool.shutdown(wait=True)
-
-    def _submit(self, index: int) -> None:
-        if self.pool is not None and index < len(self.parts) and index not in self.futures:
-            self.futures[index] = self.pool.submit(
-                load_debts, self.organization_id, self.parts[index].tolist()
-            )
-
-    def debts(self, index: int) -> dict[str, I64]:
-        if self.pool is None:
-            return load_debts(self.organization_id, self.parts[index].tolist())
-        self._submit(index)
-        result = self.futures.pop(index).result()
-        self._submit(index + 1)
-        return result
-
-
-def _session_for_loading() -> None:
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SET work_mem = '256MB'")
-
-
-def _close_connection() -> None:
-    connections["default"].close()
 
 
 def _post_chunk(
