@@ -275,6 +275,8 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/debt/collection",
         "/api/v1/debt/notices",
         "/api/v1/debt/plans",
+        "/api/v1/penalty/calc",
+        "/api/v1/accounts/{account_id}/penalty",
     }
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}

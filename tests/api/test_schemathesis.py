@@ -122,6 +122,9 @@ RULES_BEYOND_THE_SCHEMA = {
     ("GET", "/api/v1/reports/turnover"),
     # a plan while another is kept, an instalment before the agreement or two on one day
     ("POST", "/api/v1/debt/plans"),
+    # a payment larger than the debt, a date before the first key rate in the table
+    ("POST", "/api/v1/penalty/calc"),
+    ("GET", "/api/v1/accounts/{account_id}/penalty"),
 }
 
 
@@ -175,3 +178,9 @@ def test_api_conforms_to_its_schema(case, seeded, statuses):
                 headers=headers, excluded_checks=[positive_data_acceptance]
             ).status_code
         )
+    if (case.method.upper(), case.path) == ("POST", "/api/v1/penalty/calc"):
+        seeded_case = case.operation.Case(
+            body={"amount": "5000.00", "due": "2025-02-10", "until": "2025-05-20"},
+            media_type="application/json",
+        )
+        statuses.append(seeded_case.call_and_validate(headers=headers).status_code)

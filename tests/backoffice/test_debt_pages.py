@@ -175,6 +175,7 @@ def test_debtor_list_totals_and_filters(office, books, town):
     assert reverse("backoffice:account_balances", args=[town.D.pk]) in text(response)
     assert numbers("min_amount=4000.00") == ["400004", "100001"]
     assert numbers("min_amount=4000.01") == ["400004"]
+    assert numbers("min_amount=4000,01") == ["400004"]
     assert numbers("min_months=2") == ["200002"]
     assert numbers(f"service={books.water.pk}") == ["100001", "200002"]
     assert numbers(f"payee={books.teplo.pk}") == ["400004", "100001"]

@@ -132,3 +132,24 @@ def test_history_read_ahead_gives_the_same_penalties(books, monkeypatch):
     monkeypatch.setattr(run, "CHUNK_ACCOUNTS", 1)  # one account a range: read ahead
     result = penalties_post(organization=books.org, period=MAY)
     assert result.total_kopecks == in_line == penalties(books) > 0
+
+
+def test_the_account_statement_agrees_with_the_posted_penalties_and_prints(books):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from raschet.debt.claim import account_penalty, account_penalty_pdf
+
+    pay(books, 4000_00, date(2025, 5, 20), "p1")
+    penalties_post(organization=books.org, period=MAY)
+    statement = account_penalty(account=books.account, until=date(2025, 5, 31))
+    assert statement.total_kopecks == penalties(books) == 168_18
+    january = [t for t in statement.tranches if t.month == date(2025, 1, 1)]
+    assert {t.calculation.penalty_kopecks for t in january} == {25_58, 76_73}
+    segments = january[0].calculation.segments
+    assert [s.days for s in segments if s.fraction.endswith("300")] == [60]
+    text = "".join(
+        p.extract_text() for p in PdfReader(BytesIO(account_penalty_pdf(statement))).pages
+    )
+    assert "Расчёт пени" in text and "168,18" in text.replace("\u00a0", " ")

@@ -8,12 +8,14 @@ import time.
 """
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import StrictBool
 
 from raschet.api import metering_selectors
 from raschet.api.auth import caller, session_auth, token_auth
@@ -23,7 +25,11 @@ from raschet.api.payments import MoneyIn, _rubles
 from raschet.api.schemas import ErrorOut
 from raschet.api.selectors import scoped
 from raschet.core.money import parse_rubles
+from raschet.core.penalties import PenaltySettings, RateStrategy, Regime
+from raschet.core.penalties_reference import Calculation, Payment, Tranche, calculate
+from raschet.debt.claim import account_penalty
 from raschet.debt.models import DebtorNotice, InstalmentPlan
+from raschet.debt.penalties import penalty_tables
 from raschet.debt.services import DebtError, instalment_plan_create
 from raschet.organizations.models import Organization
 
@@ -170,3 +176,154 @@ def plan_create(request: HttpRequest, payload: PlanIn):
             },
         )
     return Status(201, _plan(plan))
+
+
+# ----------------------------------------------------------------------------- penalties
+
+
+class CalcPaymentIn(Schema):
+    day: IsoDateString
+    amount: MoneyIn
+
+
+class CalcIn(Schema):
+    amount: MoneyIn = Field(description="The unpaid charge of one month, rubles")
+    due: IsoDateString = Field(description="Its due date")
+    until: IsoDateString = Field(description="Calculate up to this day (inclusive)")
+    payments: list[CalcPaymentIn] = Field(default_factory=list, max_length=200)
+    capital_repair: StrictBool = Field(False, description="ЖК ст.155 ч.14.1: 1/300 from day one")
+    payment_day_counted: StrictBool = Field(True, description="The payment day is a day of delay")
+    rate_strategy: Literal["payment_day", "daily"] = "payment_day"
+
+
+class SegmentOut(Schema):
+    start: date
+    end: date
+    days: int
+    debt: str
+    rate_percent: str
+    fraction: str
+    amount: str
+    amount_exact: str
+    act: str
+
+
+class CalcOut(Schema):
+    total: str
+    total_kopecks: int
+    segments: list[SegmentOut]
+
+
+class TrancheOut(Schema):
+    service: str
+    month: date
+    due: date
+    amount: str
+    penalty: str
+    penalty_kopecks: int
+    segments: list[SegmentOut]
+
+
+class AccountPenaltyOut(Schema):
+    account_id: int
+    account: str
+    until: date
+    total: str
+    total_kopecks: int
+    tranches: list[TrancheOut]
+
+
+def _segments(calc: Calculation) -> list[dict[str, object]]:
+    return [
+        {
+            "start": s.start,
+            "end": s.end,
+            "days": s.days,
+            "debt": _rubles(s.debt),
+            "rate_percent": f"{s.rate_percent:.2f}",
+            "fraction": s.fraction,
+            "amount": _rubles(s.amount_kopecks),
+            "amount_exact": str(s.amount_rubles()),
+            "act": s.act,
+        }
+        for s in calc.segments
+    ]
+
+
+@router.post(
+    "/penalty/calc",
+    response={200: CalcOut, **ERRORS, 400: ErrorOut},  # 400: a body that is not JSON
+    summary="Penalty calculator",
+)
+def penalty_calc(request: HttpRequest, payload: CalcIn):
+    """The penalty (пени) of one month's debt by ЖК ст.155 ч.14 (or ч.14.1 for capital
+    repair) with the key-rate table and special periods kept by the administrator: every
+    segment (from, to, days, debt, rate, fraction, amount) and the total. Payments after the
+    calculation day are ignored; payments beyond the debt are refused."""
+    caller(request)
+    amount = parse_rubles(payload.amount)
+    payments = [Payment(p.day, parse_rubles(p.amount)) for p in payload.payments]
+    regime = Regime.CAPITAL_REPAIR if payload.capital_repair else Regime.HOUSING
+    try:
+        calc = calculate(
+            Tranche(amount, payload.due, regime),
+            payments,
+            until=payload.until,
+            tables=penalty_tables(),
+            settings=PenaltySettings(
+                payment_day_counted=payload.payment_day_counted,
+                rate_strategy=RateStrategy(payload.rate_strategy),
+            ),
+        )
+    except ValueError as exc:
+        message = str(exc)
+        return Status(
+            422,
+            {"detail": message, "errors": [{"loc": ["body"], "msg": message, "type": "penalty"}]},
+        )
+    return {
+        "total": _rubles(calc.penalty_kopecks),
+        "total_kopecks": calc.penalty_kopecks,
+        "segments": _segments(calc),
+    }
+
+
+class UntilQuery(Schema):
+    until: IsoDateString = Field(description="Calculate up to this day (inclusive)")
+
+
+@router.get("/accounts/{account_id}/penalty", response={200: AccountPenaltyOut, **ERRORS_404})
+def account_penalty_detail(request: HttpRequest, account_id: Id, query: Query[UntilQuery]):
+    """«Расчёт пени» of an account: every late month with its segments, as for a claim."""
+    account = metering_selectors.account_visible(
+        organizations=caller(request).organizations, account_id=account_id
+    )
+    if account is None:
+        raise Http404
+    try:
+        result = account_penalty(account=account, until=query.until)
+    except ValueError as exc:
+        message = str(exc)
+        return Status(
+            422,
+            {"detail": message, "errors": [{"loc": ["query"], "msg": message, "type": "penalty"}]},
+        )
+    return {
+        "account_id": account.pk,
+        "account": account.number,
+        "until": query.until,
+        "total": _rubles(result.total_kopecks),
+        "total_kopecks": result.total_kopecks,
+        "tranches": [
+            {
+                "service": t.service,
+                "month": t.month,
+                "due": t.due,
+                "amount": _rubles(t.amount_kopecks),
+                "penalty": _rubles(t.calculation.penalty_kopecks),
+                "penalty_kopecks": t.calculation.penalty_kopecks,
+                "segments": _segments(t.calculation),
+            }
+            for t in result.tranches
+        ],
+    }

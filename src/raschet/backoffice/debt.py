@@ -200,6 +200,7 @@ class DebtorsForm(_OnAndServices):
         min_value=Decimal(0),
         max_digits=14,
         decimal_places=2,
+        localize=True,  # "4000,00" as typed in Russian, "4000.00" as well
     )
     min_months = forms.IntegerField(
         label=gettext_lazy("Months overdue at least"),

@@ -48,6 +48,7 @@ Definitions (the sign is the ledger's: positive is owed; amounts are integer kop
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -120,8 +121,7 @@ def add_months(day: date, months: int) -> date:
     if target < _MIN_MONTH:
         return date.min
     start = _month(target)
-    following = _month(target + 1) if target < _MAX_MONTH else date(9999, 12, 31)
-    last = (following - start).days if target < _MAX_MONTH else 31
+    last = calendar.monthrange(start.year, start.month)[1]
     return start.replace(day=min(day.day, last))
 
 
