@@ -165,3 +165,11 @@ urlpatterns += [
         name="debt_collection_xlsx",
     ),
 ]
+
+# credit control: the penalty calculator and an account's «расчёт пени»
+from raschet.backoffice import credit as credit_pages  # noqa: E402
+
+urlpatterns += [
+    path("penalty/calc/", credit_pages.penalty_calculator, name="penalty_calculator"),
+    path("accounts/<int:pk>/penalty/", credit_pages.account_penalty_view, name="account_penalty"),
+]

@@ -1,0 +1,129 @@
+"""Operator pages of credit control: the penalty calculator and an account's «расчёт пени»
+(on screen and as a PDF for a claim).
+
+Views parse the request and call `raschet.debt.claim` / the penalty reference; the rules live
+there. Permission: ``ledger.view_ledgerentry`` (who sees balances sees penalties).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from raschet.backoffice.card import account_for_user
+from raschet.backoffice.views import admin_context
+from raschet.core.money import MoneyError, parse_rubles
+from raschet.core.penalties import PenaltySettings, RateStrategy, Regime
+from raschet.core.penalties_reference import Payment, Tranche, calculate
+from raschet.debt.claim import account_penalty, account_penalty_pdf
+from raschet.debt.penalties import penalty_tables
+
+VIEW = "ledger.view_ledgerentry"
+
+
+def _need(request: HttpRequest) -> None:
+    if not request.user.has_perm(VIEW):
+        raise PermissionDenied
+
+
+class CalculatorForm(forms.Form):
+    amount = forms.CharField(label=gettext_lazy("Debt, ₽"), max_length=20)
+    due = forms.DateField(
+        label=gettext_lazy("Due date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=gettext_lazy("Up to"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    payments = forms.CharField(
+        label=gettext_lazy("Payments"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("One a line: YYYY-MM-DD amount, e.g. 2025-04-25 1000,00"),
+    )
+    capital_repair = forms.BooleanField(label=gettext_lazy("Capital repair"), required=False)
+    payment_day_excluded = forms.BooleanField(
+        label=gettext_lazy("The payment day is not a day of delay"), required=False
+    )
+
+    def clean_amount(self) -> int:
+        try:
+            amount = parse_rubles(self.cleaned_data["amount"])
+        except MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if amount <= 0:
+            raise forms.ValidationError(_("The debt must be greater than zero"))
+        return amount
+
+    def clean_payments(self) -> list[Payment]:
+        out = []
+        for no, line in enumerate(self.cleaned_data["payments"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                day, amount = line.split(maxsplit=1)
+                out.append(Payment(date.fromisoformat(day), parse_rubles(amount)))
+            except (ValueError, MoneyError) as exc:
+                raise forms.ValidationError(
+                    _("Line %(no)s: expected «YYYY-MM-DD amount»") % {"no": no}
+                ) from exc
+        return out
+
+
+@staff_member_required
+def penalty_calculator(request: HttpRequest) -> HttpResponse:
+    _need(request)
+    form = CalculatorForm(request.GET or None)
+    calc = None
+    if form.is_bound and form.is_valid():
+        data: dict[str, Any] = form.cleaned_data
+        try:
+            calc = calculate(
+                Tranche(
+                    data["amount"],
+                    data["due"],
+                    Regime.CAPITAL_REPAIR if data["capital_repair"] else Regime.HOUSING,
+                ),
+                data["payments"],
+                until=data["until"],
+                tables=penalty_tables(),
+                settings=PenaltySettings(
+                    payment_day_counted=not data["payment_day_excluded"],
+                    rate_strategy=RateStrategy.PAYMENT_DAY,
+                ),
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+    context = admin_context(request, _("Penalty calculator"))
+    context.update({"form": form, "calc": calc})
+    return render(request, "backoffice/credit/calculator.html", context)
+
+
+@staff_member_required
+def account_penalty_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _need(request)
+    account = account_for_user(request.user, pk)
+    try:
+        until = date.fromisoformat(request.GET.get("until", ""))
+    except ValueError:
+        until = timezone.localdate()
+    result = account_penalty(account=account, until=until)
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(account_penalty_pdf(result), content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'inline; filename="penalty-{account.number}-{until:%Y%m%d}.pdf"'
+        )
+        return response
+    context = admin_context(
+        request, _("Penalty calculation for account %(number)s") % {"number": account.number}
+    )
+    context.update({"account": account, "result": result, "until": until})
+    return render(request, "backoffice/credit/account_penalty.html", context)
