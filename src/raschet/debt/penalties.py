@@ -243,11 +243,12 @@ def _posted(organization_id: int, lo: int, hi: int) -> dict[str, I64]:
     sql = (
         f"SELECT account_id, COALESCE(service_id, -1), COALESCE(payee_id, -1), "  # noqa: S608
         f"SUM(amount_kopecks) FROM {table} WHERE organization_id = %s "
-        "AND account_id BETWEEN %s AND %s AND kind = %s GROUP BY account_id, service_id, payee_id"
+        "AND account_id BETWEEN %s AND %s AND penalty = %s AND kind = %s "
+        "GROUP BY account_id, service_id, payee_id"
     )
     return read(
         sql,
-        [organization_id, lo, hi, EntryKind.PENALTY],
+        [organization_id, lo, hi, True, EntryKind.PENALTY],
         ["account", "service", "payee", "penalty"],
     )
 

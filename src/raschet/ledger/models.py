@@ -97,6 +97,13 @@ class LedgerEntry(TenantModel):
                 name="ledger_payment",
                 condition=models.Q(payment_id__isnull=False),
             ),
+            # the penalty run reads what it posted before, per account, among 40+ entries
+            # an account for each one of penalties
+            models.Index(
+                fields=["account", "service", "payee"],
+                name="ledger_penalty",
+                condition=models.Q(penalty=True),
+            ),
         ]
 
     def __str__(self) -> str:
