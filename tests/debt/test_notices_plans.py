@@ -69,7 +69,7 @@ def test_debtors_are_found_with_their_oldest_unpaid_month(books):
     assert [(d.account_id, d.debt_kopecks, d.oldest_month) for d in found] == [
         (books.account.pk, 8000_00, date(2025, 1, 1))
     ]
-    assert found[0].months_overdue == 3  # due 10.02.2025 → 01.06.2025
+    assert found[0].months_overdue == 4  # due 10.02.2025 → 01.06.2025: the 4th month began
     assert debtors(organization=books.org, on=date(2025, 2, 10)) == []  # not yet overdue
 
 
@@ -128,7 +128,7 @@ def test_thresholds_plans_and_disputes_hold_notices_back(books):
         == 0
     )
     assert (
-        notices_send(organization=books.org, on=ON, threshold_kopecks=0, min_months=4).letters == 0
+        notices_send(organization=books.org, on=ON, threshold_kopecks=0, min_months=5).letters == 0
     )
     dispute = Dispute.objects.create(
         organization=books.org, account=books.account, opened_on=date(2025, 5, 1), subject="спор"

@@ -23,7 +23,7 @@ Definitions (the sign is the ledger's: positive is owed; amounts are integer kop
   next month for months up to February 2026 (February 2026 → 10 March 2026, Минстрой letter
   № 9202-ДН/04), the 15th of the next month from March 2026 (ФЗ № 177-ФЗ). A due date on a
   weekend is not moved, and contractual dates of the old rule (20th, 25th) are not read:
-  the project's defaults. `DUE_DAYS` holds the rule as data.
+  the project's defaults. `raschet.core.penalties.due_date` holds the rule.
 * **Months overdue** on day ``on``: 0 while ``on`` is not after the due date; otherwise the
   number of started months of delay — the least n ≥ 1 with ``on ≤ due + n calendar
   months``. Due 10.02, on 10.05 → 3; on 11.05 → 4.
@@ -60,7 +60,9 @@ import numpy.typing as npt
 from django.db import connection
 
 from raschet.billing.arrays import in_list, read
+from raschet.core import penalties
 from raschet.core.money import round_half_up
+from raschet.core.periods import Month
 from raschet.housing.models import Account, Building, Premises
 from raschet.ledger.models import EntryKind, LedgerEntry
 from raschet.organizations.models import Organization
@@ -79,7 +81,6 @@ AGEING_DIMENSIONS = ("total", "building", "service", "payee")
 
 #: ``(first debt month, day of the next month its debt is due)`` — the last row whose month
 #: is not after the debt month applies (rules.md §3.2: ФЗ от 24.06.2025 № 177-ФЗ).
-DUE_DAYS: tuple[tuple[date, int], ...] = ((date.min, 10), (date(2026, 3, 1), 15))
 
 #: The charge kinds whose sum is what a month's document asked for (the collection rate).
 CHARGED_KINDS = (
@@ -126,12 +127,13 @@ def add_months(day: date, months: int) -> date:
 
 
 def due_date(month: date) -> date:
-    """The day the debt of ``month`` (its payment document) is due (rules.md §3.2, §14)."""
-    following = _ordinal(month) + 1
-    if following > _MAX_MONTH:
+    """The day the debt of ``month`` (its payment document) is due (rules.md §3.2, §14):
+    `raschet.core.penalties.due_date` with the project's defaults."""
+    if _ordinal(month) + 1 > _MAX_MONTH:
         return date.max
-    day = next(d for first, d in reversed(DUE_DAYS) if first <= month_start(month))
-    return _month(following).replace(day=day)
+    if not 1900 <= month.year < 2999:  # outside the billing calendar (`Month`)
+        return _month(_ordinal(month) + 1).replace(day=10 if month.year < 1900 else 15)
+    return penalties.due_date(Month.of(month))
 
 
 def months_overdue(month: date, on: date) -> int:

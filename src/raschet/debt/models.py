@@ -194,9 +194,7 @@ class Instalment(TenantModel):
         verbose_name_plural = _("instalments")
         ordering = ["due_on"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(amount_kopecks__gt=0), name="instalment_positive"
-            ),
+            models.CheckConstraint(condition=Q(amount_kopecks__gt=0), name="instalment_positive"),
             models.UniqueConstraint(fields=["plan", "due_on"], name="instalment_once_a_day"),
         ]
 

@@ -24,6 +24,7 @@ from django.db.models import Sum
 from raschet.core import penalties
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
+from raschet.debt.ageing import months_overdue
 from raschet.debt.models import (
     DebtorNotice,
     Dispute,
@@ -61,16 +62,6 @@ def due_date(month: date, organization: Organization | None = None) -> date:
     return penalties.due_date(Month.of(month), **options)
 
 
-def months_between(earlier: date, later: date) -> int:
-    """Whole months from ``earlier`` to ``later`` (0 when ``later`` is not after it)."""
-    if later <= earlier:
-        return 0
-    months = (later.year - earlier.year) * 12 + later.month - earlier.month
-    if later.day < earlier.day:
-        months -= 1
-    return max(months, 0)
-
-
 @dataclass(frozen=True)
 class Debtor:
     account_id: int
@@ -101,7 +92,7 @@ def debtors(*, organization: Organization, on: date) -> list[Debtor]:
         per_account[account_id] = (total + int(unpaid), min(oldest, month))
     return sorted(
         (
-            Debtor(account_id, total, oldest, months_between(due_date(oldest, organization), on))
+            Debtor(account_id, total, oldest, months_overdue(oldest, on))
             for account_id, (total, oldest) in per_account.items()
         ),
         key=lambda d: (-d.debt_kopecks, d.account_id),
