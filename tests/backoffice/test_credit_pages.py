@@ -57,3 +57,31 @@ def test_pages_need_the_permission_and_the_organization(books):
     client.force_login(user)
     assert client.get("/office/penalty/calc/").status_code == 403
     assert client.get(f"/office/accounts/{books.account.pk}/penalty/").status_code == 403
+
+
+def test_notices_page_sends_and_the_card_shows_the_letter(accountant, books):
+    page = accountant.post(
+        "/office/debt/notices/send/",
+        {"organization": books.org.pk, "threshold": "1000", "months": "1", "on": "2025-06-01"},
+    )
+    assert page.status_code == 200
+    assert 'id="notices-report"' in page.content.decode()
+    from raschet.debt.models import DebtorNotice
+
+    notice = DebtorNotice.objects.get()
+    card = accountant.get(f"/office/accounts/{books.account.pk}/", {"on": "2025-06-01"})
+    html = card.content.decode()
+    assert 'id="card-credit"' in html and f"/office/debt/notices/{notice.pk}/letter.pdf" in html
+    letter = accountant.get(f"/office/debt/notices/{notice.pk}/letter.pdf")
+    assert letter.content[:4] == b"%PDF"
+
+
+def test_a_cashier_cannot_send_notices(books):
+    from raschet.organizations.models import Role
+
+    roles_sync()
+    user = get_user_model().objects.create_user("cash", password="x", is_staff=True)
+    membership_grant(user=user, organization=books.org, role=Role.CASHIER)
+    client = Client()
+    client.force_login(user)
+    assert client.get("/office/debt/notices/send/").status_code == 403

@@ -13,19 +13,23 @@ from typing import Any
 from django import forms
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from raschet.backoffice.card import account_for_user
 from raschet.backoffice.views import admin_context
-from raschet.core.money import MoneyError, parse_rubles
+from raschet.core.money import MoneyError, format_rubles, parse_rubles
 from raschet.core.penalties import PenaltySettings, RateStrategy, Regime
 from raschet.core.penalties_reference import Payment, Tranche, calculate
 from raschet.debt.claim import account_penalty, account_penalty_pdf
+from raschet.debt.models import DebtorNotice, InstalmentPlan
 from raschet.debt.penalties import penalty_tables
+from raschet.debt.services import DebtError, notices_send
+from raschet.housing.models import Account
+from raschet.organizations.selectors import organizations_for_user
 
 VIEW = "ledger.view_ledgerentry"
 
@@ -127,3 +131,75 @@ def account_penalty_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context.update({"account": account, "result": result, "until": until})
     return render(request, "backoffice/credit/account_penalty.html", context)
+
+
+def card_credit_context(account: Account) -> dict[str, Any]:
+    """The account card's notices (newest first, without their PDFs) and plans."""
+    notices = list(DebtorNotice.objects.filter(account=account).defer("pdf")[:20])
+    plans = list(InstalmentPlan.objects.filter(account=account)[:10])
+    items: list[Any] = [*notices, *plans]
+    for item in items:
+        item.debt_rubles = format_rubles(item.debt_kopecks)
+    return {"notices": notices, "plans": plans}
+
+
+@staff_member_required
+def notice_letter_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF letter of a notice (of an organization the user serves)."""
+    if not request.user.has_perm("debt.view_debtornotice"):
+        raise PermissionDenied
+    notice = get_object_or_404(
+        DebtorNotice, pk=pk, organization__in=organizations_for_user(request.user)
+    )
+    if not notice.pdf:
+        raise Http404
+    response = HttpResponse(bytes(notice.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{notice.pk}.pdf"'
+    return response
+
+
+class NoticesForm(forms.Form):
+    organization: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Account.objects.none(), label=gettext_lazy("Organization")
+    )
+    threshold = forms.CharField(label=gettext_lazy("Debt at least, ₽"), initial="0")
+    months = forms.IntegerField(
+        label=gettext_lazy("Months overdue at least"), min_value=0, initial=2
+    )
+    on = forms.DateField(label=gettext_lazy("On"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations_for_user(user).order_by("name")  # type: ignore[attr-defined]
+
+    def clean_threshold(self) -> int:
+        try:
+            return parse_rubles(self.cleaned_data["threshold"])
+        except MoneyError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+
+@staff_member_required
+def notices_send_view(request: HttpRequest) -> HttpResponse:
+    """Send the notices the rules call for (e-mail or letters) and show what was done."""
+    if not request.user.has_perm("debt.add_debtornotice"):
+        raise PermissionDenied
+    form = NoticesForm(
+        request.POST or None, user=request.user, initial={"on": timezone.localdate()}
+    )
+    report = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            report = notices_send(
+                organization=data["organization"],
+                on=data["on"],
+                threshold_kopecks=data["threshold"],
+                min_months=data["months"],
+                user=request.user,
+            )
+        except DebtError as exc:
+            form.add_error(None, str(exc))
+    context = admin_context(request, _("Notify debtors"))
+    context.update({"form": form, "report": report})
+    return render(request, "backoffice/credit/notices.html", context)

@@ -173,3 +173,7 @@ urlpatterns += [
     path("penalty/calc/", credit_pages.penalty_calculator, name="penalty_calculator"),
     path("accounts/<int:pk>/penalty/", credit_pages.account_penalty_view, name="account_penalty"),
 ]
+urlpatterns += [
+    path("debt/notices/send/", credit_pages.notices_send_view, name="notices_send"),
+    path("debt/notices/<int:pk>/letter.pdf", credit_pages.notice_letter_view, name="notice_letter"),
+]

@@ -76,6 +76,10 @@ def account_card_view(request: HttpRequest, pk: int) -> HttpResponse:
     from raschet.backoffice.billing import card_charges_context  # it imports this module
 
     context.update(card_charges_context(request, account, on))
+    if request.user.has_perm("debt.view_debtornotice"):
+        from raschet.backoffice.credit import card_credit_context
+
+        context.update(card_credit_context(account))
     return render(request, "backoffice/account_card.html", context)
 
 
