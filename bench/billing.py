@@ -116,7 +116,7 @@ def raw_connect(url: str) -> Any:
     return psycopg.connect(url, autocommit=True)
 
 
-def stock_marker(url: str) -> dict[str, int] | None:
+def stock_marker(url: str, table: str = "bench_billing_stock") -> dict[str, int] | None:
     """The marker of the stock in the database, or None when there is none."""
     if is_sqlite(url) and not Path(url.split(":///", 1)[1]).exists():
         return None
@@ -125,7 +125,7 @@ def stock_marker(url: str) -> dict[str, int] | None:
     except Exception:  # no database yet
         return None
     try:
-        row = conn.execute("SELECT accounts, seed, version FROM bench_billing_stock").fetchone()
+        row = conn.execute(f"SELECT accounts, seed, version FROM {table}").fetchone()  # noqa: S608
     except Exception:  # no marker table
         return None
     finally:

@@ -22,7 +22,7 @@ The last line is ``RESULT payments=N wall_s=W again_s=A peak_rss_mb=M``.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import resource
@@ -42,29 +42,13 @@ MONTHS = (date(2025, 1, 1), date(2025, 2, 1))
 SERVICES = ("heating", "cold_water", "maintenance")
 
 
-def _billing_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_billing", ROOT / "bench" / "billing.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bb = _billing_bench()
+bb: Any = importlib.import_module(
+    "billing"
+)  # bench/billing.py: this script's folder is on sys.path
 
 
 def stock_marker(url: str) -> dict[str, int] | None:
-    try:
-        conn = bb.raw_connect(url)
-    except Exception:  # no database yet
-        return None
-    try:
-        row = conn.execute("SELECT accounts, seed, version FROM bench_payments_stock").fetchone()
-    except Exception:  # no marker table
-        return None
-    finally:
-        conn.close()
-    return dict(zip(("accounts", "seed", "version"), row, strict=True)) if row else None
+    return bb.stock_marker(url, "bench_payments_stock")  # type: ignore[no-any-return]
 
 
 def charges(accounts: int, seed: int) -> Any:

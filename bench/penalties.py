@@ -21,7 +21,7 @@ every account: reads the tranches and payments, computes every tranche's penalty
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import resource
@@ -40,29 +40,13 @@ MONTHS = 24
 PERIOD = date(2026, 1, 1)
 
 
-def _billing_bench() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_billing", ROOT / "bench" / "billing.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bb = _billing_bench()
+bb: Any = importlib.import_module(
+    "billing"
+)  # bench/billing.py: this script's folder is on sys.path
 
 
 def stock_marker(url: str) -> dict[str, int] | None:
-    try:
-        conn = bb.raw_connect(url)
-    except Exception:  # no database yet
-        return None
-    try:
-        row = conn.execute("SELECT accounts, seed, version FROM bench_penalties_stock").fetchone()
-    except Exception:  # no marker table
-        return None
-    finally:
-        conn.close()
-    return dict(zip(("accounts", "seed", "version"), row, strict=True)) if row else None
+    return bb.stock_marker(url, "bench_penalties_stock")  # type: ignore[no-any-return]
 
 
 def month_start(k: int) -> date:

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -65,6 +65,7 @@ from raschet.core.money import round_half_up
 from raschet.core.periods import Month
 from raschet.housing.models import Account, Building, Premises
 from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.selectors import FiguresRow
 from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
 
@@ -325,20 +326,8 @@ def ageing_lines(
     return out
 
 
-@dataclass
-class AgeingRow:
-    """One line of the ageing summary: a key of the chosen dimension and its figures."""
-
-    key: int | None
-    label: str = ""
-    figures: dict[str, int] = field(default_factory=dict)
-
-    def __getattr__(self, name: str) -> int:
-        # row.not_due, row.overdue … in templates
-        try:
-            return self.__dict__["figures"][name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
+AgeingRow = FiguresRow
+"""One line of the ageing summary: a key of the chosen dimension and its figures."""
 
 
 @dataclass

@@ -26,19 +26,23 @@ FIGURES = ("opening", *TURNOVER_COLUMNS, "closing")
 
 
 @dataclass
-class TurnoverRow:
-    """One row of the turnover sheet: a key of the chosen dimension and its figures."""
+class FiguresRow:
+    """One row of a report by a dimension (turnover sheet, ageing): the key of the account,
+    building, service or payee, its label, and named figures in kopecks (``row.charged`` …
+    in templates)."""
 
     key: int | None
     label: str = ""
     figures: dict[str, int] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> int:
-        # row.opening, row.charged … in templates
         try:
             return self.__dict__["figures"][name]
         except KeyError as exc:
             raise AttributeError(name) from exc
+
+
+TurnoverRow = FiguresRow
 
 
 @dataclass
