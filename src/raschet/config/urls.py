@@ -1,4 +1,4 @@
-"""URL map: the back office (admin and workflow pages) and the REST API."""
+"""URL map: the back office (admin and workflow pages), the REST API and the resident portal."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -12,4 +12,5 @@ urlpatterns = [
     path("office/", include("raschet.backoffice.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("portal/", include("raschet.portal.urls")),
 ]

@@ -1,0 +1,168 @@
+"""Reads of the resident portal: the accounts linked to a resident and the overview of one.
+
+Every account read goes through `resident_account`, which answers 404 for an account not
+linked to the user — whoever else it belongs to (issue 8: residents changing ids in URLs get
+404). Staff users are not residents: they see no accounts here whatever their role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import F
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from raschet.billing.models import LineKind
+from raschet.billing.selectors import account_lines
+from raschet.housing.models import Account
+from raschet.ledger.models import EntryKind, LedgerEntry
+from raschet.ledger.selectors import Balance, account_balances
+from raschet.payments.models import Payment, PaymentState
+from raschet.tariffs.models import Service
+
+PAYMENTS_SHOWN = 12
+"""The overview lists the last twelve payments (a year of monthly payments)."""
+
+
+def resident_accounts(user: Any) -> list[Account]:
+    """The accounts linked to ``user``, by number; none for anonymous and staff users."""
+    if not user.is_authenticated or user.is_staff:
+        return []
+    return list(
+        Account.objects.filter(
+            portal_links__user=user, portal_links__organization_id=F("organization_id")
+        )
+        .select_related("premises__building", "organization")
+        .order_by("number", "pk")
+    )
+
+
+def resident_account(user: Any, pk: int) -> Account:
+    """Account ``pk`` if it is linked to ``user``; 404 otherwise (the same for an account of
+    another resident, of another organization, or that does not exist)."""
+    if not user.is_authenticated or user.is_staff:
+        raise Http404(_("No such account"))
+    try:
+        return (
+            Account.objects.select_related("premises__building", "organization")
+            .filter(portal_links__user=user, portal_links__organization_id=F("organization_id"))
+            .get(pk=pk)
+        )
+    except Account.DoesNotExist as exc:
+        raise Http404(_("No such account")) from exc
+
+
+@dataclass(frozen=True)
+class Recalculation:
+    """A recalculation shown to the resident: the month it corrects, why, and by how much."""
+
+    corrects_period: date
+    service: str
+    amount: int  # kopecks, signed: positive adds to the debt
+    reason: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What a resident sees of one account (issue 8 «Обзор»).
+
+    ``balances`` are the ledger's (`account_balances`): positive is a debt, negative an
+    advance. ``charges`` and ``recalculations`` are the lines posted in ``month`` (each charge
+    with its derivation in ``line.explanation``); ``payments`` the last identified payments.
+    """
+
+    account: Account
+    balances: list[Balance]
+    total: int
+    months: list[date]
+    month: date | None
+    charges: list[Any]
+    recalculations: list[Recalculation]
+    payments: list[Payment]
+
+    @property
+    def charges_total(self) -> int:
+        return sum(line.total for line in self.charges)
+
+
+def account_months(account: Account) -> list[date]:
+    """The months with ledger entries of the account, newest first."""
+    return list(
+        LedgerEntry.objects.filter(organization_id=account.organization_id, account_id=account.pk)
+        .values_list("period", flat=True)
+        .distinct()
+        .order_by("-period")
+    )
+
+
+def _manual_recalculations(account: Account, month: date) -> list[Recalculation]:
+    """Recalculation entries an operator posted by hand (no charge line behind them)."""
+    entries = list(
+        LedgerEntry.objects.filter(
+            organization_id=account.organization_id,
+            account_id=account.pk,
+            period=month,
+            kind=EntryKind.RECALCULATION,
+            line_id__isnull=True,
+        ).order_by("pk")
+    )
+    if not entries:
+        return []
+    names = dict(
+        Service.objects.filter(organization_id=account.organization_id).values_list("pk", "name")
+    )
+    return [
+        Recalculation(
+            corrects_period=e.corrects_period,
+            service=names.get(e.service_id, "") if e.service_id is not None else "",
+            amount=e.amount_kopecks,
+            reason=e.note,
+            explanation="",
+        )
+        for e in entries
+    ]
+
+
+def account_overview(account: Account, month: date | None = None) -> Overview:
+    """The overview of ``account`` for ``month`` (the latest month with entries by default)."""
+    balances = account_balances(account=account)
+    months = account_months(account)
+    if month is None and months:
+        month = months[0]
+    charges: list[Any] = []
+    recalculations: list[Recalculation] = []
+    if month is not None:
+        for line in account_lines(account, month):
+            if line.kind == LineKind.CHARGE and line.corrects_period == month:
+                charges.append(line)
+                continue
+            service = getattr(line, "service", None)
+            recalculations.append(
+                Recalculation(
+                    corrects_period=line.corrects_period,
+                    service=service.name if service else "",
+                    amount=line.total,
+                    reason=line.reason,
+                    explanation=line.explanation,  # type: ignore[attr-defined]
+                )
+            )
+        recalculations += _manual_recalculations(account, month)
+    payments = list(
+        Payment.objects.filter(organization_id=account.organization_id, account_id=account.pk)
+        .exclude(state=PaymentState.UNIDENTIFIED)
+        .order_by("-paid_on", "-pk")[:PAYMENTS_SHOWN]
+    )
+    return Overview(
+        account=account,
+        balances=balances,
+        total=sum(b.balance for b in balances),
+        months=months,
+        month=month,
+        charges=charges,
+        recalculations=recalculations,
+        payments=payments,
+    )
