@@ -49,6 +49,7 @@ def test_demo_builds_and_prints_the_logins(capsys):
     out = capsys.readouterr().out
     assert Account.objects.count() == 25
     assert "demo-operator" in out and "operator" in out
+    assert "Код доступа" in out  # accounts to try the resident portal with
     # a second run keeps the data and prints the logins again
     assert cli.main(["demo", "--no-serve"]) == 0
     assert Account.objects.count() == 25

@@ -54,6 +54,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         console.print("Демо-данные уже есть (--reset — пересоздать).")
     _print_logins(console, demo_logins(), f"http://{args.host}:{args.port}/admin/")
+    _print_portal_samples(console, f"http://{args.host}:{args.port}/portal/")
     if args.no_serve:
         return 0
     return _serve(args.host, args.port)
@@ -68,6 +69,32 @@ def _print_logins(console: Any, logins: list[Any], url: str) -> None:
     table.add_column("Кто это")
     for login in logins:
         table.add_row(login.username, login.password, login.description)
+    console.print(table)
+
+
+def _print_portal_samples(console: Any, url: str) -> None:
+    """A few demo accounts with their access codes, to try the resident portal."""
+    from rich.table import Table
+
+    from raschet.housing.models import Account
+    from raschet.portal.services import access_code_for
+
+    accounts = list(
+        Account.objects.filter(organization__code__startswith="demo-", closed_on__isnull=True)
+        .select_related("premises__building")
+        .order_by("pk")[:3]
+    )
+    if not accounts:
+        return
+    table = Table(
+        title=f"Личный кабинет жильца: {url} — зарегистрируйтесь и привяжите счёт",
+        title_justify="left",
+    )
+    table.add_column("Лицевой счёт", no_wrap=True)
+    table.add_column("Код доступа", no_wrap=True)
+    table.add_column("Адрес")
+    for account in accounts:
+        table.add_row(account.number, access_code_for(account), str(account.premises))
     console.print(table)
 
 
