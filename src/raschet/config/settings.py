@@ -156,3 +156,11 @@ EMAIL_BACKEND = (
 )
 EMAIL_FILE_PATH = str(Path(DATA_DIR) / "mail")
 DEFAULT_FROM_EMAIL = os.environ.get("RASCHET_EMAIL_FROM", "raschet@localhost")
+
+# Online payment in the resident portal: the acquiring provider (a dotted path to a class) and
+# the secret its callbacks are signed with (empty: derived from SECRET_KEY). The built-in
+# sandbox pays on a local test page (docs/payments.md).
+RASCHET_ACQUIRING_PROVIDER = os.environ.get(
+    "RASCHET_ACQUIRING_PROVIDER", "raschet.portal.acquiring.SandboxAcquirer"
+)
+RASCHET_ACQUIRING_SECRET = os.environ.get("RASCHET_ACQUIRING_SECRET", "")

@@ -2,16 +2,38 @@
 
 from django.urls import path
 
-from raschet.portal import views
+from raschet.portal import views, views_auth, views_payment, views_readings
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.sign_up, name="signup"),
-    path("login/", views.SignInView.as_view(), name="login"),
+    path("login/", views_auth.ThrottledSignInView.as_view(), name="login"),
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("link/", views.link_account, name="link"),
     path("accounts/<int:pk>/", views.account_view, name="account"),
     path("penalty/", views.penalty_calculator, name="penalty"),
+    path("password/reset/", views_auth.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        views_auth.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views_auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        views_auth.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("accounts/<int:pk>/unlink/", views_auth.unlink_account, name="unlink"),
+    path("accounts/<int:pk>/pay/", views_payment.pay, name="pay"),
+    path("sandbox/pay/<uuid:order>/", views_payment.sandbox_pay, name="sandbox_pay"),
+    path("acquiring/callback/", views_payment.acquiring_callback, name="acquiring_callback"),
+    path("payments/<uuid:order>/", views_payment.payment_result, name="payment_result"),
+    path("accounts/<int:pk>/readings/", views_readings.readings_view, name="readings"),
 ]
