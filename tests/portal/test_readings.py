@@ -203,11 +203,11 @@ def test_closed_account_is_refused(flat, make_resident):
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("", "Enter the reading of every zone of the meter"),
-        ("сто", "enter the reading as a number"),
-        ("1e999999", "enter the reading as a number"),
-        ("NaN", "enter the reading as a number"),
-        ("12" * 11, "enter the reading as a number"),  # longer than any meter
+        ("", "Укажите показание каждой зоны прибора"),
+        ("сто", "укажите показание числом"),
+        ("1e999999", "укажите показание числом"),
+        ("NaN", "укажите показание числом"),
+        ("12" * 11, "укажите показание числом"),  # longer than any meter
         ("-5", "Показание не может быть отрицательным"),
         ("110,1234", "Допускается не более трёх знаков после запятой"),
         ("123456", "Показание 123456,000 превышает разрядность прибора учёта (5)"),
@@ -225,7 +225,7 @@ def test_bad_input_is_answered_and_nothing_stored(flat, make_resident, typed, me
 def test_missing_zone_is_refused(flat, make_resident):
     client = make_resident("r@example.ru", flat.account)
     response = client.post(flat.url, {"meter": flat.power.pk, "value-day": "1180"})
-    assert "Enter the reading of every zone of the meter" in response.content.decode()
+    assert "Укажите показание каждой зоны прибора" in response.content.decode()
     assert not Reading.objects.filter(meter=flat.power, period=date(2025, 6, 1)).exists()
 
 
