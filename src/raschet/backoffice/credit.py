@@ -22,11 +22,9 @@ from django.utils.translation import gettext_lazy
 from raschet.backoffice.card import account_for_user
 from raschet.backoffice.views import admin_context
 from raschet.core.money import MoneyError, format_rubles, parse_rubles
-from raschet.core.penalties import PenaltySettings, RateStrategy, Regime
-from raschet.core.penalties_reference import Payment, Tranche, calculate
 from raschet.debt.claim import account_penalty, account_penalty_pdf
+from raschet.debt.forms import PenaltyCalculatorForm
 from raschet.debt.models import DebtorNotice, InstalmentPlan
-from raschet.debt.penalties import penalty_tables
 from raschet.debt.services import DebtError, notices_send
 from raschet.housing.models import Account
 from raschet.organizations.selectors import organizations_for_user
@@ -39,73 +37,11 @@ def _need(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-class CalculatorForm(forms.Form):
-    amount = forms.CharField(label=gettext_lazy("Debt, ₽"), max_length=20)
-    due = forms.DateField(
-        label=gettext_lazy("Due date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("Up to"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    payments = forms.CharField(
-        label=gettext_lazy("Payments"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("One a line: YYYY-MM-DD amount, e.g. 2025-04-25 1000,00"),
-    )
-    capital_repair = forms.BooleanField(label=gettext_lazy("Capital repair"), required=False)
-    payment_day_excluded = forms.BooleanField(
-        label=gettext_lazy("The payment day is not a day of delay"), required=False
-    )
-
-    def clean_amount(self) -> int:
-        try:
-            amount = parse_rubles(self.cleaned_data["amount"])
-        except MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from exc
-        if amount <= 0:
-            raise forms.ValidationError(_("The debt must be greater than zero"))
-        return amount
-
-    def clean_payments(self) -> list[Payment]:
-        out = []
-        for no, line in enumerate(self.cleaned_data["payments"].splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                day, amount = line.split(maxsplit=1)
-                out.append(Payment(date.fromisoformat(day), parse_rubles(amount)))
-            except (ValueError, MoneyError) as exc:
-                raise forms.ValidationError(
-                    _("Line %(no)s: expected «YYYY-MM-DD amount»") % {"no": no}
-                ) from exc
-        return out
-
-
 @staff_member_required
 def penalty_calculator(request: HttpRequest) -> HttpResponse:
     _need(request)
-    form = CalculatorForm(request.GET or None)
-    calc = None
-    if form.is_bound and form.is_valid():
-        data: dict[str, Any] = form.cleaned_data
-        try:
-            calc = calculate(
-                Tranche(
-                    data["amount"],
-                    data["due"],
-                    Regime.CAPITAL_REPAIR if data["capital_repair"] else Regime.HOUSING,
-                ),
-                data["payments"],
-                until=data["until"],
-                tables=penalty_tables(),
-                settings=PenaltySettings(
-                    payment_day_counted=not data["payment_day_excluded"],
-                    rate_strategy=RateStrategy.PAYMENT_DAY,
-                ),
-            )
-        except ValueError as exc:
-            form.add_error(None, str(exc))
+    form = PenaltyCalculatorForm(request.GET or None)
+    calc = form.calculation() if form.is_bound else None
     context = admin_context(request, _("Penalty calculator"))
     context.update({"form": form, "calc": calc})
     return render(request, "backoffice/credit/calculator.html", context)

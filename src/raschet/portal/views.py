@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
 
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -18,12 +17,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from raschet.core.penalties import PenaltySettings, RateStrategy, Regime
-from raschet.core.penalties_reference import Tranche, calculate
-from raschet.debt.penalties import penalty_tables
+from raschet.debt.forms import PenaltyCalculatorForm
 from raschet.housing.models import Account
 from raschet.organizations.models import Organization
-from raschet.portal.forms import LinkForm, PenaltyForm, SignInForm, SignUpForm
+from raschet.portal.forms import LinkForm, SignInForm, SignUpForm
 from raschet.portal.selectors import account_overview, resident_account, resident_accounts
 from raschet.portal.services import PortalError, account_link, resident_sign_up
 
@@ -120,25 +117,6 @@ def account_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def penalty_calculator(request: HttpRequest) -> HttpResponse:
     """Public: anyone may check a penalty (rules.md §3; the issue 6 calculator)."""
-    form = PenaltyForm(request.GET or None)
-    calc = None
-    if form.is_bound and form.is_valid():
-        data: dict[str, Any] = form.cleaned_data
-        try:
-            calc = calculate(
-                Tranche(
-                    data["amount"],
-                    data["due"],
-                    Regime.CAPITAL_REPAIR if data["capital_repair"] else Regime.HOUSING,
-                ),
-                data["payments"],
-                until=data["until"],
-                tables=penalty_tables(),
-                settings=PenaltySettings(
-                    payment_day_counted=not data["payment_day_excluded"],
-                    rate_strategy=RateStrategy.PAYMENT_DAY,
-                ),
-            )
-        except ValueError as exc:
-            form.add_error(None, str(exc))
+    form = PenaltyCalculatorForm(request.GET or None)
+    calc = form.calculation() if form.is_bound else None
     return render(request, "portal/calculator.html", {"form": form, "calc": calc})
