@@ -136,6 +136,13 @@ def test_wrong_zones_and_bad_values(meter):
         submit(meter, "1.0001", date(2025, 1, 10))
 
 
+@pytest.mark.parametrize("value", ["1E+999999", "NaN", "Infinity", "-Infinity", "sNaN"])
+def test_values_beyond_any_meter_are_refused_not_crashed(meter, value):
+    with pytest.raises(ReadingRejected):
+        submit(meter, value, date(2025, 1, 10))
+    assert not meter.readings.exists()
+
+
 def test_idempotency_key_returns_the_first_result(meter):
     [a] = submit(meter, "10", date(2025, 1, 10), idempotency_key="k-1")
     [b] = submit(meter, "10", date(2025, 1, 10), idempotency_key="k-1")

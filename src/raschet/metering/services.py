@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -159,9 +159,15 @@ def _check_zones(meter: Meter, values: Mapping[str, Decimal]) -> None:
             % {"serial": meter.serial_number, "zones": ", ".join(sorted(expected))}
         )
     for zone, value in values.items():
+        if not value.is_finite():
+            raise ReadingRejected(_("A reading must be a number"), zone=zone)
         if value < 0:
             raise ReadingRejected(_("A reading cannot be negative"), zone=zone)
-        if value != value.quantize(Decimal("0.001")):
+        try:
+            exact = value == value.quantize(Decimal("0.001"))
+        except InvalidOperation:  # beyond any meter (e.g. 1E+999999): no quantizing it
+            raise ReadingRejected(_("The reading is too large"), zone=zone) from None
+        if not exact:
             raise ReadingRejected(_("At most three decimal places"), zone=zone)
 
 
