@@ -22,7 +22,6 @@ from raschet.debt.models import (
 from raschet.debt.services import (
     DebtError,
     debtors,
-    due_date,
     instalment_plan_create,
     instalment_plans_check,
     notices_send,
@@ -59,6 +58,8 @@ def smtp(settings):
 
 
 def test_due_dates_follow_the_law():
+    from raschet.debt.ageing import due_date
+
     assert due_date(date(2025, 1, 1)) == date(2025, 2, 10)
     assert due_date(date(2026, 2, 1)) == date(2026, 3, 10)
     assert due_date(date(2026, 3, 1)) == date(2026, 4, 15)

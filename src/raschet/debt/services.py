@@ -18,13 +18,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 
-from raschet.core import penalties
 from raschet.core.money import format_rubles
-from raschet.core.periods import Month
-from raschet.debt.ageing import months_overdue
+from raschet.debt.ageing import DebtFilter, DebtorQuery, debtors_all
 from raschet.debt.models import (
     DebtorNotice,
     Dispute,
@@ -35,7 +33,6 @@ from raschet.debt.models import (
     PlanState,
 )
 from raschet.housing.models import Account
-from raschet.ledger.models import LedgerEntry
 from raschet.organizations.models import Organization
 from raschet.payments.models import Payment, PaymentState
 
@@ -49,19 +46,6 @@ class DebtError(Exception):
     """A plan or notice that cannot be made; the message says why, in Russian."""
 
 
-def due_date(month: date, organization: Organization | None = None) -> date:
-    """Payment due date of the charges of ``month`` (rules.md §3.2, §14), with the
-    organization's due day and weekend setting when given."""
-    options: dict[str, Any] = {}
-    if organization is not None:
-        raw = organization.billing_settings or {}
-        options = {
-            "override_day": raw.get("payment_due_day"),
-            "shift_weekends": bool(raw.get("penalty_shift_weekends", False)),
-        }
-    return penalties.due_date(Month.of(month), **options)
-
-
 @dataclass(frozen=True)
 class Debtor:
     account_id: int
@@ -70,33 +54,18 @@ class Debtor:
     months_overdue: int
 
 
-def debtors(*, organization: Organization, on: date) -> list[Debtor]:
-    """Accounts with unpaid principal past its due date on ``on``: the debt (Σ of the
-    positive unpaid months whose due date has passed) and the oldest such month."""
-    table = LedgerEntry._meta.db_table
-    sql = (
-        f"SELECT account_id, COALESCE(debt_period, period) AS m, SUM(amount_kopecks) "  # noqa: S608
-        f"FROM {table} WHERE organization_id = %s AND penalty = %s "
-        "GROUP BY account_id, COALESCE(debt_period, period) HAVING SUM(amount_kopecks) > 0"
+def debtors(
+    *, organization: Organization, on: date, min_kopecks: int = 0, min_months: int = 0
+) -> list[Debtor]:
+    """Accounts with principal past its due date on ``on`` (the ageing's definition: the
+    overdue principal and the oldest overdue month), filtered by the database."""
+    query = DebtorQuery(
+        DebtFilter.of([organization.pk]), on, min_kopecks=min_kopecks, min_months=min_months
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [organization.pk, False])
-        rows = cursor.fetchall()
-    per_account: dict[int, tuple[int, date]] = {}
-    for account_id, month, unpaid in rows:
-        month = month if isinstance(month, date) else date.fromisoformat(str(month)[:10])
-        due = due_date(month, organization)
-        if due >= on:
-            continue
-        total, oldest = per_account.get(account_id, (0, month))
-        per_account[account_id] = (total + int(unpaid), min(oldest, month))
-    return sorted(
-        (
-            Debtor(account_id, total, oldest, months_overdue(oldest, on))
-            for account_id, (total, oldest) in per_account.items()
-        ),
-        key=lambda d: (-d.debt_kopecks, d.account_id),
-    )
+    return [
+        Debtor(d.account_id, d.figures["overdue"], d.oldest_month or on, d.months_overdue)
+        for d in debtors_all(query)
+    ]
 
 
 # ----------------------------------------------------------------------------- notices
@@ -147,10 +116,10 @@ def notices_send(
     )
     chosen = [
         d
-        for d in debtors(organization=organization, on=on)
-        if d.debt_kopecks >= threshold_kopecks
-        and d.months_overdue >= min_months
-        and (accounts is None or d.account_id in accounts)
+        for d in debtors(
+            organization=organization, on=on, min_kopecks=threshold_kopecks, min_months=min_months
+        )
+        if accounts is None or d.account_id in accounts
     ]
     by_id = Account.objects.select_related("premises__building").in_bulk(
         [d.account_id for d in chosen]
