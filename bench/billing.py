@@ -869,3 +869,37 @@ def main() -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def stock_ready(
+    url: str,
+    *,
+    script: str,
+    marker_table: str,
+    accounts: int,
+    seed: int,
+    version: int,
+    reuse: bool,
+    reset: Callable[[str], None],
+) -> None:
+    """Reuse the stock when ``reuse`` and the marker matches (after ``reset``), else recreate
+    the database, migrate it and build the stock by running ``script --build`` (the
+    payments and penalties benches; each writes its own marker table)."""
+    wanted = {"accounts": accounts, "seed": seed, "version": version}
+    if reuse and stock_marker(url, marker_table) == wanted:
+        print("stock: reused; wiping the earlier measurement", flush=True)
+        reset(url)
+        return
+    print(f"stock: building {accounts} accounts…", flush=True)
+    recreate_database(url)
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
+    migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
+    subprocess.run([*migrate, "--settings", "raschet.config.settings"],  # noqa: S603
+                   env=env, cwd=ROOT, check=True)  # fmt: skip
+    t = time.perf_counter()
+    subprocess.run(  # noqa: S603
+        [sys.executable, script, "--database-url", url, "--build",
+         "--accounts", str(accounts), "--seed", str(seed)],
+        check=True,
+    )  # fmt: skip
+    print(f"stock built in {time.perf_counter() - t:.1f} s", flush=True)

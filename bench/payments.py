@@ -47,10 +47,6 @@ bb: Any = importlib.import_module(
 )  # bench/billing.py: this script's folder is on sys.path
 
 
-def stock_marker(url: str) -> dict[str, int] | None:
-    return bb.stock_marker(url, "bench_payments_stock")  # type: ignore[no-any-return]
-
-
 def charges(accounts: int, seed: int) -> Any:
     """Per account and service the monthly charge in kopecks (the same both months)."""
     import numpy as np
@@ -266,25 +262,16 @@ def main() -> int:
     if args.child:
         child_import(url, args.child)
         return 0
-    marker = stock_marker(url)
-    wanted = {"accounts": args.accounts, "seed": args.seed, "version": STOCK_VERSION}
-    if args.reuse and marker == wanted:
-        print("stock: reused; wiping earlier payments", flush=True)
-        reset_payments(url)
-    else:
-        print(f"stock: building {args.accounts} accounts…", flush=True)
-        bb.recreate_database(url)
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
-        migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
-        subprocess.run([*migrate, "--settings", "raschet.config.settings"],  # noqa: S603
-                       env=env, cwd=ROOT, check=True)  # fmt: skip
-        t = time.perf_counter()
-        subprocess.run(  # noqa: S603
-            [sys.executable, __file__, "--database-url", url, "--build",
-             "--accounts", str(args.accounts), "--seed", str(args.seed)],
-            check=True,
-        )  # fmt: skip
-        print(f"stock built in {time.perf_counter() - t:.1f} s", flush=True)
+    bb.stock_ready(
+        url,
+        script=__file__,
+        marker_table="bench_payments_stock",
+        accounts=args.accounts,
+        seed=args.seed,
+        version=STOCK_VERSION,
+        reuse=args.reuse,
+        reset=reset_payments,
+    )
     path = BENCH_DIR / f"registry_{args.accounts}.txt"
     t = time.perf_counter()
     lines = write_registry(path, account_numbers(url), args.seed)

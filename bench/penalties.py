@@ -45,10 +45,6 @@ bb: Any = importlib.import_module(
 )  # bench/billing.py: this script's folder is on sys.path
 
 
-def stock_marker(url: str) -> dict[str, int] | None:
-    return bb.stock_marker(url, "bench_penalties_stock")  # type: ignore[no-any-return]
-
-
 def month_start(k: int) -> date:
     m = FIRST.month - 1 + k
     return date(FIRST.year + m // 12, m % 12 + 1, 1)
@@ -224,24 +220,16 @@ def main() -> int:
     if args.child:
         child_run(url)
         return 0
-    wanted = {"accounts": args.accounts, "seed": args.seed, "version": STOCK_VERSION}
-    if args.reuse and stock_marker(url) == wanted:
-        print("stock: reused; wiping earlier penalties", flush=True)
-        reset(url)
-    else:
-        print(f"stock: building {args.accounts} accounts × {MONTHS} months…", flush=True)
-        bb.recreate_database(url)
-        env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src")}
-        migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
-        subprocess.run([*migrate, "--settings", "raschet.config.settings"],  # noqa: S603
-                       env=env, cwd=ROOT, check=True)  # fmt: skip
-        t = time.perf_counter()
-        subprocess.run(  # noqa: S603
-            [sys.executable, __file__, "--database-url", url, "--build",
-             "--accounts", str(args.accounts), "--seed", str(args.seed)],
-            check=True,
-        )  # fmt: skip
-        print(f"stock built in {time.perf_counter() - t:.1f} s", flush=True)
+    bb.stock_ready(
+        url,
+        script=__file__,
+        marker_table="bench_penalties_stock",
+        accounts=args.accounts,
+        seed=args.seed,
+        version=STOCK_VERSION,
+        reuse=args.reuse,
+        reset=reset,
+    )
     bb.checkpoint(url)
     out = subprocess.run(  # noqa: S603
         [sys.executable, __file__, "--database-url", url, "--child"],
