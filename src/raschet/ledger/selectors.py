@@ -15,8 +15,9 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Case, Sum, When
 
-from raschet.housing.models import Account, Premises
+from raschet.housing.models import Account, Building, Premises
 from raschet.ledger.models import TURNOVER_COLUMNS, LedgerEntry
 from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
@@ -161,8 +162,6 @@ def _label(by: str, rows: Iterable[TurnoverRow]) -> None:
         for a in Account.objects.filter(pk__in=ids).select_related("premises__building"):
             names[a.pk] = f"{a.number} — {a.premises}"
     elif by == "building":
-        from raschet.housing.models import Building
-
         names = {b.pk: str(b) for b in Building.objects.filter(pk__in=ids)}
     elif by == "service":
         names = {s.pk: s.name for s in Service.objects.filter(pk__in=ids)}
@@ -194,8 +193,6 @@ def account_balances(*, account: Account, up_to: date | None = None) -> list[Bal
     entries = LedgerEntry.objects.filter(account_id=account.pk)
     if up_to is not None:
         entries = entries.filter(period__lte=up_to)
-    from django.db.models import Case, Sum, When
-
     rows = (
         entries.values("service_id", "payee_id")
         .annotate(
@@ -232,7 +229,5 @@ def account_balances(*, account: Account, up_to: date | None = None) -> list[Bal
 
 def account_balance(*, account: Account) -> int:
     """The account's whole balance: the sum of all its entries."""
-    from django.db.models import Sum
-
     total = LedgerEntry.objects.filter(account_id=account.pk).aggregate(t=Sum("amount_kopecks"))
     return int(total["t"] or 0)
