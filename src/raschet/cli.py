@@ -216,13 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
     readings.add_argument("--today", help="дата приёма (ГГГГ-ММ-ДД), по умолчанию сегодня")
     readings.set_defaults(func=cmd_import_readings)
 
-    from raschet import cli_billing, cli_debt, cli_payments, cli_penalty
+    from raschet import cli_billing, cli_debt, cli_documents, cli_payments, cli_penalty
 
     cli_payments.add_import_parser(imp_sub)
     cli_billing.add_parsers(sub)
     cli_payments.add_parsers(sub)
     cli_penalty.add_parsers(sub)
     cli_debt.add_parsers(sub)
+    cli_documents.add_parsers(sub)
 
     manage = sub.add_parser("manage", help="команды управления Django", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)

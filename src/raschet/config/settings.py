@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "raschet.billing",
     "raschet.payments",
     "raschet.debt",
+    "raschet.documents",
     "django_tasks",
     "django_tasks_db",
     "raschet.api",

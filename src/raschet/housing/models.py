@@ -228,6 +228,11 @@ class Account(TenantModel):
         _("ЕЛС (GIS)"), max_length=10, blank=True, validators=[_GIS_ACCOUNT]
     )
     email = models.EmailField(_("e-mail"), blank=True)
+    paperless = models.BooleanField(
+        _("payment documents by e-mail only"),
+        default=False,
+        help_text=_("The resident chose paper-free delivery: the ЕПД is e-mailed, not printed"),
+    )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     history = HistoricalRecords()
 

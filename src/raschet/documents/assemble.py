@@ -1,0 +1,615 @@
+"""What goes on an account's ЕПД for a closed month, read in bulk (rules.md §5.1).
+
+`documents_data` reads everything for a chunk of accounts with a fixed number of queries —
+accounts and premises, the month's posted charge lines, the balance snapshot of the closed
+month, the last payments, meter readings and the building volumes — and returns one
+`Epd` per account: the data the template lays out (every figure already formatted in
+Russian typography, ``1 234,56``), the QR payloads per payee and the amount due.
+
+The amounts come from the month's balance snapshot (written when the month was closed), so
+the document shows exactly what the ledger holds: per payee the debt or advance at the start
+of the month, charged (with recalculations, reductions and benefits), penalties, paid and the
+total due. A payee's QR code carries exactly that payee's amount due (ГОСТ Р 56042, §6).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Max, Sum
+
+from raschet.billing.explain import explain_line
+from raschet.billing.models import ChargeLine, LineKind
+from raschet.billing.selectors import posted_run_ids
+from raschet.core.bankkey import BankDetailsError, validate_bank_account
+from raschet.core.billing import Method
+from raschet.core.fixedpoint import NORM_SCALE, RATE_SCALE, VOLUME_SCALE
+from raschet.core.money import format_rubles
+from raschet.core.periods import Month
+from raschet.core.qr import QrPayee, QrPayloadError, qr_payload
+from raschet.housing.models import Account
+from raschet.ledger.models import BalanceSnapshot, EntryKind, LedgerEntry
+from raschet.metering.models import Meter, Reading
+from raschet.organizations.models import Organization
+from raschet.payments.models import Payment
+from raschet.registry.selectors import resident_counts
+from raschet.tariffs.models import ChargeBasis, Service
+
+MONTHS_NOMINATIVE = (
+    "январь", "февраль", "март", "апрель", "май", "июнь",
+    "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
+)  # fmt: skip
+MONTHS_GENITIVE = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+
+NORM_METHODS = frozenset((Method.NORM, Method.NORM_COEFFICIENT, Method.HEATING_NORM))
+
+
+class DocumentDataError(ValueError):
+    """A document cannot be made; the message names the account or payee and the field."""
+
+
+@dataclass(slots=True)
+class PayeeQr:
+    payee_id: int
+    payload: str
+
+
+@dataclass(slots=True)
+class Epd:
+    """One account's document: ``content`` for the template and, for each payee block in
+    the same order, its QR payload ("" when nothing is due)."""
+
+    account_id: int
+    account_number: str
+    building_id: int
+    premises_number: str
+    email: str
+    paperless: bool
+    amount_due: int
+    content: dict[str, Any]
+    qr: list[PayeeQr] = field(default_factory=list)
+
+    def content_sha256(self) -> str:
+        """SHA-256 of what the page shows (the content and the QR payloads)."""
+        blob = json.dumps(
+            {"content": self.content, "qr": [q.payload for q in self.qr]},
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def period_name(period: date) -> str:
+    return f"{MONTHS_NOMINATIVE[period.month - 1]} {period.year}"
+
+
+def rub(kopecks: int) -> str:
+    """``1 234,56`` — or empty for zero, as a blank cell reads better than 0,00."""
+    return format_rubles(kopecks) if kopecks else ""
+
+
+def rub0(kopecks: int) -> str:
+    return format_rubles(kopecks)
+
+
+def _num(value: int | Decimal, scale: int, *, places: int) -> str:
+    """A volume, rate or norm with at least ``places`` decimals and no trailing noise."""
+    number = Decimal(value) / scale if scale != 1 else Decimal(value)
+    text = f"{number:,.6f}".replace(",", "\u00a0")
+    whole, frac = text.split(".")
+    frac = frac.rstrip("0").ljust(places, "0")
+    return f"{whole},{frac}" if frac else whole
+
+
+def _address(building_address: str, premises_number: str, kind: str) -> str:
+    if not premises_number:
+        return building_address
+    label = "кв." if kind == "flat" else "пом."
+    return f"{building_address}, {label} {premises_number}"
+
+
+def payee_requisites_check(payees: Iterable[Organization]) -> None:
+    """Refuse to print when a payee's bank details are missing or fail their checksum
+    (rules.md §8.3): the QR code would send the money nowhere."""
+    for org in payees:
+        missing = [
+            label
+            for label, value in (
+                ("БИК", org.bic),
+                ("расчётный счёт", org.settlement_account),
+                ("банк", org.bank_name),
+                ("ИНН", org.inn),
+            )
+            if not value
+        ]
+        if missing:
+            raise DocumentDataError(
+                f"Получатель платежа «{org.short_name or org.name}» (код {org.code}): "
+                f"не заполнены реквизиты: {', '.join(missing)}"
+            )
+        try:
+            validate_bank_account(org.bic, org.settlement_account)
+            if org.correspondent_account:
+                validate_bank_account(org.bic, org.correspondent_account, correspondent=True)
+        except BankDetailsError as exc:
+            raise DocumentDataError(
+                f"Получатель платежа «{org.short_name or org.name}» (код {org.code}): {exc}"
+            ) from exc
+
+
+def _notice(org: Organization) -> str:
+    cutoff = org.reading_cutoff_day or 25
+    contacts = ", ".join(x for x in (org.phone and f"по телефону {org.phone}",) if x)
+    ways = "в личном кабинете жильца" + (f", {contacts}" if contacts else "") + " или в офисе"
+    return (
+        f"Показания индивидуальных приборов учёта передавайте ежемесячно до {cutoff} числа "
+        f"({ways}). Если показания не переданы, плата рассчитывается по среднемесячному объёму "
+        "не более 3 месяцев подряд, затем по нормативу (ПП 354 п.59 «б», п.60). Если прибор "
+        "неисправен или истёк срок его поверки, плата рассчитывается по среднему, затем по "
+        "нормативу с повышающим коэффициентом (п.59 «а», п.60). При недопуске исполнителя для "
+        "проверки прибора учёта плата рассчитывается по среднему, затем по нормативу с "
+        "повышающим коэффициентом (п.59 «в», п.85(1)). Неоплата в срок влечёт начисление пеней "
+        "(ЖК РФ ст.155 ч.14). Плату вносите до 10 числа месяца, следующего за расчётным."
+    )
+
+
+def _brand(org: Organization) -> dict[str, Any]:
+    lines = [x for x in (org.legal_address,) if x]
+    contacts = "; ".join(
+        x
+        for x in (
+            org.phone and f"тел. {org.phone}",
+            org.email and f"e-mail: {org.email}",
+            org.website,
+        )
+        if x
+    )
+    if contacts:
+        lines.append(contacts)
+    if org.office_hours:
+        lines.append(f"Приём: {org.office_hours}")
+    return {
+        "name": org.brand_name or org.short_name or org.name,
+        "color": org.color_primary or "#1f4e79",
+        "lines": lines,
+        "logo": "",
+    }
+
+
+def _short_how(text: str) -> str:
+    """The derivation of `explain_line` on one line, without the repeated service name."""
+    parts = text.split("\n")
+    if parts and ": " in parts[0]:
+        parts[0] = parts[0].split(": ", 1)[1]
+    return "; ".join(parts)
+
+
+def documents_data(
+    *, organization: Organization, period: date, account_ids: Sequence[int]
+) -> list[Epd]:
+    """The ЕПД data for ``account_ids`` (in that order) for the closed month ``period``.
+
+    A fixed number of queries for any number of accounts; call it in chunks of a few
+    thousand. Accounts without a snapshot row in the month (opened later, nothing charged)
+    get a document with zero amounts.
+    """
+    month = Month.of(period)
+    ids = list(account_ids)
+    accounts: dict[int, dict[str, Any]] = {
+        row["pk"]: dict(row)
+        for row in Account.objects.filter(organization=organization, pk__in=ids).values(
+            "pk",
+            "number",
+            "payer_name",
+            "gis_account_id",
+            "email",
+            "paperless",
+            "area_m2",
+            "premises_id",
+            "premises__number",
+            "premises__kind",
+            "premises__area_total_m2",
+            "premises__building_id",
+            "premises__building__address",
+        )
+    }
+    unknown = [i for i in ids if i not in accounts]
+    if unknown:
+        raise DocumentDataError(f"Лицевые счета не найдены в организации: {unknown[:10]}")
+
+    services = {s.pk: s for s in Service.objects.filter(organization=organization)}
+    run_ids = posted_run_ids(organization.pk)
+    lines_by_account: dict[int, list[ChargeLine]] = defaultdict(list)
+    for line in ChargeLine.objects.filter(
+        run_id__in=run_ids, period=month.start, account_id__in=ids
+    ).order_by("account_id", "corrects_period", "service_id", "pk"):
+        lines_by_account[line.account_id].append(line)
+
+    snapshots: dict[int, dict[int | None, dict[str, Any]]] = defaultdict(dict)
+    for row in (
+        BalanceSnapshot.objects.filter(
+            organization=organization, period=month.start, account_id__in=ids
+        )
+        .values("account_id", "payee_id")
+        .annotate(
+            opening=Sum("opening"),
+            charged=Sum("charged"),
+            recalculated=Sum("recalculated"),
+            reductions=Sum("reductions"),
+            benefits=Sum("benefits"),
+            paid=Sum("paid"),
+            penalties=Sum("penalties"),
+            other=Sum("other"),
+            closing=Sum("closing"),
+        )
+    ):
+        snapshots[row["account_id"]][row["payee_id"]] = dict(row)
+
+    last_payments = _last_payments(ids, month.start)
+    residents = resident_counts(organization_id=organization.pk, on=month.end, account_ids=ids)
+    readings = _readings(organization, [a["premises_id"] for a in accounts.values()], month.start)
+    building_ids = sorted({a["premises__building_id"] for a in accounts.values()})
+    building_volumes = _building_volumes(run_ids, month.start, building_ids)
+
+    payee_ids = {p for snap in snapshots.values() for p in snap if p is not None}
+    payee_ids |= {ln.payee_id for lns in lines_by_account.values() for ln in lns if ln.payee_id}
+    payees = {o.pk: o for o in Organization.objects.filter(pk__in=payee_ids)}
+    payee_requisites_check(payees.values())
+
+    brand = _brand(organization)
+    notice = _notice(organization)
+    name = period_name(month.start)
+    out: list[Epd] = []
+    for account_id in ids:
+        acc = accounts[account_id]
+        acc["period"] = month.start
+        acc["address"] = _address(
+            acc["premises__building__address"], acc["premises__number"], acc["premises__kind"]
+        )
+        lines = lines_by_account.get(account_id, [])
+        table, totals, recalcs, norms = _lines(lines, services, month.start)
+        for n in norms:
+            n["building"] = building_volumes.get(
+                (acc["premises__building_id"], n.pop("service_id")), ""
+            )
+        area = acc["area_m2"] if acc["area_m2"] is not None else acc["premises__area_total_m2"]
+        persons = max((ln.persons for ln in lines if ln.corrects_period == month.start), default=0)
+        snap = snapshots.get(account_id, {})
+        payee_blocks: list[dict[str, Any]] = []
+        qrs: list[PayeeQr] = []
+        due_total = 0
+        order = sorted((p for p in snap if p is not None), key=lambda p: (p != organization.pk, p))
+        for payee_id in order:
+            s = snap[payee_id]
+            org = payees[payee_id]
+            due = max(int(s["closing"]), 0)
+            due_total += due
+            last = last_payments.get((account_id, payee_id))
+            block = {
+                "name": org.short_name or org.name,
+                "inn": org.inn,
+                "kpp": org.kpp,
+                "account": org.settlement_account,
+                "bank": org.bank_name,
+                "bic": org.bic,
+                "corr": org.correspondent_account or "0",
+                "opening": rub0(int(s["opening"])),
+                "charged": rub0(
+                    int(s["charged"] + s["recalculated"] + s["reductions"] + s["benefits"])
+                ),
+                "penalties": rub0(int(s["penalties"])),
+                "paid": rub0(-int(s["paid"])),
+                "other": rub(int(s["other"])),
+                "last_payment": (
+                    f"{last[0]:%d.%m.%Y}, {format_rubles(last[1])} ₽" if last else "—"
+                ),
+                "due": rub0(due),
+                "advance": rub0(-int(s["closing"])) if s["closing"] < 0 else "",
+                "qr": "",
+            }
+            payload = ""
+            if due > 0:
+                try:
+                    payload = _payload(org, due, name, acc)
+                except QrPayloadError as exc:
+                    raise DocumentDataError(
+                        f"Лицевой счёт {acc['number']}, получатель «{block['name']}»: {exc}"
+                    ) from exc
+            qrs.append(PayeeQr(payee_id, payload))
+            payee_blocks.append(block)
+        advance_unassigned = int(snap.get(None, {}).get("closing", 0))
+        content = {
+            "period_name": name,
+            "brand": brand,
+            "account": {
+                "number": acc["number"],
+                "gis_id": acc["gis_account_id"],
+                "ipd": "",
+                "payer": acc["payer_name"],
+                "address": acc["address"],
+                "area": _num(area, 1, places=2) if area is not None else "",
+                "residing": str(persons),
+                "registered": str(residents.get(account_id, 0)),
+            },
+            "payees": payee_blocks,
+            "due_total": rub0(due_total),
+            "lines": table,
+            "totals": totals,
+            "recalculations": recalcs,
+            "readings": readings.get(acc["premises_id"], []),
+            "norms": norms,
+            "penalty_note": _penalty_note(snap),
+            "advance_note": (
+                f"Нераспределённый аванс: {format_rubles(-advance_unassigned)} ₽"
+                if advance_unassigned < 0
+                else ""
+            ),
+            "notice": notice,
+        }
+        out.append(
+            Epd(
+                account_id=account_id,
+                account_number=acc["number"],
+                building_id=acc["premises__building_id"],
+                premises_number=acc["premises__number"],
+                email=acc["email"],
+                paperless=acc["paperless"],
+                amount_due=due_total,
+                content=content,
+                qr=qrs,
+            )
+        )
+    return out
+
+
+def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str:
+    """The payee's QR payload in UTF-8, or in windows-1251 when a long Cyrillic name and bank
+    would not fit the 300-byte mandatory block in UTF-8 (rules.md §6.1; both are read by
+    bank apps)."""
+    payee = QrPayee(
+        name=org.name[:160],
+        personal_acc=org.settlement_account,
+        bank_name=org.bank_name[:45],
+        bic=org.bic,
+        corresp_acc=org.correspondent_account or "0",
+        inn=org.inn,
+        kpp=org.kpp,
+    )
+    fields: dict[str, Any] = {
+        "sum_kopecks": due,
+        "purpose": f"Оплата ЖКУ за {name}, л/с {acc['number']}"[:210],
+        "pers_acc": acc["number"],
+        "paym_period": acc["period"],
+        "last_name": (acc["payer_name"].split() or [""])[0],
+        "payer_address": acc["address"],
+    }
+    try:
+        return qr_payload(payee, **fields)
+    except QrPayloadError as exc:
+        if "байт" not in str(exc):
+            raise
+        return qr_payload(payee, encoding="cp1251", **fields)
+
+
+def _penalty_note(snap: dict[int | None, dict[str, Any]]) -> str:
+    penalties = sum(int(s["penalties"]) for s in snap.values())
+    if not penalties:
+        return ""
+    return (
+        f"Пени за несвоевременную оплату (ЖК РФ ст.155 ч.14), начислено в месяце: "
+        f"{format_rubles(penalties)} ₽. Расчёт пеней — в личном кабинете и в офисе."
+    )
+
+
+def _lines(
+    lines: list[ChargeLine], services: dict[int, Service], period: date
+) -> tuple[list[dict[str, str]], dict[str, str], list[dict[str, str]], list[dict[str, Any]]]:
+    """The table rows per service (the month's charge plus the recalculations posted in
+    the month), the totals, the recalculation list with reasons and the norms."""
+    by_service: dict[int, dict[str, Any]] = {}
+    recalcs: list[dict[str, str]] = []
+    norms: dict[int, dict[str, Any]] = {}
+
+    def row_for(service_id: int) -> dict[str, Any]:
+        if service_id not in by_service:
+            by_service[service_id] = {
+                "volume": 0,
+                "rate": None,
+                "charged": 0,
+                "coefficient": 0,
+                "recalculation": 0,
+                "benefit": 0,
+                "reduction": 0,
+                "how": [],
+            }
+        return by_service[service_id]
+
+    for line in lines:
+        service = services.get(line.service_id)
+        unit = service.get_unit_display() if service else ""
+        row = row_for(line.service_id)
+        if line.kind == LineKind.RECALCULATION or line.corrects_period != period:
+            total = line.amount + line.reduction + line.benefit
+            row["recalculation"] += total
+            if total:
+                recalcs.append(
+                    {
+                        "service": service.name if service else str(line.service_id),
+                        "month": f"{line.corrects_period:%m.%Y}",
+                        "amount": format_rubles(total),
+                        "reason": line.reason or "перерасчёт",
+                    }
+                )
+            continue
+        row["volume"] += line.volume
+        row["rate"] = line.rate if line.segments == 1 else None
+        row["charged"] += line.amount - line.coefficient_amount
+        row["coefficient"] += line.coefficient_amount
+        row["benefit"] += line.benefit
+        row["reduction"] += line.reduction
+        row["how"].append(_short_how(explain_line(line, unit=unit)))
+        if line.method in NORM_METHODS and line.norm is not None and service is not None:
+            norms[line.service_id] = {
+                "service": service.name,
+                "service_id": line.service_id,
+                "norm": f"{_num(line.norm, NORM_SCALE, places=2)} {unit}",
+            }
+
+    def order(service_id: int) -> tuple[int, str]:
+        s = services.get(service_id)
+        return (s.sort_order, s.name) if s else (10**6, str(service_id))
+
+    table: list[dict[str, str]] = []
+    sums = dict.fromkeys(("charged", "coefficient", "recalculation", "benefit", "reduction"), 0)
+    for service_id in sorted(by_service, key=order):
+        row = by_service[service_id]
+        service = services.get(service_id)
+        common = service is not None and service.basis == ChargeBasis.COMMON
+        unit = service.get_unit_display() if service else ""
+        volume = _num(row["volume"], VOLUME_SCALE, places=3) if row["volume"] else ""
+        total = (row["charged"] + row["coefficient"] + row["recalculation"] + row["benefit"]) + row[
+            "reduction"
+        ]
+        for key in sums:
+            sums[key] += row[key]
+        table.append(
+            {
+                "service": service.name if service else str(service_id),
+                "unit": unit,
+                "volume": "" if common else volume,
+                "common_volume": volume if common else "",
+                "tariff": _num(row["rate"], RATE_SCALE, places=2) if row["rate"] else "",
+                "charged": rub(row["charged"]),
+                "coefficient": rub(row["coefficient"]),
+                "recalculation": rub(row["recalculation"]),
+                "benefit": rub(row["benefit"]),
+                "reduction": rub(row["reduction"]),
+                "total": rub0(total),
+                "how": " | ".join(row["how"]),
+            }
+        )
+    grand = sum(sums.values())
+    totals = {key: rub(value) for key, value in sums.items()}
+    totals["charged"] = rub0(sums["charged"])
+    totals["total"] = rub0(grand)
+    return table, totals, recalcs, sorted(norms.values(), key=lambda n: n["service"])
+
+
+def _last_payments(account_ids: list[int], period: date) -> dict[tuple[int, int], tuple[date, int]]:
+    """(account, payee) → (date, amount to that payee) of the last payment posted up to
+    the end of ``period``."""
+    last = (
+        LedgerEntry.objects.filter(
+            account_id__in=account_ids,
+            kind=EntryKind.PAYMENT,
+            period__lte=period,
+            payment_id__isnull=False,
+        )
+        .values("account_id", "payee_id")
+        .annotate(payment=Max("payment_id"))
+    )
+    keys = {(r["account_id"], r["payee_id"]): r["payment"] for r in last}
+    if not keys:
+        return {}
+    payment_ids = set(keys.values())
+    days = dict(Payment.objects.filter(pk__in=payment_ids).values_list("pk", "paid_on"))
+    amounts: dict[tuple[int, int | None, int | None], int] = {}
+    for row in (
+        LedgerEntry.objects.filter(
+            account_id__in=account_ids, kind=EntryKind.PAYMENT, payment_id__in=payment_ids
+        )
+        .values("account_id", "payee_id", "payment_id")
+        .annotate(amount=Sum("amount_kopecks"))
+    ):
+        amounts[(row["account_id"], row["payee_id"], row["payment_id"])] = -int(row["amount"])
+    return {
+        (acc, payee): (days[pid], amounts.get((acc, payee, pid), 0))
+        for (acc, payee), pid in keys.items()
+        if pid in days
+    }
+
+
+def _readings(
+    organization: Organization, premises_ids: list[int], period: date
+) -> dict[int, list[dict[str, str]]]:
+    """Premises → the meter readings used for the month: previous, current, volume."""
+    meters = {
+        m.pk: m
+        for m in Meter.objects.filter(premises_id__in=premises_ids).select_related("service")
+    }
+    if not meters:
+        return {}
+    earliest = Month.of(period)
+    for _ in range(12):
+        earliest = earliest.previous()
+    rows = (
+        Reading.objects.filter(
+            meter_id__in=list(meters),
+            is_current=True,
+            period__lte=period,
+            period__gte=earliest.start,
+        )
+        .order_by("meter_id", "zone", "period")
+        .values_list("meter_id", "zone", "period", "value", "volume")
+    )
+    latest: dict[tuple[int, str], list[tuple[date, Decimal, Decimal | None]]] = defaultdict(list)
+    for meter_id, zone, when, value, volume in rows:
+        latest[(meter_id, zone)].append((when, value, volume))
+    out: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for (meter_id, zone), values in sorted(latest.items()):
+        meter = meters[meter_id]
+        current = values[-1] if values[-1][0] == period else None
+        previous = [v for v in values if v[0] < period]
+        before = previous[-1] if previous else None
+        zone_label = "" if zone == "single" else f" ({zone})"
+        out[meter.premises_id].append(
+            {
+                "name": f"{meter.service.name} №{meter.serial_number}{zone_label}",
+                "previous": _num(before[1], 1, places=3) if before else "—",
+                "current": _num(current[1], 1, places=3) if current else "не передано",
+                "volume": (
+                    _num(current[2], 1, places=3)
+                    if current is not None and current[2] is not None
+                    else "—"
+                ),
+            }
+        )
+    return out
+
+
+def _building_volumes(
+    run_ids: list[int], period: date, building_ids: list[int]
+) -> dict[tuple[int, int], str]:
+    """(building, service) → the month's total volume charged in the building's premises."""
+    if not building_ids or not run_ids:
+        return {}
+    line = ChargeLine._meta.db_table
+    account = Account._meta.db_table
+    premises = Account._meta.get_field("premises").related_model._meta.db_table  # type: ignore[union-attr]
+    run_marks = ",".join(["%s"] * len(run_ids))
+    building_marks = ",".join(["%s"] * len(building_ids))
+    sql = (
+        f"SELECT p.building_id, l.service_id, SUM(l.volume) FROM {line} l "  # noqa: S608
+        f"JOIN {account} a ON a.id = l.account_id JOIN {premises} p ON p.id = a.premises_id "
+        f"WHERE l.run_id IN ({run_marks}) AND l.period = %s AND l.corrects_period = %s "
+        f"AND p.building_id IN ({building_marks}) GROUP BY p.building_id, l.service_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*run_ids, period, period, *building_ids])
+        return {
+            (int(b), int(s)): _num(int(v), VOLUME_SCALE, places=3)
+            for b, s, v in cursor.fetchall()
+            if v
+        }

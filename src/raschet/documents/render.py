@@ -1,0 +1,138 @@
+"""Typeset payment documents into PDF with typst (ADR 0007).
+
+One `Renderer` per process keeps a typst compiler with the fonts loaded once and a private
+folder for the QR images. `Renderer.render` turns a list of documents into one PDF (a
+page each): a single account's document, or a building's bundle in one compile — batching
+is where typst's speed comes from (docs/benchmarks.md).
+
+The QR code is a 1-bit PNG (a few hundred bytes) drawn without smoothing, error correction
+level M, the payload in UTF-8 (rules.md §6); zxing-cpp encodes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import struct
+import tempfile
+import zlib
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typst
+import zxingcpp
+
+from raschet.core.qr import QR_ENCODINGS, qr_encoding
+
+from .assemble import Epd
+
+TEMPLATE = Path(__file__).parent / "typst" / "epd.typ"
+FONTS = Path(__file__).resolve().parent.parent / "payments" / "fonts"
+
+
+class RenderError(RuntimeError):
+    """typst refused the document: the message carries typst's own diagnostic."""
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def qr_matrix(payload: str) -> np.ndarray:
+    """The QR symbol of ``payload`` (level M, quiet zone included): True where dark."""
+    data = payload.encode(qr_encoding(payload) if payload.startswith("ST0001") else "utf-8")
+    code = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level="M")
+    image = np.asarray(code.to_image(scale=1, add_quiet_zones=True))
+    return image < 128
+
+
+def qr_png(payload: str) -> bytes:
+    """A 1-bit greyscale PNG of the QR code, one pixel per module."""
+    light = ~qr_matrix(payload)
+    height, width = light.shape
+    rows = np.packbits(light, axis=1)
+    raw = np.hstack([np.zeros((height, 1), np.uint8), rows]).tobytes()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(raw, 9))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+class Renderer:
+    """A typst compiler for ЕПД pages; close it (or use ``with``) to remove its files."""
+
+    def __init__(self) -> None:
+        self._root = Path(tempfile.mkdtemp(prefix="raschet-epd-"))
+        (self._root / "qr").mkdir()
+        (self._root / "logo").mkdir()
+        shutil.copy(TEMPLATE, self._root / "epd.typ")
+        self._compiler = typst.Compiler(
+            str(self._root / "epd.typ"),
+            root=str(self._root),
+            font_paths=[str(FONTS)],
+            ignore_system_fonts=True,
+        )
+        self._logos: dict[str, str] = {}
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def _qr_file(self, payload: str) -> str:
+        png = qr_png(payload)
+        name = f"qr/{hashlib.sha1(png).hexdigest()}.png"  # noqa: S324 - a file name, not security
+        path = self._root / name
+        if not path.exists():
+            path.write_bytes(png)
+        return "/" + name
+
+    def logo(self, source: Path) -> str:
+        """Copy a logo into the compiler's folder once; returns the path for the template."""
+        key = str(source)
+        if key not in self._logos:
+            data = source.read_bytes()
+            name = f"logo/{hashlib.sha1(data).hexdigest()}{source.suffix.lower()}"  # noqa: S324
+            (self._root / name).write_bytes(data)
+            self._logos[key] = "/" + name
+        return self._logos[key]
+
+    def page_data(self, doc: Epd) -> dict[str, Any]:
+        """The document's content with its QR codes drawn into files."""
+        content = dict(doc.content)
+        payees = [dict(p) for p in content["payees"]]
+        for block, qr in zip(payees, doc.qr, strict=True):
+            block["qr"] = self._qr_file(qr.payload) if qr.payload else ""
+        content["payees"] = payees
+        return content
+
+    def render(self, docs: Sequence[Epd], *, timestamp: datetime) -> bytes:
+        """One PDF, a page per document, in the given order."""
+        data = json.dumps(
+            {"docs": [self.page_data(d) for d in docs]}, ensure_ascii=False, separators=(",", ":")
+        )
+        try:
+            pdf = self._compiler.compile(
+                format="pdf",
+                sys_inputs={"data": data},
+                timestamp=timestamp.replace(microsecond=0),
+                pdf_tags=False,
+            )
+        except typst.TypstError as exc:  # pragma: no cover - a template bug, not user input
+            raise RenderError(f"Ошибка вёрстки ЕПД: {exc.message}\n{exc.diagnostic}") from exc
+        assert isinstance(pdf, bytes)  # noqa: S101 - typst returns bytes for a PDF
+        return pdf
+
+
+__all__ = ["QR_ENCODINGS", "RenderError", "Renderer", "qr_matrix", "qr_png"]
