@@ -19,9 +19,9 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.db.models import Max, Sum
@@ -116,7 +116,7 @@ def _num(value: int | Decimal, scale: int, *, places: int) -> str:
 def _address(building_address: str, premises_number: str, kind: str) -> str:
     if not premises_number:
         return building_address
-    label = "кв." if kind == "flat" else "пом."
+    label = "кв." if kind == "residential" else "пом."
     return f"{building_address}, {label} {premises_number}"
 
 
@@ -230,6 +230,7 @@ def documents_data(
         raise DocumentDataError(f"Лицевые счета не найдены в организации: {unknown[:10]}")
 
     services = {s.pk: s for s in Service.objects.filter(organization=organization)}
+    units = {pk: str(s.get_unit_display()) for pk, s in services.items()}
     run_ids = posted_run_ids(organization.pk)
     lines_by_account: dict[int, list[ChargeLine]] = defaultdict(list)
     for line in ChargeLine.objects.filter(
@@ -237,34 +238,49 @@ def documents_data(
     ).order_by("account_id", "corrects_period", "service_id", "pk"):
         lines_by_account[line.account_id].append(line)
 
-    snapshots: dict[int, dict[int | None, dict[str, Any]]] = defaultdict(dict)
-    for row in (
-        BalanceSnapshot.objects.filter(
-            organization=organization, period=month.start, account_id__in=ids
+    # A service's payee is the organization itself unless a contract names a supplier
+    # (payee NULL); a row without a service is an advance not yet assigned to a service.
+    snapshots: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+    sums = {
+        name: Sum(name)
+        for name in (
+            "opening", "charged", "recalculated", "reductions", "benefits", "paid",
+            "penalties", "other", "closing",
         )
+    }  # fmt: skip
+    snapshot_rows = BalanceSnapshot.objects.filter(
+        organization=organization, period=month.start, account_id__in=ids
+    )
+    rows = cast(
+        Iterable[dict[str, Any]],
+        snapshot_rows.filter(service_id__isnull=False)
         .values("account_id", "payee_id")
-        .annotate(
-            opening=Sum("opening"),
-            charged=Sum("charged"),
-            recalculated=Sum("recalculated"),
-            reductions=Sum("reductions"),
-            benefits=Sum("benefits"),
-            paid=Sum("paid"),
-            penalties=Sum("penalties"),
-            other=Sum("other"),
-            closing=Sum("closing"),
-        )
-    ):
-        snapshots[row["account_id"]][row["payee_id"]] = dict(row)
+        .annotate(**sums),
+    )
+    for row in rows:
+        payee_id = row["payee_id"] or organization.pk
+        into = snapshots[row["account_id"]]
+        if payee_id in into:  # NULL and the organization's own id: one payee
+            for key in sums:
+                into[payee_id][key] += row[key]
+        else:
+            into[payee_id] = dict(row)
+    unassigned = dict(
+        snapshot_rows.filter(service_id__isnull=True)
+        .values("account_id")
+        .annotate(closing=Sum("closing"))
+        .values_list("account_id", "closing")
+    )
 
     last_payments = _last_payments(ids, month.start)
-    residents = resident_counts(organization_id=organization.pk, on=month.end, account_ids=ids)
+    residents = resident_counts(
+        organization_id=organization.pk, on=month.end - timedelta(days=1), account_ids=ids
+    )
     readings = _readings(organization, [a["premises_id"] for a in accounts.values()], month.start)
     building_ids = sorted({a["premises__building_id"] for a in accounts.values()})
     building_volumes = _building_volumes(run_ids, month.start, building_ids)
 
-    payee_ids = {p for snap in snapshots.values() for p in snap if p is not None}
-    payee_ids |= {ln.payee_id for lns in lines_by_account.values() for ln in lns if ln.payee_id}
+    payee_ids = {p for snap in snapshots.values() for p in snap}
     payees = {o.pk: o for o in Organization.objects.filter(pk__in=payee_ids)}
     payee_requisites_check(payees.values())
 
@@ -279,7 +295,7 @@ def documents_data(
             acc["premises__building__address"], acc["premises__number"], acc["premises__kind"]
         )
         lines = lines_by_account.get(account_id, [])
-        table, totals, recalcs, norms = _lines(lines, services, month.start)
+        table, totals, recalcs, norms = _lines(lines, services, units, month.start)
         for n in norms:
             n["building"] = building_volumes.get(
                 (acc["premises__building_id"], n.pop("service_id")), ""
@@ -297,6 +313,10 @@ def documents_data(
             due = max(int(s["closing"]), 0)
             due_total += due
             last = last_payments.get((account_id, payee_id))
+            if payee_id == organization.pk:
+                last = max(
+                    (x for x in (last, last_payments.get((account_id, None))) if x), default=None
+                )
             block = {
                 "name": org.short_name or org.name,
                 "inn": org.inn,
@@ -329,7 +349,7 @@ def documents_data(
                     ) from exc
             qrs.append(PayeeQr(payee_id, payload))
             payee_blocks.append(block)
-        advance_unassigned = int(snap.get(None, {}).get("closing", 0))
+        advance_unassigned = int(unassigned.get(account_id) or 0)
         content = {
             "period_name": name,
             "brand": brand,
@@ -403,7 +423,7 @@ def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str
         return qr_payload(payee, encoding="cp1251", **fields)
 
 
-def _penalty_note(snap: dict[int | None, dict[str, Any]]) -> str:
+def _penalty_note(snap: dict[int, dict[str, Any]]) -> str:
     penalties = sum(int(s["penalties"]) for s in snap.values())
     if not penalties:
         return ""
@@ -414,7 +434,7 @@ def _penalty_note(snap: dict[int | None, dict[str, Any]]) -> str:
 
 
 def _lines(
-    lines: list[ChargeLine], services: dict[int, Service], period: date
+    lines: list[ChargeLine], services: dict[int, Service], units: dict[int, str], period: date
 ) -> tuple[list[dict[str, str]], dict[str, str], list[dict[str, str]], list[dict[str, Any]]]:
     """The table rows per service (the month's charge plus the recalculations posted in
     the month), the totals, the recalculation list with reasons and the norms."""
@@ -438,7 +458,7 @@ def _lines(
 
     for line in lines:
         service = services.get(line.service_id)
-        unit = service.get_unit_display() if service else ""
+        unit = units.get(line.service_id, "")
         row = row_for(line.service_id)
         if line.kind == LineKind.RECALCULATION or line.corrects_period != period:
             total = line.amount + line.reduction + line.benefit
@@ -477,7 +497,7 @@ def _lines(
         row = by_service[service_id]
         service = services.get(service_id)
         common = service is not None and service.basis == ChargeBasis.COMMON
-        unit = service.get_unit_display() if service else ""
+        unit = units.get(service_id, "")
         volume = _num(row["volume"], VOLUME_SCALE, places=3) if row["volume"] else ""
         total = (row["charged"] + row["coefficient"] + row["recalculation"] + row["benefit"]) + row[
             "reduction"
@@ -507,7 +527,9 @@ def _lines(
     return table, totals, recalcs, sorted(norms.values(), key=lambda n: n["service"])
 
 
-def _last_payments(account_ids: list[int], period: date) -> dict[tuple[int, int], tuple[date, int]]:
+def _last_payments(
+    account_ids: list[int], period: date
+) -> dict[tuple[int, int | None], tuple[date, int]]:
     """(account, payee) → (date, amount to that payee) of the last payment posted up to
     the end of ``period``."""
     last = (

@@ -68,6 +68,7 @@ class PrintBatch(TenantModel):
     building_id = models.BigIntegerField(null=True)
     account_ids = models.JSONField(default=list)
     bundle = models.BooleanField(default=False)
+    part = models.PositiveSmallIntegerField(default=0, help_text="0: the building's only file")
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.QUEUED)
     error = models.TextField(blank=True)
 

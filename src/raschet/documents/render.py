@@ -11,16 +11,19 @@ level M, the payload in UTF-8 (rules.md §6); zxing-cpp encodes it.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import shutil
 import struct
+import sys
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import typst
@@ -28,7 +31,8 @@ import zxingcpp
 
 from raschet.core.qr import QR_ENCODINGS, qr_encoding
 
-from .assemble import Epd
+if TYPE_CHECKING:  # no Django here: bench/pdf_engines.py imports this module bare
+    from .assemble import Epd
 
 TEMPLATE = Path(__file__).parent / "typst" / "epd.typ"
 FONTS = Path(__file__).resolve().parent.parent / "payments" / "fonts"
@@ -63,6 +67,63 @@ def qr_png(payload: str) -> bytes:
         + _png_chunk(b"IDAT", zlib.compress(raw, 9))
         + _png_chunk(b"IEND", b"")
     )
+
+
+_EVICT_SUFFIX = b"6comemo7memoize5evict"  # Rust v0 mangling of comemo::memoize::evict
+
+
+def _elf_symbol(path: str, suffix: bytes) -> int | None:
+    """The address (relative to the load base) of the first symbol of a 64-bit little-endian
+    ELF file's symbol table whose name ends with ``suffix``; None when there is none."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return None
+    (shoff,) = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [
+        struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)
+    ]
+    for section in sections:
+        if section[1] != 2:  # SHT_SYMTAB
+            continue
+        strings = sections[section[6]][4]
+        for k in range(section[5] // 24):
+            name, _info, _other, _index, value, _size = struct.unpack_from(
+                "<IBBHQQ", data, section[4] + k * 24
+            )
+            start = strings + name
+            end = data.index(b"\0", start)
+            if value and data[start:end].endswith(suffix):
+                return int(value)
+    return None
+
+
+@cache
+def typst_cache_evictor() -> Callable[[int], None] | None:
+    """typst's ``comemo::evict``, or None where it cannot be found.
+
+    typst memoizes layout in a process-wide cache (comemo) that its command-line tool evicts
+    after every compile; the Python binding never does, so a process printing thousands of
+    distinct pages grows by megabytes a page (measured: +350 MB per 100 documents). The
+    function is not exported, so it is found in the binding's ELF symbol table and called
+    through ctypes with ``max_age=0`` after each compile (ADR 0007). A test fails when an
+    upgrade of typst loses it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    binary = typst._typst.__file__  # type: ignore[attr-defined]
+    offset = _elf_symbol(binary, _EVICT_SUFFIX)
+    if offset is None:
+        return None
+    with open("/proc/self/maps", encoding="utf-8") as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and fields[5] == binary and int(fields[2], 16) == 0:
+                base = int(fields[0].split("-")[0], 16)
+                function = ctypes.CFUNCTYPE(None, ctypes.c_size_t)(base + offset)
+                return lambda max_age: function(max_age)
+    return None
 
 
 class Renderer:
@@ -131,6 +192,10 @@ class Renderer:
             )
         except typst.TypstError as exc:  # pragma: no cover - a template bug, not user input
             raise RenderError(f"Ошибка вёрстки ЕПД: {exc.message}\n{exc.diagnostic}") from exc
+        finally:
+            evict = typst_cache_evictor()
+            if evict is not None:
+                evict(0)
         assert isinstance(pdf, bytes)  # noqa: S101 - typst returns bytes for a PDF
         return pdf
 

@@ -53,8 +53,9 @@ Progress = Callable[[str, int, int], None]
 
 BATCH_ACCOUNTS = 250
 """Accounts per batch when each gets its own PDF."""
-BUNDLE_PAGES = 1000
-"""A building with more accounts is bundled into several files of at most this many pages."""
+BUNDLE_PAGES = 200
+"""A building with more accounts is bundled into several files of at most this many pages,
+in flat order: typst holds a compile's pages in memory (about 3 MB a page)."""
 DATA_CHUNK = 2000
 
 
@@ -82,7 +83,7 @@ def select_accounts(
     """(account id, building id, paperless) of the accounts open in the month, in delivery
     order: building by address, then flats in natural order (2 before 10)."""
     month = Month.of(period)
-    qs = Account.objects.filter(organization=organization, opened_on__lte=month.end).filter(
+    qs = Account.objects.filter(organization=organization, opened_on__lt=month.end).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gt=month.start)
     )
     if account_numbers:
@@ -116,13 +117,14 @@ def select_accounts(
 
 def _plan(
     accounts: list[tuple[int, int, bool]], bundle: bool
-) -> list[tuple[int | None, list[int], bool]]:
-    """Batches as (building for a bundle, account ids, bundle?)."""
-    plan: list[tuple[int | None, list[int], bool]] = []
+) -> list[tuple[int | None, list[int], bool, int]]:
+    """Batches as (building for a bundle, account ids, bundle?, part of the building's
+    bundle: 0 when it has one file)."""
+    plan: list[tuple[int | None, list[int], bool, int]] = []
     if not bundle:
         ids = [a[0] for a in accounts]
         for k in range(0, len(ids), BATCH_ACCOUNTS):
-            plan.append((None, ids[k : k + BATCH_ACCOUNTS], False))
+            plan.append((None, ids[k : k + BATCH_ACCOUNTS], False, 0))
         return plan
     by_building: dict[int, list[int]] = {}
     single: list[int] = []
@@ -132,10 +134,11 @@ def _plan(
         else:
             by_building.setdefault(building_id, []).append(account_id)
     for building_id, ids in by_building.items():
-        for k in range(0, len(ids), BUNDLE_PAGES):
-            plan.append((building_id, ids[k : k + BUNDLE_PAGES], True))
+        several = len(ids) > BUNDLE_PAGES
+        for part, k in enumerate(range(0, len(ids), BUNDLE_PAGES), start=1):
+            plan.append((building_id, ids[k : k + BUNDLE_PAGES], True, part if several else 0))
     for k in range(0, len(single), BATCH_ACCOUNTS):
-        plan.append((None, single[k : k + BATCH_ACCOUNTS], False))
+        plan.append((None, single[k : k + BATCH_ACCOUNTS], False, 0))
     return plan
 
 
@@ -202,8 +205,9 @@ def documents_print(
                 building_id=building,
                 account_ids=ids,
                 bundle=is_bundle,
+                part=part,
             )
-            for k, (building, ids, is_bundle) in enumerate(plan)
+            for k, (building, ids, is_bundle, part) in enumerate(plan)
         )
     if tasks_are_queued():
         from .tasks import print_batch_task
@@ -219,14 +223,16 @@ def documents_print(
 def _payees_of(organization: Organization, period: date) -> list[Organization]:
     from raschet.ledger.models import BalanceSnapshot
 
-    ids = (
+    ids = set(
         BalanceSnapshot.objects.filter(
-            organization=organization, period=period, payee_id__isnull=False
+            organization=organization, period=period, service_id__isnull=False
         )
         .values_list("payee_id", flat=True)
         .distinct()
     )
-    return list(Organization.objects.filter(pk__in=list(ids)))
+    # a service without a supplier's contract is paid to the organization itself
+    ids = {organization.pk if i is None else i for i in ids}
+    return list(Organization.objects.filter(pk__in=ids))
 
 
 def job_work(*, job: PrintJob, progress: Progress | None = None) -> None:
@@ -334,7 +340,7 @@ def _print_batch(batch: PrintBatch, renderer: Renderer, written: list[_Written])
     out = Path(job.out_dir)
     versions = _next_versions([d.account_id for d in docs], job.period)
     if batch.bundle:
-        part = f"-{batch.number + 1}" if len(docs) >= BUNDLE_PAGES else ""
+        part = f"-part{batch.part}" if batch.part else ""
         name = f"{month}-building-{batch.building_id}{part}.pdf"
         pdf = renderer.render(docs, timestamp=now)
         files = [(name, pdf, docs)]
