@@ -177,3 +177,23 @@ urlpatterns += [
     path("debt/notices/send/", credit_pages.notices_send_view, name="notices_send"),
     path("debt/notices/<int:pk>/letter.pdf", credit_pages.notice_letter_view, name="notice_letter"),
 ]
+
+# Payment documents (ЕПД): the archive, re-issue for an account, a building's bundle
+# (raschet.backoffice.documents).
+from raschet.backoffice import documents as document_pages  # noqa: E402
+
+urlpatterns += [
+    path(
+        "documents/<int:pk>/epd.pdf",
+        document_pages.document_download_view,
+        name="payment_document",
+    ),
+    path(
+        "accounts/<int:pk>/documents/print/",
+        document_pages.account_print_view,
+        name="account_documents_print",
+    ),
+    path("documents/bundle/", document_pages.bundle_print_view, name="documents_bundle"),
+    path("documents/jobs/<int:pk>/", document_pages.print_job_view, name="print_job"),
+    path("documents/files/<int:pk>/", document_pages.print_file_download_view, name="print_file"),
+]

@@ -80,6 +80,10 @@ def account_card_view(request: HttpRequest, pk: int) -> HttpResponse:
         from raschet.backoffice.credit import card_credit_context
 
         context.update(card_credit_context(account))
+    if request.user.has_perm("documents.view_paymentdocument"):
+        from raschet.backoffice.documents import card_documents_context  # it imports this module
+
+        context.update(card_documents_context(account))
     return render(request, "backoffice/account_card.html", context)
 
 

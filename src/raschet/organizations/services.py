@@ -20,6 +20,8 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("ledger", ("view",)),
         ("payments", ("view", "add", "change", "delete")),
         ("debt", ("view", "add", "change", "delete")),
+        ("documents", ("view",)),  # payment documents: the archive is append-only
+        ("documents.printjob", ("add",)),  # print and re-issue
     ],
     Role.OPERATOR: [
         ("organizations", ("view",)),
@@ -30,6 +32,8 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         # runs: compute, post, discard a trial run; acts: absences and quality
         ("billing", ("view", "add", "change", "delete")),
         ("ledger", ("view",)),
+        ("documents", ("view",)),
+        ("documents.printjob", ("add",)),
     ],
     Role.ACCOUNTANT: [
         ("organizations", ("view",)),
@@ -55,6 +59,8 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("debt.instalment", ("view", "add", "change", "delete")),
         ("debt.keyrate", ("view",)),
         ("debt.specialperiod", ("view",)),
+        ("documents", ("view",)),
+        ("documents.printjob", ("add",)),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),
@@ -66,6 +72,7 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("payments.payment", ("view", "add")),
         ("payments.cashshift", ("view", "add", "change")),
         ("payments.fiscaldocument", ("view",)),
+        ("documents.paymentdocument", ("view",)),  # a copy of the ЕПД for a payer at the desk
     ],
     Role.PASSPORT_OFFICER: [
         ("housing", ("view",)),

@@ -17,9 +17,12 @@ from django.utils.translation import gettext as _
 
 from raschet.billing.models import LineKind
 from raschet.billing.selectors import account_lines
+from raschet.core.periods import Month
+from raschet.documents.models import PaymentDocument
 from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
 from raschet.ledger.selectors import Balance, account_balances
+from raschet.organizations.models import ClosedMonth
 from raschet.payments.models import Payment, PaymentState
 from raschet.tariffs.models import Service
 
@@ -166,3 +169,37 @@ def account_overview(account: Account, month: date | None = None) -> Overview:
         recalculations=recalculations,
         payments=payments,
     )
+
+
+@dataclass(frozen=True)
+class MonthDocument:
+    """A closed month of the account and its archived ЕПД (the latest version), if printed."""
+
+    period: date
+    document: PaymentDocument | None
+
+
+def account_open_in(account: Account, period: date) -> bool:
+    """Whether the account was open in the month starting ``period`` (opened before the
+    month ends, not closed by the day it starts) — the months it gets a payment document for."""
+    return account.opened_on < Month.of(period).end and (
+        account.closed_on is None or account.closed_on > period
+    )
+
+
+def account_document_months(account: Account) -> list[MonthDocument]:
+    """The closed months of the account's organization in which the account was open, newest
+    first, each with the latest archived payment document (two queries whatever the count)."""
+    months = [
+        period
+        for period in ClosedMonth.objects.filter(organization_id=account.organization_id)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        if account_open_in(account, period)
+    ]
+    latest: dict[date, PaymentDocument] = {}
+    for document in PaymentDocument.objects.filter(
+        organization_id=account.organization_id, account_id=account.pk, period__in=months
+    ).order_by("period", "version"):
+        latest[document.period] = document  # the highest version wins
+    return [MonthDocument(period=m, document=latest.get(m)) for m in months]

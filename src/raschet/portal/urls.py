@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from raschet.portal import views, views_auth, views_payment, views_readings
+from raschet.portal import views, views_auth, views_documents, views_payment, views_readings
 
 app_name = "portal"
 
@@ -36,4 +36,10 @@ urlpatterns = [
     path("acquiring/callback/", views_payment.acquiring_callback, name="acquiring_callback"),
     path("payments/<uuid:order>/", views_payment.payment_result, name="payment_result"),
     path("accounts/<int:pk>/readings/", views_readings.readings_view, name="readings"),
+    path("accounts/<int:pk>/documents/", views_documents.documents_view, name="documents"),
+    path(
+        "accounts/<int:pk>/documents/<str:period>.pdf",
+        views_documents.document_download,
+        name="document_download",
+    ),
 ]
