@@ -505,6 +505,9 @@ class StockBuilder:
             gis_account_id=f"69{manager.gis_letters}{seq % 1_000_000:06d}",
             phone=phone,
         )
+        if seq % 10 == 7:  # one in ten chose paper-free delivery of the ЕПД
+            account.email = f"ls{account.number}@mail.example"
+            account.paperless = True
         self.stock.accounts.append(account)
         return account
 
