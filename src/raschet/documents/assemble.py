@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Max, Sum
+from django.db.models import Sum
 
 from raschet.billing.explain import explain_line
 from raschet.billing.models import ChargeLine, LineKind
@@ -530,37 +530,32 @@ def _lines(
 def _last_payments(
     account_ids: list[int], period: date
 ) -> dict[tuple[int, int | None], tuple[date, int]]:
-    """(account, payee) → (date, amount to that payee) of the last payment posted up to
-    the end of ``period``."""
-    last = (
-        LedgerEntry.objects.filter(
-            account_id__in=account_ids,
-            kind=EntryKind.PAYMENT,
-            period__lte=period,
-            payment_id__isnull=False,
-        )
-        .values("account_id", "payee_id")
-        .annotate(payment=Max("payment_id"))
-    )
-    keys = {(r["account_id"], r["payee_id"]): r["payment"] for r in last}
-    if not keys:
+    """(account, payee) → (date, amount to that payee) of the latest payment (by payment
+    date) posted in the twelve months up to ``period``."""
+    since = Month.of(period)
+    for _ in range(11):
+        since = since.previous()
+    amounts: dict[tuple[int, int | None, int | None], int] = defaultdict(int)
+    for account_id, payee_id, payment_id, amount in LedgerEntry.objects.filter(
+        account_id__in=account_ids,
+        kind=EntryKind.PAYMENT,
+        period__lte=period,
+        period__gte=since.start,
+        payment_id__isnull=False,
+    ).values_list("account_id", "payee_id", "payment_id", "amount_kopecks"):
+        amounts[(account_id, payee_id, payment_id)] -= amount
+    if not amounts:
         return {}
-    payment_ids = set(keys.values())
-    days = dict(Payment.objects.filter(pk__in=payment_ids).values_list("pk", "paid_on"))
-    amounts: dict[tuple[int, int | None, int | None], int] = {}
-    for row in (
-        LedgerEntry.objects.filter(
-            account_id__in=account_ids, kind=EntryKind.PAYMENT, payment_id__in=payment_ids
-        )
-        .values("account_id", "payee_id", "payment_id")
-        .annotate(amount=Sum("amount_kopecks"))
-    ):
-        amounts[(row["account_id"], row["payee_id"], row["payment_id"])] = -int(row["amount"])
-    return {
-        (acc, payee): (days[pid], amounts.get((acc, payee, pid), 0))
-        for (acc, payee), pid in keys.items()
-        if pid in days
-    }
+    days = dict(Payment.objects.filter(pk__in={k[2] for k in amounts}).values_list("pk", "paid_on"))
+    last: dict[tuple[int, int | None], tuple[date, int, int | None]] = {}
+    for (acc, payee, pid), paid in amounts.items():
+        day = days.get(pid or 0)
+        if day is None:
+            continue
+        key = (acc, payee)
+        if key not in last or (day, pid or 0) > (last[key][0], last[key][2] or 0):
+            last[key] = (day, paid, pid)
+    return {key: (day, amount) for key, (day, amount, _pid) in last.items()}
 
 
 def _readings(

@@ -92,8 +92,7 @@ def select_accounts(
         missing = [n for n in numbers if n not in found]
         if missing:
             raise PrintError(
-                "Лицевые счета не найдены или закрыты в "
-                f"{Month.of(period)}: {', '.join(missing[:20])}"
+                f"Лицевые счета не найдены или закрыты в {period:%m.%Y}: {', '.join(missing[:20])}"
             )
         qs = qs.filter(number__in=numbers)
     if building_id is not None:
@@ -163,7 +162,7 @@ def documents_print(
     month = Month.of(period)
     if not is_closed(organization.pk, month.start):
         raise PrintError(
-            f"Месяц {month} не закрыт: ЕПД печатаются только за закрытый месяц "
+            f"Месяц {month.start:%m.%Y} не закрыт: ЕПД печатаются только за закрытый месяц "
             "(raschet billing close)"
         )
     accounts = select_accounts(
@@ -174,7 +173,7 @@ def documents_print(
         limit=limit,
     )
     if not accounts:
-        raise PrintError(f"Нет открытых лицевых счетов для печати за {month}")
+        raise PrintError(f"Нет открытых лицевых счетов для печати за {month.start:%m.%Y}")
     try:
         payee_requisites_check(_payees_of(organization, month.start))
     except DocumentDataError as exc:
@@ -312,8 +311,8 @@ def print_batch(*, batch_id: int, renderer: Renderer | None = None) -> None:
                 if p is not None:
                     p.unlink(missing_ok=True)
         message = f"Пакет {batch.number + 1}: {exc}"
+        # the job fails when its last batch is through (_finish_if_done), naming every one
         PrintBatch.objects.filter(pk=batch.pk).update(state=JobState.FAILED, error=message)
-        PrintJob.objects.filter(pk=batch.job_id).update(state=JobState.FAILED, error=message)
         if not isinstance(exc, DocumentDataError | PrintError | OSError):
             raise
     finally:
@@ -482,9 +481,10 @@ def documents_deliver(
     for k, doc in enumerate(todo, start=1):
         account = accounts[doc.account_id]
         message = EmailMessage(
-            subject=f"ЕПД за {month}: лицевой счёт № {account.number}",
+            subject=f"ЕПД за {month.start:%m.%Y}: лицевой счёт № {account.number}",
             body=(
-                f"Здравствуйте!\n\nВо вложении — единый платёжный документ за {month} "
+                "Здравствуйте!\n\nВо вложении — единый платёжный документ за "
+                f"{month.start:%m.%Y} "
                 f"по лицевому счёту № {account.number}. К оплате: "
                 f"{doc.amount_due // 100:,}".replace(",", " ")
                 + f",{doc.amount_due % 100:02d} ₽.\n\n"
