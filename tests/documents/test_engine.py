@@ -43,3 +43,27 @@ def test_qr_matrix_has_a_quiet_zone_and_finder_patterns():
     # a finder pattern's dark 7-module ring starts inside the border
     border = next(i for i in range(m.shape[0]) if m[i, i])
     assert m[border, border : border + 7].all()
+
+
+def test_qr_codes_are_not_files_typst_would_number(tmp_path):
+    """typst gives each file it reads a 16-bit id for the life of the process: QR codes go
+    in as bytes, so a printing process never runs out of ids (it did at ~32,000 pages)."""
+    from raschet.documents.assemble import Epd, PayeeQr
+    from raschet.documents.render import Renderer
+
+    payload = (
+        "ST00012|Name=X|PersonalAcc=40702810938000000001|BankName=Б|BIC=044525225|"
+        "CorrespAcc=30101810400000000225|Sum=100"
+    )
+    doc = Epd(
+        account_id=1, account_number="1", building_id=1, premises_number="1", email="",
+        paperless=False, amount_due=100,
+        content={"payees": [{"due": "1,00"}], "brand": {"logo": ""}},
+        qr=[PayeeQr(1, payload)],
+    )  # fmt: skip
+    with Renderer() as renderer:
+        data = renderer.page_data(doc)
+        files = sorted(p.name for p in renderer._root.rglob("*") if p.is_file())
+    qr = data["payees"][0]["qr"]
+    assert bytes(qr).startswith(b"\x89PNG")
+    assert files == ["epd.typ"]

@@ -332,3 +332,27 @@ def test_a_failed_job_is_finished_and_names_every_failed_batch(town, tmp_path, m
     assert job.state == JobState.FAILED
     assert all(f"Пакет {n}" in job.error for n in (1, 2, 3)), job.error
     assert job.finished_at is not None
+
+
+class FakePanic(BaseException):
+    """What a Rust panic inside typst arrives as (pyo3's PanicException is a BaseException)."""
+
+
+def test_a_panic_inside_typst_marks_the_batch_failed_and_finishes_the_job(
+    town, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(services, "BATCH_ACCOUNTS", 1)
+
+    def render(self, docs, *, timestamp):
+        raise FakePanic("out of file ids")
+
+    monkeypatch.setattr(Renderer, "render", render)
+    with pytest.raises(FakePanic):
+        documents_print(organization=town.org, period=FEB, out_dir=tmp_path / "out")
+    job = PrintJob.objects.get()
+    batches = list(PrintBatch.objects.filter(job=job).order_by("number"))
+    assert batches[0].state == JobState.FAILED
+    assert "out of file ids" in batches[0].error
+    # nothing is left running: a worker may pick the rest up, none is stuck "running"
+    assert JobState.RUNNING not in {b.state for b in batches}
+    assert not PaymentDocument.objects.exists()

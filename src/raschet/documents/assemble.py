@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 from django.db import connection
@@ -149,6 +150,20 @@ def payee_requisites_check(payees: Iterable[Organization]) -> None:
             ) from exc
 
 
+LOGO_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".svg"))
+
+
+def _logo_path(org: Organization) -> str:
+    """The logo file of the organization when it has one typst can draw, else ""."""
+    if not org.logo:
+        return ""
+    try:
+        path = Path(org.logo.path)
+    except (ValueError, NotImplementedError):  # no file, or storage without local paths
+        return ""
+    return str(path) if path.suffix.lower() in LOGO_SUFFIXES and path.is_file() else ""
+
+
 def _notice(org: Organization) -> str:
     cutoff = org.reading_cutoff_day or 25
     contacts = ", ".join(x for x in (org.phone and f"по телефону {org.phone}",) if x)
@@ -184,7 +199,7 @@ def _brand(org: Organization) -> dict[str, Any]:
         "name": org.brand_name or org.short_name or org.name,
         "color": org.color_primary or "#1f4e79",
         "lines": lines,
-        "logo": "",
+        "logo": _logo_path(org),
     }
 
 

@@ -131,7 +131,6 @@ class Renderer:
 
     def __init__(self) -> None:
         self._root = Path(tempfile.mkdtemp(prefix="raschet-epd-"))
-        (self._root / "qr").mkdir()
         (self._root / "logo").mkdir()
         shutil.copy(TEMPLATE, self._root / "epd.typ")
         self._compiler = typst.Compiler(
@@ -151,31 +150,37 @@ class Renderer:
     def close(self) -> None:
         shutil.rmtree(self._root, ignore_errors=True)
 
-    def _qr_file(self, payload: str) -> str:
-        png = qr_png(payload)
-        name = f"qr/{hashlib.sha1(png).hexdigest()}.png"  # noqa: S324 - a file name, not security
-        path = self._root / name
-        if not path.exists():
-            path.write_bytes(png)
-        return "/" + name
-
     def logo(self, source: Path) -> str:
-        """Copy a logo into the compiler's folder once; returns the path for the template."""
+        """Copy a logo into the compiler's folder once; returns the path for the template,
+        or "" when typst cannot read the picture (a broken upload must not stop printing)."""
         key = str(source)
         if key not in self._logos:
             data = source.read_bytes()
             name = f"logo/{hashlib.sha1(data).hexdigest()}{source.suffix.lower()}"  # noqa: S324
             (self._root / name).write_bytes(data)
-            self._logos[key] = "/" + name
+            probe = self._root / "logo-probe.typ"
+            probe.write_text(f'#image("/{name}", height: 1cm)', encoding="utf-8")
+            try:
+                typst.compile(str(probe), root=str(self._root), format="pdf")
+            except typst.TypstError:
+                self._logos[key] = ""
+            else:
+                self._logos[key] = "/" + name
         return self._logos[key]
 
     def page_data(self, doc: Epd) -> dict[str, Any]:
-        """The document's content with its QR codes drawn into files."""
+        """The document's content with its QR codes as PNG bytes (a list of byte values the
+        template turns into an image). Not files: typst numbers every file it reads with a
+        16-bit id for the life of the process, and a printing process reads more than 65,535
+        QR codes (it panicked with "out of file ids" at about 32,000 documents)."""
         content = dict(doc.content)
         payees = [dict(p) for p in content["payees"]]
         for block, qr in zip(payees, doc.qr, strict=True):
-            block["qr"] = self._qr_file(qr.payload) if qr.payload else ""
+            block["qr"] = list(qr_png(qr.payload)) if qr.payload else ""
         content["payees"] = payees
+        logo = content["brand"].get("logo")
+        if logo:
+            content["brand"] = {**content["brand"], "logo": self.logo(Path(logo))}
         return content
 
     def render(self, docs: Sequence[Epd], *, timestamp: datetime) -> bytes:

@@ -305,7 +305,7 @@ def print_batch(*, batch_id: int, renderer: Renderer | None = None) -> None:
             count = _print_batch(batch, renderer, written)
             PrintBatch.objects.filter(pk=batch.pk).update(state=JobState.DONE)
             PrintJob.objects.filter(pk=batch.job_id).update(done=F("done") + count)
-    except Exception as exc:
+    except BaseException as exc:  # typst's Rust panics arrive as BaseException
         for w in written:
             for p in (w.link, w.path):
                 if p is not None:
@@ -314,6 +314,7 @@ def print_batch(*, batch_id: int, renderer: Renderer | None = None) -> None:
         # the job fails when its last batch is through (_finish_if_done), naming every one
         PrintBatch.objects.filter(pk=batch.pk).update(state=JobState.FAILED, error=message)
         if not isinstance(exc, DocumentDataError | PrintError | OSError):
+            _finish_if_done(batch.job)
             raise
     finally:
         if own:
