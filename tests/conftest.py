@@ -23,3 +23,6 @@ def _fast_password_hashing(settings):
     """Full-strength PBKDF2 costs about a second per user on the 2-core machine; tests
     create many users and do not test the hash itself."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+from tests.smtp import smtp  # noqa: E402, F401 - the SMTP server fixture, for every test

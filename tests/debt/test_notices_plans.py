@@ -3,13 +3,10 @@ instalment plans."""
 
 from __future__ import annotations
 
-import socket
 from datetime import date
-from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from raschet.debt.models import (
     DebtorNotice,
@@ -31,30 +28,6 @@ from raschet.payments.services import payment_create
 pytestmark = pytest.mark.django_db
 
 ON = date(2025, 6, 1)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
 
 
 def test_due_dates_follow_the_law():

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 import socket
-from email import message_from_bytes
 from email.header import decode_header, make_header
 from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from raschet.documents.models import DeliveryState, DocumentDelivery, PaymentDocument
 from raschet.documents.services import documents_deliver, documents_print
@@ -18,36 +16,6 @@ from raschet.housing.models import Account
 from tests.documents.conftest import FEB, kopecks, page_texts, pdf_pages
 
 pytestmark = pytest.mark.django_db
-
-
-class Inbox:
-    """An SMTP server's mailbox; ``refuse`` makes it answer the message with a 550."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.refuse = False
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse:
-            return "550 5.7.1 Message rejected"
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp(settings):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_TIMEOUT = 5
-    yield inbox
-    controller.stop()
 
 
 def header(message: Message, name: str) -> str:
