@@ -196,7 +196,7 @@ def test_payee_with_bad_bank_details_is_refused_in_russian(operator, closed):
 @pytest.mark.parametrize(
     ("period", "expected"),
     [
-        ("2026-11", "Месяц 2026-11 не закрыт"),
+        ("2026-11", "Месяц 11.2026 не закрыт"),
         ("2026-13", "месяц должен быть от 1 до 12"),
         ("октябрь", "период должен иметь вид ГГГГ-ММ"),
     ],
@@ -340,7 +340,7 @@ def test_bundle_of_an_open_month_shows_the_refusal(operator, closed):
         {"period": "2026-11", "building": closed.building.pk},
     )
     assert response.status_code == 200
-    assert "Месяц 2026-11 не закрыт" in text(response)
+    assert "Месяц 11.2026 не закрыт" in text(response)
     assert PrintJob.objects.count() == 0
 
 
