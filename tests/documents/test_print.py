@@ -356,3 +356,19 @@ def test_a_panic_inside_typst_marks_the_batch_failed_and_finishes_the_job(
     # nothing is left running: a worker may pick the rest up, none is stuck "running"
     assert JobState.RUNNING not in {b.state for b in batches}
     assert not PaymentDocument.objects.exists()
+
+
+def test_a_batch_taken_by_another_worker_is_not_printed_twice(town, tmp_path, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_ACCOUNTS", 1)
+    job = documents_print(organization=town.org, period=FEB, out_dir=tmp_path / "out", wait=False)
+    first, *rest = PrintBatch.objects.filter(job=job).order_by("number")
+    assert len(rest) == 2
+    PrintBatch.objects.filter(pk=first.pk).update(state=JobState.RUNNING)  # another worker's
+    services.print_batch(batch_id=first.pk)  # e.g. the task queue delivering it again
+    assert not PaymentDocument.objects.exists()
+    for batch in rest:
+        services.print_batch(batch_id=batch.pk)
+        services.print_batch(batch_id=batch.pk)  # done already: nothing more
+    assert PaymentDocument.objects.count() == 2
+    assert PaymentDocument.objects.filter(version__gt=1).count() == 0
+    assert not PaymentDocument.objects.filter(account_id__in=first.account_ids).exists()

@@ -241,7 +241,7 @@ def job_work(*, job: PrintJob, progress: Progress | None = None) -> None:
             batch_id = _claim_pending(job)
             if batch_id is None:
                 break
-            print_batch(batch_id=batch_id, renderer=renderer)
+            print_batch(batch_id=batch_id, renderer=renderer, claimed=True)
             if progress is not None:
                 job.refresh_from_db()
                 progress("Печать ЕПД", job.done, job.total)
@@ -288,15 +288,20 @@ class _Written:
     link: Path | None
 
 
-def print_batch(*, batch_id: int, renderer: Renderer | None = None) -> None:
+def print_batch(*, batch_id: int, renderer: Renderer | None = None, claimed: bool = False) -> None:
     """Print one batch: render, write the files, archive the documents — all or nothing.
 
-    A no-op for a batch that is done; a failure marks the batch and the job failed with the
-    message and removes the batch's files.
+    Unless the caller ``claimed`` it (`job_work`), the batch is claimed here: a task for a
+    batch another worker has taken or finished does nothing, so no batch prints twice. A
+    failure marks the batch failed with the message and removes the batch's files.
     """
+    if not claimed:
+        taken = PrintBatch.objects.filter(pk=batch_id, state=JobState.QUEUED).update(
+            state=JobState.RUNNING
+        )
+        if not taken:
+            return
     batch = PrintBatch.objects.select_related("job", "job__organization").get(pk=batch_id)
-    if batch.state == JobState.DONE:
-        return
     own = renderer is None
     renderer = renderer or Renderer()
     written: list[_Written] = []
