@@ -196,6 +196,9 @@ def _building_post(building: Building, **changes: str) -> dict[str, str]:
         "heating_mode": building.heating_mode,
         "heating_season_months": "7",
         "common_property_mode": building.common_property_mode,
+        # the inline of the building's works (none)
+        "works-TOTAL_FORMS": "0",
+        "works-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

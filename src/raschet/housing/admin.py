@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from raschet.housing.models import Account, Building, Premises
+from raschet.housing.models import Account, Building, BuildingWork, Premises
 from raschet.organizations.admin import ORGANIZATION_FILTER, TenantScopedAdmin, TenantScopedInline
 from raschet.registry.models import Ownership, Registration, TemporaryResidentAct
 from raschet.tariffs.models import AccountService
@@ -26,6 +26,11 @@ def account_card_url(account_pk: int) -> str | None:
         return reverse("backoffice:account_card", args=[account_pk])
     except NoReverseMatch:
         return None
+
+
+class BuildingWorkInline(TenantScopedInline):
+    model = BuildingWork
+    fields = ("title", "kind", "planned_year", "state", "cost", "contractor")
 
 
 @admin.register(Building)
@@ -63,6 +68,7 @@ class BuildingAdmin(TenantScopedAdmin):
         ),
     )
     readonly_fields = ("premises_link",)
+    inlines = (BuildingWorkInline,)
 
     @admin.display(description=_("premises"))
     def premises_link(self, obj: Building) -> str:

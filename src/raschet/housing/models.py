@@ -131,6 +131,51 @@ class Building(TenantModel):
             )
 
 
+class WorkKind(models.TextChoices):
+    CAPITAL = "capital", pgettext_lazy("work", "Capital repair")
+    CURRENT = "current", pgettext_lazy("work", "Current repair")
+
+
+class WorkState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+
+
+class BuildingWork(TenantModel):
+    """A repair work planned or done in a building, shown to its residents in the portal
+    (the regional capital-repair programme's works, the management company's plan)."""
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.CASCADE, related_name="works"
+    )
+    title = models.CharField(_("work"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=16, choices=WorkKind.choices)
+    planned_year = models.PositiveSmallIntegerField(
+        _("planned year"), validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=WorkState.choices, default=WorkState.PLANNED
+    )
+    cost = models.DecimalField(
+        _("estimated cost, ₽"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    contractor = models.CharField(_("contractor"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("building work")
+        verbose_name_plural = _("building works")
+        ordering = ["building", "planned_year", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.planned_year})"
+
+
 class PremisesKind(models.TextChoices):
     RESIDENTIAL = "residential", _("Residential")
     NON_RESIDENTIAL = "non_residential", _("Non-residential")

@@ -100,7 +100,7 @@ def turnover(
     if end < start:
         raise ValueError("Конец периода раньше начала")
     key, joins = _key_sql(by)
-    if building_id is not None and "p.building_id" not in joins:
+    if building_id is not None and by != "building":  # by building joins the premises already
         accounts = Account._meta.db_table
         premises = Premises._meta.db_table
         joins += (

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from raschet.portal import views, views_auth, views_documents, views_payment, views_readings
+from raschet.portal import (
+    views,
+    views_auth,
+    views_building,
+    views_documents,
+    views_payment,
+    views_readings,
+)
 
 app_name = "portal"
 
@@ -37,6 +44,7 @@ urlpatterns = [
     path("payments/<uuid:order>/", views_payment.payment_result, name="payment_result"),
     path("accounts/<int:pk>/readings/", views_readings.readings_view, name="readings"),
     path("accounts/<int:pk>/documents/", views_documents.documents_view, name="documents"),
+    path("accounts/<int:pk>/building/", views_building.building_view, name="building"),
     path(
         "accounts/<int:pk>/documents/<str:period>.pdf",
         views_documents.document_download,
