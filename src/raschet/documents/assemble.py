@@ -36,6 +36,7 @@ from raschet.core.fixedpoint import NORM_SCALE, RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.core.qr import QrPayee, QrPayloadError, qr_payload
+from raschet.debt.models import Instalment, PlanState
 from raschet.housing.models import Account
 from raschet.ledger.models import BalanceSnapshot, EntryKind, LedgerEntry
 from raschet.metering.models import Meter, Reading
@@ -288,6 +289,7 @@ def documents_data(
     )
 
     last_payments = _last_payments(ids, month.start)
+    instalments = _instalment_notes(ids, month.end)
     residents = resident_counts(
         organization_id=organization.pk, on=month.end - timedelta(days=1), account_ids=ids
     )
@@ -386,6 +388,7 @@ def documents_data(
             "readings": readings.get(acc["premises_id"], []),
             "norms": norms,
             "penalty_note": _penalty_note(snap),
+            "instalment_note": instalments.get(account_id, ""),
             "advance_note": (
                 f"Нераспределённый аванс: {format_rubles(-advance_unassigned)} ₽"
                 if advance_unassigned < 0
@@ -436,6 +439,39 @@ def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str
         if "байт" not in str(exc):
             raise
         return qr_payload(payee, encoding="cp1251", **fields)
+
+
+def _instalment_notes(account_ids: list[int], after: date) -> dict[int, str]:
+    """Account → the line on its instalment plan (ПП 354 п.69 «и», п.72): the agreement, the
+    next instalment due from ``after`` (the day after the month) and what remains. Kept
+    plans only; one query."""
+    rows = (
+        Instalment.objects.filter(
+            plan__account_id__in=account_ids,
+            plan__state=PlanState.ACTIVE,
+            plan__agreed_on__lt=after,
+            due_on__gte=after,
+        )
+        .order_by("plan__account_id", "plan_id", "due_on")
+        .values_list(
+            "plan__account_id", "plan_id", "plan__agreed_on", "plan__debt_kopecks",
+            "due_on", "amount_kopecks",
+        )
+    )  # fmt: skip
+    plans: dict[int, list[tuple[int, date, int, date, int]]] = defaultdict(list)
+    for account_id, plan_id, agreed, debt, due, amount in rows:
+        plans[account_id].append((plan_id, agreed, debt, due, amount))
+    notes: dict[int, str] = {}
+    for account_id, items in plans.items():
+        plan_id, agreed, debt, due, amount = items[0]
+        rest = [x for x in items if x[0] == plan_id]
+        notes[account_id] = (
+            f"Рассрочка по соглашению от {agreed:%d.%m.%Y} на {format_rubles(debt)} ₽: "
+            f"очередной платёж {format_rubles(amount)} ₽ до {due:%d.%m.%Y}; осталось платежей "
+            f"{len(rest)} на {format_rubles(sum(x[4] for x in rest))} ₽. Сумма к оплате "
+            "включает весь долг по соглашению."
+        )
+    return notes
 
 
 def _penalty_note(snap: dict[int, dict[str, Any]]) -> str:
