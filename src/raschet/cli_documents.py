@@ -15,6 +15,7 @@ from raschet.cli_billing import _month
 
 
 def cmd_print(args: argparse.Namespace) -> int:
+    from django.db.models import Sum
     from rich.console import Console
 
     from raschet.cli import _migrate, _organization_arg
@@ -76,8 +77,8 @@ def cmd_print(args: argparse.Namespace) -> int:
         console.print(f"[red]Печать №{job.pk} завершилась с ошибкой:[/red]\n{job.error}")
         return 1
     files = PrintFile.objects.filter(job=job)
-    total_due = sum(
-        PaymentDocument.objects.filter(file__job=job).values_list("amount_due", flat=True)
+    total_due = (
+        PaymentDocument.objects.filter(file__job=job).aggregate(t=Sum("amount_due"))["t"] or 0
     )
     reissued = PaymentDocument.objects.filter(file__job=job, version__gt=1).count()
     console.print(

@@ -37,9 +37,9 @@ from raschet.backoffice.views import admin_context
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.documents.models import JobState, PaymentDocument, PrintFile, PrintJob
+from raschet.documents.selectors import document_months
 from raschet.documents.services import PrintError, document_pdf, documents_print, latest_document
 from raschet.housing.models import Account, Building
-from raschet.organizations.models import ClosedMonth
 from raschet.organizations.selectors import organizations_for_user
 
 VIEW = "documents.view_paymentdocument"
@@ -73,14 +73,7 @@ class CardMonth:
 def card_documents_context(account: Account) -> dict[str, Any]:
     """The card's «ЕПД» block: the last closed months in which the account was open, each
     with its archived documents (two queries whatever the number of months and versions)."""
-    periods = [
-        period
-        for period in ClosedMonth.objects.filter(organization_id=account.organization_id)
-        .order_by("-month")
-        .values_list("month", flat=True)[:CARD_MONTHS]
-        if account.opened_on < Month.of(period).end
-        and (account.closed_on is None or account.closed_on > period)
-    ]
+    periods = document_months(account, limit=CARD_MONTHS)
     by_period: dict[date, list[PaymentDocument]] = {p: [] for p in periods}
     for document in (
         PaymentDocument.objects.filter(

@@ -33,8 +33,10 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from raschet.billing.services import is_closed, tasks_are_queued
+from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.housing.models import Account
+from raschet.ledger.models import BalanceSnapshot
 from raschet.organizations.models import Organization
 
 from .assemble import DocumentDataError, Epd, documents_data, payee_requisites_check
@@ -80,8 +82,9 @@ def select_accounts(
     building_id: int | None = None,
     limit: int | None = None,
 ) -> list[tuple[int, int, bool]]:
-    """(account id, building id, paperless) of the accounts open in the month, in delivery
-    order: building by address, then flats in natural order (2 before 10)."""
+    """(account id, building id, paperless) of the accounts open in the month (the rule of
+    `selectors.account_open_in`, in SQL), in delivery order: building by address, then flats
+    in natural order (2 before 10)."""
     month = Month.of(period)
     qs = Account.objects.filter(organization=organization, opened_on__lt=month.end).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gt=month.start)
@@ -220,8 +223,6 @@ def documents_print(
 
 
 def _payees_of(organization: Organization, period: date) -> list[Organization]:
-    from raschet.ledger.models import BalanceSnapshot
-
     ids = set(
         BalanceSnapshot.objects.filter(
             organization=organization, period=period, service_id__isnull=False
@@ -492,8 +493,7 @@ def documents_deliver(
                 "Здравствуйте!\n\nВо вложении — единый платёжный документ за "
                 f"{month.start:%m.%Y} "
                 f"по лицевому счёту № {account.number}. К оплате: "
-                f"{doc.amount_due // 100:,}".replace(",", " ")
-                + f",{doc.amount_due % 100:02d} ₽.\n\n"
+                f"{format_rubles(doc.amount_due)} ₽.\n\n"
                 f"{organization.brand_name or organization.short_name or organization.name}"
             ),
             from_email=settings.DEFAULT_FROM_EMAIL,

@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 
 from raschet.billing.models import LineKind
 from raschet.billing.selectors import account_lines
-from raschet.core.periods import Month
 from raschet.documents.models import PaymentDocument
+from raschet.documents.selectors import document_months
 from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
 from raschet.ledger.selectors import Balance, account_balances
-from raschet.organizations.models import ClosedMonth
 from raschet.payments.models import Payment, PaymentState
 from raschet.tariffs.models import Service
 
@@ -179,24 +178,10 @@ class MonthDocument:
     document: PaymentDocument | None
 
 
-def account_open_in(account: Account, period: date) -> bool:
-    """Whether the account was open in the month starting ``period`` (opened before the
-    month ends, not closed by the day it starts) — the months it gets a payment document for."""
-    return account.opened_on < Month.of(period).end and (
-        account.closed_on is None or account.closed_on > period
-    )
-
-
 def account_document_months(account: Account) -> list[MonthDocument]:
     """The closed months of the account's organization in which the account was open, newest
     first, each with the latest archived payment document (two queries whatever the count)."""
-    months = [
-        period
-        for period in ClosedMonth.objects.filter(organization_id=account.organization_id)
-        .order_by("-month")
-        .values_list("month", flat=True)
-        if account_open_in(account, period)
-    ]
+    months = document_months(account)
     latest: dict[date, PaymentDocument] = {}
     for document in PaymentDocument.objects.filter(
         organization_id=account.organization_id, account_id=account.pk, period__in=months

@@ -31,14 +31,11 @@ from django.utils.translation import gettext as _
 
 from raschet.core.periods import Month
 from raschet.documents.models import PaymentDocument
+from raschet.documents.selectors import account_open_in
 from raschet.documents.services import PrintError, document_pdf, documents_print, latest_document
 from raschet.housing.models import Account
 from raschet.organizations.models import ClosedMonth
-from raschet.portal.selectors import (
-    account_document_months,
-    account_open_in,
-    resident_account,
-)
+from raschet.portal.selectors import account_document_months, resident_account
 from raschet.portal.views import LOGIN, branding
 
 
