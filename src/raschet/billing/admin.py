@@ -205,9 +205,10 @@ class QualityActAdmin(_LogEntryHistory, _ClosedMonthGuard, TenantScopedAdmin):
         "hours",
         "degrees",
         "act_number",
+        "state",
         "entered_at",
     )
-    list_filter = (ORGANIZATION_FILTER, "kind", "period")
+    list_filter = (ORGANIZATION_FILTER, "state", "kind", "period")
     search_fields = ("building__address", "=account__number", "act_number")
     autocomplete_fields = ("building", "account")
     list_select_related = ("building", "account", "service")
@@ -223,7 +224,9 @@ class QualityActAdmin(_LogEntryHistory, _ClosedMonthGuard, TenantScopedAdmin):
         "hours",
         "degrees",
         "act_number",
+        "state",
     )
+    readonly_fields = ("state",)
 
     def closed_months(self, obj: Any) -> list[date]:
         return _act_closed_months(obj)

@@ -43,8 +43,15 @@ def _history_models() -> list[Any]:
 
 
 def changed_since(organization_id: int, month_start: date, since: datetime) -> bool:
-    """True when a fact valid in the month was written after ``since``."""
-    from raschet.billing.models import Absence, QualityAct
+    """True when a fact valid in the month was written after ``since``.
+
+    For an effective-dated row, *any* version of a row changed after ``since`` that covers
+    the month counts, not only the new one: a deregistration moved back from 17.03 to 17.01
+    leaves a record valid until 17.01, yet February and March, in which the person counted
+    before, change too. Reopening a month whose figures did not move costs a recomputation
+    whose diff is empty; missing one would leave a wrong charge.
+    """
+    from raschet.billing.models import Absence, ActState, QualityAct
     from raschet.metering.models import BuildingMeterReading, Reading
 
     month = Month.of(month_start)
@@ -52,8 +59,11 @@ def changed_since(organization_id: int, month_start: date, since: datetime) -> b
         qs = model.objects.filter(organization_id=organization_id, history_date__gt=since)
         names = {f.name for f in model._meta.fields}
         if "valid_from" in names:
-            qs = qs.filter(valid_from__lt=month.end).filter(
-                Q(valid_to__isnull=True) | Q(valid_to__gt=month.start)
+            changed_rows = qs.values("id")
+            qs = (
+                model.objects.filter(organization_id=organization_id, id__in=changed_rows)
+                .filter(valid_from__lt=month.end)
+                .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=month.start))
             )
         if qs.exists():
             return True
@@ -64,9 +74,15 @@ def changed_since(organization_id: int, month_start: date, since: datetime) -> b
         returned_on__gt=month.start,
     ).exists():
         return True
-    if QualityAct.objects.filter(
-        organization_id=organization_id, entered_at__gt=since, period=month.start
-    ).exists():
+    # An act counts from its confirmation (a draft from the portal is entered earlier but
+    # does not change a charge until an operator confirms it).
+    if (
+        QualityAct.objects.filter(
+            organization_id=organization_id, period=month.start, state=ActState.CONFIRMED
+        )
+        .filter(Q(entered_at__gt=since) | Q(confirmed_at__gt=since))
+        .exists()
+    ):
         return True
     if Reading.objects.filter(
         organization_id=organization_id, entered_at__gt=since, period__lte=month.start

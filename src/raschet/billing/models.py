@@ -102,6 +102,16 @@ class QualityKind(models.TextChoices):
     TEMPERATURE = "temperature", _("Temperature deviation")
 
 
+class ActState(models.TextChoices):
+    """A resident's report of a poor or missing service becomes a *draft* act; billing applies
+    only *confirmed* acts (an operator confirms the draft after checking it), never a draft or
+    a rejected one."""
+
+    DRAFT = "draft", _("Draft")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
 class QualityAct(TenantModel):
     """An act of inadequate quality or interruption of a service for a month (rules.md §1.8).
 
@@ -129,6 +139,10 @@ class QualityAct(TenantModel):
     degrees = models.PositiveIntegerField(_("degrees of deviation"), default=0)
     act_number = models.CharField(_("act number"), max_length=40, blank=True)
     entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    state = models.CharField(
+        _("state"), max_length=16, choices=ActState.choices, default=ActState.CONFIRMED
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("quality act")

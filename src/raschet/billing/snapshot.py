@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from raschet.billing.models import Absence, BillingRun, ChargeLine, QualityAct, RunState
+from raschet.billing.models import (
+    Absence,
+    ActState,
+    BillingRun,
+    ChargeLine,
+    QualityAct,
+    RunState,
+)
 from raschet.core import billing as core
 from raschet.core.fixedpoint import (
     AREA_SCALE,
@@ -303,9 +310,9 @@ def load_facts(
             last_year[(bid, sid)] += scaled
 
     quality: dict[tuple[int, int | None, int], int] = defaultdict(int)
-    for qa in QualityAct.objects.filter(building_id__in=building_ids, period=start).select_related(
-        "service"
-    ):
+    for qa in QualityAct.objects.filter(
+        building_id__in=building_ids, period=start, state=ActState.CONFIRMED
+    ).select_related("service"):
         quality[(qa.building_id, qa.account_id, qa.service_id)] += core.quality_units(
             qa.kind,
             qa.service.code,

@@ -21,7 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from raschet.billing import arrays as A
-from raschet.billing.models import Absence, BillingRun, ChargeLine, QualityAct, RunState
+from raschet.billing.models import (
+    Absence,
+    ActState,
+    BillingRun,
+    ChargeLine,
+    QualityAct,
+    RunState,
+)
 from raschet.billing.snapshot import (
     ABSENCE_SERVICES,
     AVERAGE_BASE_MONTHS,
@@ -919,7 +926,9 @@ class FastLoader:
     def _quality(self, accounts: I64, building: I64, service: I64) -> I64:
         out = np.zeros(len(accounts), dtype=np.int64)
         for qa in QualityAct.objects.filter(
-            building_id__in=self.building_ids, period=self.month.start
+            building_id__in=self.building_ids,
+            period=self.month.start,
+            state=ActState.CONFIRMED,
         ).select_related("service"):
             units = core.quality_units(
                 qa.kind,
