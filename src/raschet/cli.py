@@ -224,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     cli_penalty.add_parsers(sub)
     cli_debt.add_parsers(sub)
     cli_documents.add_parsers(sub)
+    from raschet import cli_capitalrepair
+
+    cli_capitalrepair.add_parsers(sub)
+    from raschet import cli_exchange
+
+    cli_exchange.add_parsers(sub)
 
     manage = sub.add_parser("manage", help="команды управления Django", add_help=False)
     manage.add_argument("args", nargs=argparse.REMAINDER)

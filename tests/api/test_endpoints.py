@@ -277,6 +277,21 @@ def test_openapi_is_json_with_every_path():
         "/api/v1/debt/plans",
         "/api/v1/penalty/calc",
         "/api/v1/accounts/{account_id}/penalty",
+        "/api/v1/accounts/{account_id}/registrations",
+        "/api/v1/accounts/{account_id}/household-history",
+        "/api/v1/accounts/{account_id}/certificates",
+        "/api/v1/registrations/{registration_id}/deregister",
+        "/api/v1/certificates/{certificate_id}/pdf",
+        "/api/v1/exchange/export",
+        "/api/v1/exchange/import",
+        "/api/v1/exchange/runs",
+        "/api/v1/exchange/runs/{run_id}",
+        "/api/v1/capital-repair/buildings/{building_id}/fund",
+        "/api/v1/capital-repair/buildings/{building_id}/statement",
+        "/api/v1/capital-repair/buildings/{building_id}/contributions",
+        "/api/v1/appeals",
+        "/api/v1/appeals/{appeal_id}",
+        "/api/v1/appeals/{appeal_id}/answer",
     }
     schemes = schema["components"]["securitySchemes"]
     assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}

@@ -414,3 +414,18 @@ def test_demo_takes_payments_through_the_registry_import():
     assert -allocated == paid
     # the payments of October were posted into October and closed with it
     assert posted.filter(posted_period=date(2026, 10, 1)).exists()
+
+
+def test_the_demo_has_appeals_in_every_state_and_a_draft_act_and_a_rebuild_replaces_them():
+    from raschet.appeals.models import Appeal, AppealState
+    from raschet.billing.models import ActState, QualityAct
+
+    demo_build(accounts=N, seed=1)
+    states = set(Appeal.objects.values_list("state", flat=True))
+    assert states == {AppealState.NEW, AppealState.IN_WORK, AppealState.ANSWERED}
+    drafts = QualityAct.objects.filter(state=ActState.DRAFT, appeals__category="quality")
+    assert drafts.exists()
+    count = Appeal.objects.count()
+    demo_build(accounts=N, seed=1)
+    assert Appeal.objects.count() == count
+    connection.check_constraints()

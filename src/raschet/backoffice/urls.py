@@ -197,3 +197,78 @@ urlpatterns += [
     path("documents/jobs/<int:pk>/", document_pages.print_job_view, name="print_job"),
     path("documents/files/<int:pk>/", document_pages.print_file_download_view, name="print_file"),
 ]
+
+# Residents' appeals: the operators' queue, answers, the acts of quality reports
+# (raschet.backoffice.appeals).
+from raschet.backoffice import appeals as appeal_pages  # noqa: E402
+
+urlpatterns += [
+    path("appeals/", appeal_pages.queue_view, name="appeals"),
+    path("appeals/<int:pk>/", appeal_pages.appeal_view, name="appeal"),
+    path("appeals/<int:pk>/files/<int:file>/", appeal_pages.attachment_view, name="appeal_file"),
+]
+
+# Exchange with social protection offices: the month's export, answers, the log
+# (raschet.backoffice.exchange).
+from raschet.backoffice import exchange as exchange_pages  # noqa: E402
+
+urlpatterns += [
+    path("exchange/", exchange_pages.exchange_view, name="exchange"),
+    path("exchange/export/", exchange_pages.exchange_export_view, name="exchange_export"),
+    path("exchange/runs/<int:pk>/", exchange_pages.exchange_run_view, name="exchange_run"),
+]
+
+# A building's capital repair fund: settings, payments for works, the statement
+# (raschet.backoffice.capitalrepair).
+from raschet.backoffice import capitalrepair as capital_pages  # noqa: E402
+
+urlpatterns += [
+    path("buildings/<int:pk>/capital-repair/", capital_pages.fund_view, name="capitalrepair_fund"),
+    path(
+        "buildings/<int:pk>/capital-repair/statement/",
+        capital_pages.statement_view,
+        name="capitalrepair_statement",
+    ),
+    path(
+        "buildings/<int:pk>/capital-repair/statement.csv",
+        capital_pages.statement_download_view,
+        {"fmt": "csv"},
+        name="capitalrepair_statement_csv",
+    ),
+    path(
+        "buildings/<int:pk>/capital-repair/statement.xlsx",
+        capital_pages.statement_download_view,
+        {"fmt": "xlsx"},
+        name="capitalrepair_statement_xlsx",
+    ),
+]
+
+# The passport desk: an account's household, register / deregister / act, certificates
+# (raschet.backoffice.passport).
+from raschet.backoffice import passport as passport_pages  # noqa: E402
+
+urlpatterns += [
+    path("accounts/<int:pk>/passport/", passport_pages.household_view, name="passport_household"),
+    path(
+        "accounts/<int:pk>/passport/register/",
+        passport_pages.register_view,
+        name="passport_register",
+    ),
+    path(
+        "accounts/<int:pk>/passport/registrations/<int:registration_pk>/deregister/",
+        passport_pages.deregister_view,
+        name="passport_deregister",
+    ),
+    path("accounts/<int:pk>/passport/act/", passport_pages.act_view, name="passport_act"),
+    path(
+        "accounts/<int:pk>/passport/certificates/",
+        passport_pages.certificate_issue_view,
+        name="passport_issue",
+    ),
+    path(
+        "passport/certificates/<int:pk>.pdf",
+        passport_pages.certificate_download_view,
+        name="passport_certificate",
+    ),
+    path("passport/certificates/", passport_pages.certificates_view, name="passport_certificates"),
+]

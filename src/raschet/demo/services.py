@@ -33,6 +33,7 @@ from django.utils import timezone
 from raschet.billing.services import billing_month_close, billing_run
 from raschet.core.periods import Month
 from raschet.demo import orgs
+from raschet.demo.appeals import demo_appeals
 from raschet.demo.meters import meters_build
 from raschet.demo.payments import demo_payment_setup, demo_payments
 from raschet.demo.rates import benefit_categories_make, norms_make, tariffs_make
@@ -171,6 +172,7 @@ def demo_build(
     meters_build(rng, stock)
     report("Приборы учёта и показания", 1, 1)
     _bill(list(managers.values()), today or timezone.localdate(), report, rng)
+    demo_appeals(list(managers.values()), rng, today or timezone.localdate())
 
     return _result(organizations=len(by_code), stock=stock)
 

@@ -30,7 +30,7 @@ def account_card_url(account_pk: int) -> str | None:
 
 class BuildingWorkInline(TenantScopedInline):
     model = BuildingWork
-    fields = ("title", "kind", "planned_year", "state", "cost", "contractor")
+    fields = ("title", "kind", "planned_year", "state", "cost", "contractor", "done_on")
 
 
 @admin.register(Building)
@@ -78,9 +78,13 @@ class BuildingAdmin(TenantScopedAdmin):
         links = format_html('<a href="{}?building__id__exact={}">{}</a>', url, obj.pk, _("list"))
         try:
             sheet = reverse("backoffice:readings_sheet", args=[obj.pk])
+            fund = reverse("backoffice:capitalrepair_fund", args=[obj.pk])
         except NoReverseMatch:
             return links
-        return format_html('{} · <a href="{}">{}</a>', links, sheet, _("readings sheet"))
+        return format_html(
+            '{} · <a href="{}">{}</a> · <a href="{}">{}</a>',
+            links, sheet, _("readings sheet"), fund, _("capital repair fund"),
+        )  # fmt: skip
 
 
 class AccountInline(TenantScopedInline):

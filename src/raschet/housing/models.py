@@ -144,7 +144,10 @@ class WorkState(models.TextChoices):
 
 class BuildingWork(TenantModel):
     """A repair work planned or done in a building, shown to its residents in the portal
-    (the regional capital-repair programme's works, the management company's plan)."""
+    (the regional capital-repair programme's works, the management company's plan).
+
+    ``cost`` is the estimate in rubles; what a capital work really cost is what the capital
+    repair fund paid for it (`raschet.capitalrepair.models.FundSpending`, kopecks)."""
 
     building = models.ForeignKey(
         Building, verbose_name=_("building"), on_delete=models.CASCADE, related_name="works"
@@ -166,6 +169,12 @@ class BuildingWork(TenantModel):
         validators=[MinValueValidator(Decimal("0"))],
     )
     contractor = models.CharField(_("contractor"), max_length=300, blank=True)
+    done_on = models.DateField(
+        _("done on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the work was accepted (the acceptance certificate)"),
+    )
 
     class Meta:
         verbose_name = _("building work")

@@ -22,6 +22,9 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("debt", ("view", "add", "change", "delete")),
         ("documents", ("view",)),  # payment documents: the archive is append-only
         ("documents.printjob", ("add",)),  # print and re-issue
+        ("appeals", ("view", "add", "change")),
+        # capital repair: the fund's settings per building and what it paid for works
+        ("capitalrepair", ("view", "add", "change", "delete")),
     ],
     Role.OPERATOR: [
         ("organizations", ("view",)),
@@ -34,6 +37,9 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("ledger", ("view",)),
         ("documents", ("view",)),
         ("documents.printjob", ("add",)),
+        # residents' appeals: the queue, answers, confirming the acts of quality reports
+        ("appeals", ("view", "add", "change")),
+        ("capitalrepair", ("view",)),
     ],
     Role.ACCOUNTANT: [
         ("organizations", ("view",)),
@@ -61,6 +67,10 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("debt.specialperiod", ("view",)),
         ("documents", ("view",)),
         ("documents.printjob", ("add",)),
+        ("appeals", ("view",)),
+        # capital repair: records what the fund paid for works
+        ("capitalrepair", ("view",)),
+        ("capitalrepair.fundspending", ("add", "change")),
     ],
     Role.CASHIER: [
         ("housing", ("view",)),

@@ -92,9 +92,14 @@ class Overview:
 
 
 def account_months(account: Account) -> list[date]:
-    """The months with ledger entries of the account, newest first."""
+    """The months with charges or recalculations of the account, newest first (a month in
+    which only a payment has arrived so far has nothing to show under «Начисления»)."""
     return list(
-        LedgerEntry.objects.filter(organization_id=account.organization_id, account_id=account.pk)
+        LedgerEntry.objects.filter(
+            organization_id=account.organization_id,
+            account_id=account.pk,
+            kind__in=[EntryKind.CHARGE, EntryKind.RECALCULATION],
+        )
         .values_list("period", flat=True)
         .distinct()
         .order_by("-period")

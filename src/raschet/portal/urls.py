@@ -4,6 +4,7 @@ from django.urls import path
 
 from raschet.portal import (
     views,
+    views_appeals,
     views_auth,
     views_building,
     views_documents,
@@ -49,5 +50,13 @@ urlpatterns = [
         "accounts/<int:pk>/documents/<str:period>.pdf",
         views_documents.document_download,
         name="document_download",
+    ),
+    path("accounts/<int:pk>/appeals/", views_appeals.appeals_view, name="appeals"),
+    path("accounts/<int:pk>/appeals/new/", views_appeals.appeal_new, name="appeal_new"),
+    path("accounts/<int:pk>/appeals/<int:appeal>/", views_appeals.appeal_view, name="appeal"),
+    path(
+        "accounts/<int:pk>/appeals/<int:appeal>/files/<int:file>/",
+        views_appeals.attachment_download,
+        name="appeal_file",
     ),
 ]

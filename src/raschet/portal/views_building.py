@@ -1,10 +1,13 @@
 """The building page of the resident portal: who manages the building and how to reach them,
 the building's data, the capital-repair contributions charged and paid by the building's
-accounts, and the works planned or done.
+accounts, how its capital repair fund is kept with the fund statement of the year, and the
+works planned or done with what the fund paid for them.
 
 Per linked account (`resident_account`: 404 unless the account is the resident's). The
 contributions are the ledger's turnover of the capital-repair service over the building's
-accounts, by calendar year up to the last closed month (`raschet.ledger.selectors.turnover`).
+accounts, by calendar year up to the last closed month (`raschet.ledger.selectors.turnover`);
+the fund statement is `raschet.capitalrepair.selectors.fund_statement` from January to the
+last closed month.
 """
 
 from __future__ import annotations
@@ -15,8 +18,16 @@ from datetime import date
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from raschet.housing.models import Account, BuildingWork
+from raschet.capitalrepair.selectors import (
+    FundError,
+    FundStatement,
+    fund_in_force,
+    fund_statement,
+    work_spent,
+)
+from raschet.housing.models import Account, Building, BuildingWork
 from raschet.ledger.selectors import turnover
 from raschet.organizations.models import ClosedMonth
 from raschet.portal.selectors import resident_account
@@ -70,10 +81,37 @@ def capital_repair_years(account: Account) -> list[ContributionYear]:
     return years
 
 
+def last_closed_month(organization_id: int) -> date | None:
+    return (
+        ClosedMonth.objects.filter(organization_id=organization_id)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+
+
+def fund_year(building: Building) -> FundStatement | None:
+    """The building's fund statement from January to the last closed month (none before
+    the first close, or without fund settings)."""
+    last = last_closed_month(building.organization_id)
+    if last is None:
+        return None
+    try:
+        return fund_statement(
+            building=building, start=date(last.year, 1, 1), end=last, with_accounts=False
+        )
+    except FundError:
+        return None
+
+
 @login_required(login_url=LOGIN)
 def building_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = resident_account(request.user, pk)
     building = account.premises.building
+    works = list(BuildingWork.objects.filter(building=building).order_by("-planned_year", "title"))
+    spent = work_spent(building=building)
+    for work in works:
+        work.fund_paid = spent.get(work.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "portal/building.html",
@@ -83,9 +121,9 @@ def building_view(request: HttpRequest, pk: int) -> HttpResponse:
             "manager": account.organization,
             "brand": branding(account.organization),
             "contributions": capital_repair_years(account),
-            "works": BuildingWork.objects.filter(building=building).order_by(
-                "-planned_year", "title"
-            ),
+            "works": works,
+            "fund": fund_in_force(building=building, on=timezone.localdate()),
+            "fund_year": fund_year(building),
             "premises_count": building.premises.count(),
         },
     )

@@ -7,6 +7,7 @@ no longer counts on 10 May. The resident count of an account on a date is comput
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -147,6 +148,19 @@ class Registration(TenantModel, EffectiveDated):
     )
     arrived_from = models.CharField(_("arrived from"), max_length=300, blank=True)
     departed_to = models.CharField(_("departed to"), max_length=300, blank=True)
+    reason = models.CharField(
+        _("reason for registration"),
+        max_length=300,
+        blank=True,
+        help_text=_("E.g. moved in as a family member of the owner"),
+    )
+    document = models.CharField(
+        _("document"),
+        max_length=300,
+        blank=True,
+        help_text=_("The application and the document it rests on, e.g. form 6 of 12.03.2026"),
+    )
+    departure_reason = models.CharField(_("reason for deregistration"), max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -284,3 +298,92 @@ class PersonBenefit(TenantModel, EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.person} — {self.category}"
+
+
+class CertificateKind(models.TextChoices):
+    """The certificates the passport desk issues (rules.md §10)."""
+
+    REGISTRATION_EXTRACT = "registration_extract", _("Extract of registered persons (form 9)")
+    HOUSEHOLD = "household", _("Household composition")
+    ACCOUNT_STATEMENT = "account_statement", _("Statement of the personal account")
+    NO_DEBT = "no_debt", _("No-debt certificate")
+
+
+class CertificateCounter(TenantModel):
+    """The last number given to a certificate of an organization in a year.
+
+    Locked (``SELECT … FOR UPDATE``) by the issuing transaction, which also writes the
+    certificate: numbers are gap-free — a failed issue rolls the counter back with it.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("certificate counter")
+        verbose_name_plural = _("certificate counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year"], name="certificate_counter_unique_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class Certificate(TenantModel):
+    """A certificate issued at the passport desk: the log entry and where its PDF lies.
+
+    Numbered per organization and year (``2026/000123``, see `CertificateCounter`). The PDF
+    lies under ``RASCHET_DATA_DIR`` at ``file_path``; ``content_sha256`` is its hash, so a
+    copy shown later can be checked against what was handed out. Append-only: a wrong
+    certificate is not edited, a new one is issued.
+    """
+
+    kind = models.CharField(_("kind"), max_length=32, choices=CertificateKind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("number in the year"))
+    number = models.CharField(_("number"), max_length=20)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificates",
+    )
+    on_date = models.DateField(_("on date"), help_text=_("The date the certificate speaks of"))
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    period_end = models.DateField(_("period to"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    content_sha256 = models.CharField(_("content SHA-256"), max_length=64)
+    file_path = models.CharField(
+        _("file"), max_length=300, help_text=_("Relative to the data directory")
+    )
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "sequence"], name="certificate_unique_number"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="certificate_sequence"),
+        ]
+        indexes = [models.Index(fields=["account", "issued_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} № {self.number}"
