@@ -27,28 +27,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from raschet.billing.models import Absence, BillingRun, QualityAct
-from raschet.core.periods import Month
 from raschet.organizations.admin import (
     ORGANIZATION_FILTER,
     TenantScopedAdmin,
     TenantScopedModelForm,
 )
-from raschet.organizations.models import ClosedMonth
-
-
-def closed_months_between(organization_id: int | None, first: date, last: date) -> list[date]:
-    """Closed months of the organization from the month of ``first`` to that of ``last``."""
-    if organization_id is None:
-        return []
-    return list(
-        ClosedMonth.objects.filter(
-            organization_id=organization_id,
-            month__gte=Month.of(first).start,
-            month__lte=Month.of(last).start,
-        )
-        .order_by("month")
-        .values_list("month", flat=True)
-    )
+from raschet.organizations.selectors import closed_months_between
 
 
 def _absence_closed_months(absence: Absence) -> list[date]:

@@ -18,16 +18,15 @@ Rules checked here, with Russian messages (rules.md §10; ПП 354 п.56(1)):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from raschet.core.periods import Month
 from raschet.housing.models import Account
-from raschet.organizations.models import ClosedMonth
+from raschet.organizations.selectors import closed_months_between
 from raschet.registry.models import (
     Person,
     Registration,
@@ -67,12 +66,8 @@ def _day(value: date) -> str:
 
 def closed_months_touched(organization_id: int, start: date, end: date | None) -> list[date]:
     """Closed months of the organization that meet ``[start, end)`` (end open: up to now)."""
-    qs = ClosedMonth.objects.filter(
-        organization_id=organization_id, month__gte=Month.of(start).start
-    )
-    if end is not None:
-        qs = qs.filter(month__lt=end)
-    return sorted(qs.values_list("month", flat=True))
+    last = end - timedelta(days=1) if end is not None else None
+    return closed_months_between(organization_id, start, last)
 
 
 def _text(value: str, label: str) -> str:
