@@ -36,6 +36,7 @@ from raschet.capitalrepair.selectors import (
     fund_statement,
     fund_warnings,
 )
+from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.housing.models import Building
 
@@ -47,9 +48,8 @@ ERRORS = {**ERRORS_404, 403: ErrorOut}
 
 
 def _rubles(kopecks: int) -> str:
-    sign = "-" if kopecks < 0 else ""
-    rubles, kop = divmod(abs(kopecks), 100)
-    return f"{sign}{rubles}.{kop:02d}"
+    """The API's decimal string of rubles (``-1234.50``)."""
+    return format_rubles(kopecks, thousands="", decimal=".")
 
 
 # ----------------------------------------------------------------------------- schemas

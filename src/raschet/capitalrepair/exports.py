@@ -13,7 +13,7 @@ import io
 from decimal import Decimal
 
 from raschet.capitalrepair.selectors import FIGURES, FundStatement
-from raschet.core.money import kopecks_to_decimal
+from raschet.core.money import format_rubles, kopecks_to_decimal
 
 FUND_MODELS = {
     "regional_pool": "Общий счёт регионального оператора",
@@ -50,7 +50,8 @@ def summary_rows(statement: FundStatement) -> list[tuple[str, int]]:
 
 
 def _rubles(kopecks: int) -> str:
-    return f"{kopecks_to_decimal(kopecks):.2f}".replace(".", ",")
+    """Rubles for a spreadsheet cell read as text: ``-1234,50``."""
+    return format_rubles(kopecks, thousands="")
 
 
 def _fund_line(statement: FundStatement) -> list[str]:

@@ -75,10 +75,6 @@ def _day(value: date | None) -> str:
     return f"{value:%d.%m.%Y}" if value else ""
 
 
-def _rub(kopecks: int) -> str:
-    return format_rubles(kopecks)
-
-
 def _kind_text(r: Registration) -> str:
     if r.kind == RegistrationKind.TEMPORARY:
         return f"по месту пребывания до {_day(r.valid_to)}"
@@ -265,13 +261,13 @@ def account_statement(account: Account, start: date, end: date) -> dict[str, Any
     def cells(label: str, opening: int, f: dict[str, int], closing: int) -> list[str]:
         return [
             label,
-            _rub(opening),
-            _rub(f["charged"]),
-            _rub(f["recalculated"]),
-            _rub(f["benefits"] + f["reductions"]),
-            _rub(f["penalties"]),
-            _rub(-f["paid"]),
-            _rub(closing),
+            format_rubles(opening),
+            format_rubles(f["charged"]),
+            format_rubles(f["recalculated"]),
+            format_rubles(f["benefits"] + f["reductions"]),
+            format_rubles(f["penalties"]),
+            format_rubles(-f["paid"]),
+            format_rubles(closing),
         ]
 
     rows = [cells(f"{m.month:%m.%Y}", m.opening, m.figures, m.closing) for m in data]
@@ -279,9 +275,9 @@ def account_statement(account: Account, start: date, end: date) -> dict[str, Any
     closing = data[-1].closing
     rows.append(cells("Итого", data[0].opening, totals, closing))
     if closing > 0:
-        result = f"Задолженность на конец периода: {_rub(closing)} руб."
+        result = f"Задолженность на конец периода: {format_rubles(closing)} руб."
     elif closing < 0:
-        result = f"Переплата (аванс) на конец периода: {_rub(-closing)} руб."
+        result = f"Переплата (аванс) на конец периода: {format_rubles(-closing)} руб."
     else:
         result = "На конец периода задолженности и переплаты нет."
     return {
@@ -324,11 +320,11 @@ def no_debt(account: Account, on: date) -> dict[str, Any]:
     if balance > 0:
         raise CertificateError(
             f"По лицевому счёту {account.number} на {_day(on)} задолженность "
-            f"{_rub(balance)} руб.: справка об отсутствии задолженности не выдаётся"
+            f"{format_rubles(balance)} руб.: справка об отсутствии задолженности не выдаётся"
         )
     after = []
     if balance < 0:
-        after.append(f"Переплата (аванс) на {_day(on)}: {_rub(-balance)} руб.")
+        after.append(f"Переплата (аванс) на {_day(on)}: {format_rubles(-balance)} руб.")
     return {
         "before": [
             f"Дана {account.payer_name} в том, что по лицевому счёту № {account.number} "
