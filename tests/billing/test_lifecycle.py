@@ -297,3 +297,88 @@ def test_accounts_sharing_a_premises_share_its_meter(communal, volumes):
         ChargeLine.objects.get(run_id=run.pk, account_id=acc.pk).volume for acc in (first, second)
     )
     assert got == volumes  # 9 m³ shared out, not 9 m³ each
+
+
+def _act(account, **kw):
+    from raschet.billing.models import QualityAct
+    from raschet.tariffs.models import Service
+
+    service = kw.pop("service", None) or Service.objects.get(organization=account.organization)
+    return QualityAct(
+        organization=account.organization,
+        building=account.premises.building,
+        account=account,
+        service=service,
+        period=JAN,
+        **kw,
+    )
+
+
+def test_fine_is_posted_as_a_reduction_entry_of_its_own(account):
+    """ЖК ст.157 ч.6: the fine is a separate ledger entry with its note; the line's
+    reduction holds it, and its derivation shows it on its own line."""
+    from raschet.billing.selectors import account_lines
+    from raschet.billing.services import FINE_NOTE
+
+    act = _act(account, kind="fine", overcharge=Decimal("200.00"))
+    act.full_clean()
+    act.save()
+    run = billing_run(organization=account.organization, period=JAN)
+    line = ChargeLine.objects.get(run_id=run.pk)
+    assert (line.amount, line.reduction, line.fine) == (112301, -10000, -10000)
+    reductions = LedgerEntry.objects.filter(run_id=run.pk, kind="reduction")
+    assert [(e.amount_kopecks, e.note) for e in reductions] == [(-10000, FINE_NOTE)]
+    assert sum(e.amount_kopecks for e in LedgerEntry.objects.filter(run_id=run.pk)) == 102301
+    (shown,) = account_lines(account, JAN)
+    assert "штраф исполнителя: 50 %" in shown.explanation
+    assert "снижение (" not in shown.explanation  # nothing else was reduced
+
+
+def test_a_draft_fine_changes_nothing(account):
+    _act(account, kind="fine", overcharge=Decimal("200.00"), state="draft").save()
+    run = billing_run(organization=account.organization, period=JAN)
+    assert ChargeLine.objects.get(run_id=run.pk).reduction == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "facts", "field"),
+    [
+        ("below_40", {"hours": 5, "temperature_c": Decimal("35")}, "service"),
+        ("maintenance", {"hours": 5}, "service"),
+        ("fine", {}, "overcharge"),
+        ("upkeep_days", {}, "days"),
+    ],
+)
+def test_operator_acts_refuse_missing_or_misplaced_figures(account, kind, facts, field):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        _act(account, kind=kind, **facts).full_clean()
+    assert field in caught.value.message_dict
+
+
+def test_hot_water_below_40_needs_a_temperature_below_40(account):
+    from django.core.exceptions import ValidationError
+
+    hot = ServiceFactory(organization=account.organization, code="hot_water", name="ГВС")
+    with pytest.raises(ValidationError) as caught:
+        _act(
+            account, service=hot, kind="below_40", hours=5, temperature_c=Decimal("41")
+        ).full_clean()
+    assert "temperature_c" in caught.value.message_dict
+    _act(account, service=hot, kind="below_40", hours=5, temperature_c=Decimal("39.9")).full_clean()
+
+
+def test_hot_water_below_40_without_a_cold_water_tariff_fails_the_run_clearly(account):
+    hot = ServiceFactory(organization=account.organization, code="hot_water", name="ГВС")
+    TariffFactory(service=hot, rate=Decimal("250.00"))
+    AccountServiceFactory(account=account, service=hot, method="norm", meter_possible=False)
+    NormFactory(service=hot, value=Decimal("3.5"))
+    from raschet.tariffs.models import Tariff
+
+    Tariff.objects.filter(service__code="cold_water").delete()
+    account.services.filter(service__code="cold_water").delete()
+    _act(account, service=hot, kind="below_40", hours=5, temperature_c=Decimal("35")).save()
+    run = billing_run(organization=account.organization, period=JAN)
+    assert run.state == RunState.FAILED
+    assert "нет тарифа на холодную воду" in run.error

@@ -33,6 +33,8 @@ FIELDS = (
     "coefficient_amount",
     "reduction",
     "benefit",
+    "fine",
+    "reduction_reasons",
 )
 META = ("payee_id", "rate", "norm", "persons", "area", "average_months", "segments", "zones")
 

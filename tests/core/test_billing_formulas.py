@@ -6,6 +6,7 @@ reference — and both must give the number worked out by hand from the rules te
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import numpy as np
@@ -19,6 +20,7 @@ from raschet.core.billing import (
     HeatingMode,
     MeterCondition,
     Method,
+    ReductionReason,
     Resource,
     Rule,
     Settings,
@@ -26,6 +28,7 @@ from raschet.core.billing import (
     catch_up_volume,
     compute,
     excess_hours,
+    maintenance_split,
     quality_units,
     social_norm_area,
 )
@@ -505,6 +508,178 @@ def test_absence_and_quality_together_never_exceed_the_charge():
     )
     # 748.67 × 80/93 = 644.01 and 748.67 × 40 % = 299.47: together more than the charge
     assert line.reduction == -74867
+
+
+def maintenance_line(**facts) -> ReferenceLine:
+    """Housing maintenance by area: 54 m² × 30 ₽/m² = 1 620.00 ₽."""
+    return ReferenceLine(rule=Rule.AREA, area=D(54), parts=(part(seg(rate="30")),), **facts)
+
+
+def hot_by_norm(**facts) -> ReferenceLine:
+    """C2's numbers for hot water: 3 × 4.9 m³ × 1.5 × 50.93 = 1 123.01 ₽."""
+    return ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.HOT_WATER,
+        coefficient_service=True,
+        parts=(part(seg(rate=ХВС, norm="4.9", persons=3)),),
+        **facts,
+    )
+
+
+def hot_metered(volume: str = "4.000", **facts) -> ReferenceLine:
+    return metered(volume, seg(rate="250.00"), resource=Resource.HOT_WATER, **facts)
+
+
+def test_hot_water_below_40_is_billed_at_the_cold_water_tariff_for_its_hours():
+    """ПП 354 Приложение 1 п.5: 24 h of 744 h; 1 000.00 × 24/744 = 32.258 → 32.26 taken off,
+    4 m³ × 50.93 × 24/744 = 6.5716 → 6.57 charged at the cold tariff: −25.69."""
+    (line,) = charge(hot_metered(cold_hours=24, cold_rate=ХВС))
+    assert (line.amount, line.reduction, line.fine) == (100000, -2569, 0)
+    assert line.reduction_reasons == ReductionReason.BELOW_40
+
+
+def test_hot_water_below_40_all_month_leaves_the_cold_water_charge():
+    (line,) = charge(hot_metered(cold_hours=10_000, cold_rate=ХВС))  # capped at 744 h
+    assert line.total == 20372  # 4 m³ × 50.93 = 203.72
+
+
+def test_hot_water_below_40_never_adds_to_the_charge():
+    """A cold tariff above the hot one would make the hours dearer: no reduction, no charge."""
+    (line,) = charge(hot_metered(cold_hours=24, cold_rate=D("300")))
+    assert line.reduction == 0 and line.reduction_reasons == 0
+
+
+def test_hot_water_below_40_counts_the_coefficient_volume():
+    """Norm × 1.5: 3 × 4.9 = 14.7 m³ + 7.35 m³; all month below 40 °C: 22.05 × 50.93."""
+    hot = ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.HOT_WATER,
+        coefficient_service=True,
+        parts=(part(seg(rate="250", norm="4.9", persons=3)),),
+        cold_hours=744,
+        cold_rate=ХВС,
+    )
+    (line,) = charge(hot)
+    assert line.amount == 551250  # 22.05 × 250
+    assert line.total == 112301  # 22.05 × 50.93 = 1 123.0065 → 1 123.01
+
+
+def test_fine_is_half_of_the_overcharge_and_may_exceed_the_charge():
+    """ЖК ст.157 ч.6: 1 000.01 ₽ over-charged → 500.005 → 500.01, a reduction of its own."""
+    (line,) = charge(metered("7", overcharge=100001))
+    assert (line.amount, line.fine, line.reduction) == (35651, -50001, -50001)
+    assert line.total == 35651 - 50001
+    assert line.reduction_reasons == ReductionReason.FINE
+
+
+def test_fine_does_not_change_the_benefit_base():
+    benefit = ReferenceBenefit(base=BenefitBase.PER_PERSON_SHARE, covered=1, percent=D(50))
+    plain, fined = charge(
+        maintenance_line(benefits=(benefit,), residents=1),
+        maintenance_line(benefits=(benefit,), residents=1, overcharge=20000),
+    )
+    assert plain.benefit == fined.benefit == -81000  # 50 % of 1 620.00
+    assert fined.fine == -10000 and fined.total == plain.total - 10000
+
+
+def test_maintenance_outage_is_not_reduced_by_default():
+    (line,) = charge(hot_by_norm(maintenance_hours=240))
+    assert line.reduction == 0
+
+
+def test_maintenance_outage_reduces_a_norm_charge_when_the_organization_grants_it():
+    granted = Settings(hot_water_maintenance_reduction=1)
+    by_norm, by_meter = charge(
+        hot_by_norm(maintenance_hours=240),
+        hot_metered(maintenance_hours=240),
+        settings=granted,
+    )
+    # 1 123.01 × 240 / 744 = 362.261… → 362.26; a meter already shows less water
+    assert by_norm.reduction == -36226
+    assert by_norm.reduction_reasons == ReductionReason.MAINTENANCE
+    assert by_meter.reduction == 0
+
+
+def test_maintenance_beyond_14_days_a_year_is_an_interruption():
+    assert maintenance_split(0, 240) == (240, 0) == ref.maintenance_split(0, 240)
+    assert maintenance_split(240, 240) == (96, 144) == ref.maintenance_split(240, 240)
+    assert maintenance_split(400, 24) == (0, 24)
+    assert quality_units("maintenance", "hot_water", events_hours=[], hours=144) == 2160
+
+
+def test_upkeep_is_reduced_in_proportion_to_the_days_not_performed():
+    """ПП 491 п.10, 15: 1 620.00 × 3 / 31 = 156.774 → 156.77; more days than the month: all."""
+    three, all_month = charge(maintenance_line(upkeep_days=3), maintenance_line(upkeep_days=40))
+    assert three.reduction == -15677
+    assert three.reduction_reasons == ReductionReason.UPKEEP
+    assert all_month.reduction == -162000
+
+
+def test_heating_by_own_heat_meter_and_a_share_of_the_common_part():
+    """Формула 3(3), every premises with a heat meter: own 1.5 Gcal + (10 − 8) × 54 / 100 =
+    2.58 Gcal × 2 850.00 = 7 353.00; a negative common part counts as zero: 1.5 × 2 850."""
+
+    def line(building_volume: str) -> ReferenceLine:
+        return ReferenceLine(
+            rule=Rule.HEATING,
+            resource=Resource.HEATING,
+            heating_mode=HeatingMode.SEASON,
+            area=D(54),
+            building_area=D(100),
+            building_volume=D(building_volume),
+            heat_meter_volume=D("1.5"),
+            heat_meters_total=D(8),
+            parts=(part(seg(days=16, rate="2850"), seg(days=15, rate="2850")),),
+        )
+
+    shared, negative = charge(line("10"), line("7"))
+    assert (shared.method, shared.volume, shared.amount) == (
+        Method.HEATING_INDIVIDUAL,
+        2_580_000,
+        735300,
+    )
+    assert METHOD_CODES[shared.method] == "heat_meter"
+    assert (negative.volume, negative.amount) == (1_500_000, 427500)
+
+
+def test_norm_per_m2_takes_the_area_and_ignores_absence():
+    """rules.md §1.10: ТКО where the region sets the norm per m², gas for heating:
+    54 m² × 0.0085 m³/m² = 0.459 m³ × 650.00 = 298.35; absence does not reduce it."""
+    waste = ReferenceLine(
+        rule=Rule.VOLUME,
+        area=D(54),
+        residents=2,
+        meter_possible=False,
+        absence_service=True,
+        absence_person_days=10,
+        norm_by_area=True,
+        parts=(part(seg(rate="650", norm="0.0085", persons=2)),),
+    )
+    per_person = dataclasses.replace(waste, norm_by_area=False)
+    by_area, by_persons = charge(waste, per_person)
+    assert (by_area.method, by_area.volume, by_area.amount) == (Method.NORM_AREA, 459_000, 29835)
+    assert by_area.reduction == 0
+    assert METHOD_CODES[by_area.method] == "norm"
+    # per person: 2 × 0.0085 = 0.017 m³ → 11.05; 10 person-days of 62 → −1.78
+    assert (by_persons.method, by_persons.amount, by_persons.reduction) == (Method.NORM, 1105, -178)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("cold_hours", "часы ГВС ниже 40"),
+        ("maintenance_hours", "ремонтного отключения"),
+        ("upkeep_days", "дни невыполнения"),
+        ("overcharge", "незаконного начисления"),
+    ],
+)
+def test_negative_act_figures_are_refused(name, message):
+    lines, parts, segments, benefits = ref.to_arrays([metered("7")])
+    bad = dataclasses.replace(lines, **{name: np.asarray([-1], dtype=np.int64)})
+    with pytest.raises(ValueError, match=message):
+        compute(bad, parts, segments, benefits)
+    with pytest.raises(ValueError, match="отрицательными"):
+        maintenance_split(-1, 5)
 
 
 # ---------------------------------------------------------------------------------------

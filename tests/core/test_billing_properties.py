@@ -23,13 +23,16 @@ from raschet.core.billing import (
     HeatingMode,
     MeterCondition,
     Method,
+    ReductionReason,
     Resource,
     Rule,
     Settings,
     average_volume,
     catch_up_volume,
+    common_carry_out,
     compute,
     excess_hours,
+    maintenance_split,
     quality_units,
     social_norm_area,
 )
@@ -78,6 +81,9 @@ CONDITIONS = st.sampled_from(  # mostly a working meter: the common case
     [MeterCondition.WORKING, MeterCondition.WORKING, *MeterCondition]
 )
 QUALITY = st.one_of(st.just(0), st.integers(0, 12_000))
+HOURS = st.one_of(st.just(0), st.integers(0, 800))  # past a month's hours too
+UPKEEP_DAYS = st.one_of(st.just(0), st.integers(0, 35))
+OVERCHARGE = st.one_of(st.just(0), st.integers(0, 10**9))
 AVERAGE = st.integers(0, 100_000_000)
 BUILDING_AREA = st.integers(30_000, 3_000_000)
 COMMON_AREA = st.integers(0, 500_000)
@@ -209,6 +215,12 @@ def batches(
                     "absence_service": bit(flags, 1),
                     "absence_person_days": draw(ints(0, residents * dim + 5)),
                     "quality_percent": units(draw(QUALITY), 2),
+                    "cold_hours": draw(HOURS),
+                    "cold_rate": units(draw(ints(0, 2_000_000)), 4),
+                    "maintenance_hours": draw(HOURS),
+                    "upkeep_days": draw(UPKEEP_DAYS),
+                    "overcharge": draw(OVERCHARGE),
+                    "norm_by_area": kind in ("wastewater", *VOLUME_RESOURCE) and bit(flags, 6),
                     # A line with a benefit beyond 9·10⁸ ₽ is refused (OverflowError, see
                     # test_billing_formulas), so huge batches carry no benefits.
                     "benefits": () if huge else tuple(draw(BENEFITS)),
@@ -259,6 +271,17 @@ def batches(
                             None if heat_last_year is None else units(heat_last_year, 6)
                         ),
                         parts=(ReferencePart(segments=segs),),
+                        # a room of a communal flat: формула 8
+                        flat_area=units(draw(AREA), 2) if bit(flags, 7) else None,
+                        room_living_area=units(draw(ints(0, 5_000)), 2),
+                        flat_living_area=units(draw(ints(1, 9_000)), 2),
+                        # формула 3(3): every premises with a heat meter (or not)
+                        heat_meter_volume=(
+                            units(draw(ints(0, 3_000_000)), 6) if bit(b_flags, 2) else None
+                        ),
+                        heat_meters_total=(
+                            units(draw(ints(0, 3_000_000_000)), 6) if bit(b_flags, 2) else None
+                        ),
                         **facts,
                     )
                 elif kind in COMMON_RESOURCE:
@@ -270,6 +293,9 @@ def batches(
                         resource=resource,
                         building_volume=None if volume is None else units(volume, 6),
                         common_mode=CommonMode.ACTUAL if bit(b_flags, 1) else CommonMode.NORM_CAP,
+                        common_carry=units(draw(ints(0, 2_000_000_000)), 6)
+                        if bit(b_flags, 3)
+                        else units(0, 6),
                         parts=(ReferencePart(segments=segs),),
                         **facts,
                     )
@@ -293,6 +319,7 @@ engine_settings = st.builds(
     average_min_months=st.integers(1, 6),
     coefficient_numerator=st.integers(0, 3),
     coefficient_denominator=st.integers(1, 4),
+    hot_water_maintenance_reduction=st.integers(0, 1),
 )
 
 
@@ -327,10 +354,13 @@ def assert_invariants(lines: list[ReferenceLine], results: list[ref.ReferenceRes
         if r.method == Method.DERIVED:
             assert r.volume == water.get(line.account, 0)
         assert r.volume == sum(r.segment_volumes)
-        # The reduction is never more than the charge, and never an addition.
-        assert 0 >= r.reduction >= -max(r.amount, 0)
-        # A benefit never exceeds what is left to pay.
-        net = r.amount - r.coefficient_amount + r.reduction
+        # The reduction (the fine apart) is never more than the charge, never an addition;
+        # the fine is 50 % of the over-charge whatever the charge.
+        assert 0 >= r.reduction - r.fine >= -max(r.amount, 0)
+        assert -r.fine == (line.overcharge + 1) // 2
+        assert bool(r.reduction_reasons & ReductionReason.FINE) == (line.overcharge > 0)
+        # A benefit never exceeds what is left to pay (the fine does not count).
+        net = r.amount - r.coefficient_amount + r.reduction - r.fine
         assert 0 >= r.benefit >= -max(net, 0)
         assert r.coefficient_amount >= 0
 
@@ -423,7 +453,11 @@ def test_nothing_negative_without_negative_volumes(lines: list[ReferenceLine]) -
     for r in charge(lines):
         assert r.volume >= 0
         assert r.amount >= 0
-        assert r.total >= r.coefficient_amount >= 0
+        # the fine may exceed the charge; reductions may take the coefficient part too, but a
+        # benefit never does
+        assert r.total - r.fine >= 0 and r.coefficient_amount >= 0
+        if r.benefit:
+            assert r.total - r.fine >= r.coefficient_amount
 
 
 @FEW
@@ -455,6 +489,43 @@ def test_quality_units_of_temperature(hours: int, degrees: int, service: str) ->
     )
     got = quality_units("temperature", service, events_hours=[], hours=hours, degrees=degrees)
     assert got == int(percent * 100)
+
+
+@FAST
+@given(st.lists(st.integers(-(10**12), 10**12), max_size=8))
+def test_common_carry_is_used_up_then_zero(differences: list[int]) -> None:
+    carry_in = 0
+    reference = ref.ZERO
+    for diff in differences:
+        carry = int(common_carry_out(np.asarray([carry_in]), np.asarray([diff]))[0])
+        reference = ref.common_carry_out(reference, units(diff, 6))
+        assert carry == int(reference.scaleb(6)) >= 0
+        # the month is charged on what is left after the carry, never below zero
+        assert (diff - carry_in > 0) == (carry == 0 and diff - carry_in != 0)
+        carry_in = carry
+
+
+@FAST
+@given(st.integers(0, 744))
+def test_quality_units_of_maintenance_beyond_the_allowance(hours: int) -> None:
+    percent = ref.quality_percent("maintenance", "hot_water", events_hours=[], hours=hours)
+    assert quality_units("maintenance", "hot_water", events_hours=[], hours=hours) == int(
+        percent * 100
+    )
+
+
+@FAST
+@given(st.lists(st.integers(0, 400), max_size=6))
+def test_maintenance_split_gives_at_most_14_days_a_year(outages: list[int]) -> None:
+    before = 0
+    within_total = 0
+    for hours in outages:
+        within, beyond = maintenance_split(before, hours)
+        assert (within, beyond) == ref.maintenance_split(before, hours)
+        assert within + beyond == hours and within >= 0 and beyond >= 0
+        within_total += within
+        before += hours
+    assert within_total == min(sum(outages), 14 * 24)
 
 
 @FAST

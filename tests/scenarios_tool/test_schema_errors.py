@@ -209,6 +209,37 @@ def test_interruption_needs_events() -> None:
     assert "events_hours" in str(e)
 
 
+@pytest.mark.parametrize(
+    ("act", "fragment"),
+    [
+        ('kind: below_40, hours: 5, temperature: "35"', "только по горячей воде"),
+        ("kind: maintenance, hours: 5", "только по горячей воде"),
+        ('kind: fine, overcharge: "0"', "больше нуля"),
+        ("kind: fine", "нужен ключ «overcharge»"),
+        ("kind: upkeep_days, days: 40", "40"),
+        ("kind: upkeep_days, days: 3, hours: 5", "задаются только: «days»"),
+    ],
+)
+def test_operator_acts_are_checked(act: str, fragment: str) -> None:
+    text = BASE.replace(
+        "residents: 3",
+        "residents: 3\n            quality_acts: [{service: cold_water, period: 2025-01, "
+        f"{act}}}]",
+    )
+    assert fragment in str(error(text))
+
+
+def test_below_40_needs_a_temperature_below_40() -> None:
+    text = BASE.replace(
+        "cold_water:\n    tariffs", "hot_water:\n    tariffs: []\n  cold_water:\n    tariffs"
+    ).replace(
+        "residents: 3",
+        "residents: 3\n            quality_acts: [{service: hot_water, period: 2025-01, "
+        'kind: below_40, hours: 5, temperature: "40"}]',
+    )
+    assert "ниже 40 °C" in str(error(text))
+
+
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="файл не найден"):
         parse_file(tmp_path / "nope.yaml")

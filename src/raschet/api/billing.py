@@ -114,6 +114,7 @@ def _line(line: ChargeLine) -> dict:
         "amount": line.amount,
         "coefficient_amount": line.coefficient_amount,
         "reduction": line.reduction,
+        "fine": line.fine,
         "benefit": line.benefit,
         "total": line.total,
     }

@@ -145,8 +145,14 @@ class ChargeLineOut(Schema):
     amount_kopecks: int
     coefficient_amount: Money = Field(description="Part caused by the coefficient 1.5")
     coefficient_amount_kopecks: int
-    reduction: Money = Field(description="Temporary absence, quality acts (≤ 0)")
+    reduction: Money = Field(
+        description="Temporary absence, quality and upkeep acts, the fine included (≤ 0)"
+    )
     reduction_kopecks: int
+    fine: Money = Field(
+        description="Part of the reduction: 50 % of an unlawful over-charge (≤ 0, ЖК ст.157 ч.6)"
+    )
+    fine_kopecks: int
     benefit: Money = Field(description="Benefits (≤ 0)")
     benefit_kopecks: int
     total: Money = Field(description="amount + reduction + benefit")

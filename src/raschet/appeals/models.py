@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from raschet.billing.models import QualityAct, QualityKind
+from raschet.billing.models import RESIDENT_QUALITY_KINDS, QualityAct
 from raschet.housing.models import Account
 from raschet.organizations.models import TenantModel
 from raschet.tariffs.models import Service
@@ -101,7 +101,7 @@ class Appeal(TenantModel):
         related_name="+",
     )
     quality_kind = models.CharField(
-        _("kind of deviation"), max_length=16, choices=QualityKind.choices, blank=True
+        _("kind of deviation"), max_length=16, choices=RESIDENT_QUALITY_KINDS, blank=True
     )
     started_at = models.DateTimeField(_("from"), null=True, blank=True)
     ended_at = models.DateTimeField(_("until"), null=True, blank=True)

@@ -30,7 +30,7 @@ from raschet.appeals.models import (
     AppealEvent,
     AppealState,
 )
-from raschet.billing.models import ActState, QualityAct, QualityKind
+from raschet.billing.models import RESIDENT_QUALITY_KINDS, ActState, QualityAct, QualityKind
 from raschet.core.billing import QUALITY_LIMITS, quality_units
 from raschet.core.calendar import add_working_days
 from raschet.core.periods import Month
@@ -183,7 +183,7 @@ def _report_checked(account: Account, report: QualityReport, now: datetime) -> N
             _("A report on «%(service)s» cannot be accepted here: write an ordinary appeal.")
             % {"service": report.service.name}
         )
-    if report.kind not in QualityKind.values:
+    if report.kind not in dict(RESIDENT_QUALITY_KINDS):
         raise AppealError(_("Choose what was wrong with the service."))
     if report.kind == QualityKind.TEMPERATURE:
         if report.service.code not in TEMPERATURE_SERVICES:

@@ -140,6 +140,12 @@ class QualityActForm(TenantScopedModelForm):
             ),
         }
 
+    def clean_days(self) -> int:
+        return self.cleaned_data.get("days") or 0  # only upkeep acts give days
+
+    def clean_overcharge(self) -> Any:
+        return self.cleaned_data.get("overcharge") or 0  # only fine acts give an amount
+
     def clean_period(self) -> date | None:
         period = self.cleaned_data.get("period")
         return period.replace(day=1) if period is not None else None
@@ -207,6 +213,9 @@ class QualityActAdmin(_LogEntryHistory, _ClosedMonthGuard, TenantScopedAdmin):
         "events_hours",
         "hours",
         "degrees",
+        "temperature_c",
+        "days",
+        "overcharge",
         "act_number",
         "state",
     )

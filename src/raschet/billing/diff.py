@@ -23,8 +23,19 @@ from raschet.core import billing as core
 
 I64 = npt.NDArray[np.int64]
 KEY = 1 << 24
-FIGURES = ("volume", "coefficient_volume", "amount", "coefficient_amount", "reduction", "benefit")
+FIGURES = (
+    "volume",
+    "coefficient_volume",
+    "amount",
+    "coefficient_amount",
+    "reduction",
+    "benefit",
+    "fine",
+)
 PROVENANCE = ("rate", "norm", "persons", "area", "method")
+CORRECTION = int(core.Method.HEATING_CORRECTION)
+"""Yearly heating corrections (`raschet.billing.heating_correction`) are diffed on their own:
+a month's posted sums leave them out."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class Figures:
     coefficient_amount: int
     reduction: int
     benefit: int
+    fine: int = 0  # part of ``reduction``
+    reduction_reasons: int = 0  # `core.ReductionReason` bits (provenance)
 
 
 def posted_sums(organization_id: int, account_ids: list[int], months: list[date]) -> dict[str, I64]:
@@ -64,8 +77,8 @@ def posted_sums(organization_id: int, account_ids: list[int], months: list[date]
         f"{', '.join(FIGURES)}, id, COALESCE(rate, -1), COALESCE(norm, -1), persons, area, method "
         f"FROM {ChargeLine._meta.db_table} WHERE run_id IN ({marks}) "
         f"AND corrects_period IN ({months_marks}) "
-        f"AND account_id >= %s AND account_id <= %s ORDER BY id",
-        [*posted, *months, min(account_ids), max(account_ids)],
+        f"AND account_id >= %s AND account_id <= %s AND method <> %s ORDER BY id",
+        [*posted, *months, min(account_ids), max(account_ids), CORRECTION],
         names,
     )
     wanted = np.isin(rows["account"], np.asarray(account_ids, dtype=np.int64))
@@ -149,6 +162,8 @@ def month_output(
         "coefficient_amount": result.coefficient_amount[new],
         "reduction": result.reduction[new],
         "benefit": result.benefit[new],
+        "fine": result.fine[new],
+        "reduction_reasons": result.reduction_reasons[new],
     }
     # lines already posted: only differences, as recalculations with a reason
     recalcs: list[tuple[Any, ...]] = []
@@ -175,6 +190,8 @@ def month_output(
                 coefficient_amount=int(result.coefficient_amount[k]),
                 reduction=int(result.reduction[k]),
                 benefit=int(result.benefit[k]),
+                fine=int(result.fine[k]),
+                reduction_reasons=int(result.reduction_reasons[k]),
             )
             was = _posted_row(posted, r)
             recalcs.append(
@@ -235,6 +252,7 @@ def _posted_row(posted: dict[str, I64], r: int) -> Figures:
         coefficient_amount=int(posted["coefficient_amount"][r]),
         reduction=int(posted["reduction"][r]),
         benefit=int(posted["benefit"][r]),
+        fine=int(posted["fine"][r]),
     )
 
 
@@ -258,6 +276,8 @@ def _minus(now: Figures, was: Figures) -> Figures:
         coefficient_amount=now.coefficient_amount - was.coefficient_amount,
         reduction=now.reduction - was.reduction,
         benefit=now.benefit - was.benefit,
+        fine=now.fine - was.fine,
+        reduction_reasons=now.reduction_reasons,
     )
 
 
@@ -283,6 +303,8 @@ LINE_COLUMNS = [
     "coefficient_amount",
     "reduction",
     "benefit",
+    "fine",
+    "reduction_reasons",
     "reason",
 ]
 
@@ -320,6 +342,8 @@ def line_row(
         fig.coefficient_amount,
         fig.reduction,
         fig.benefit,
+        fig.fine,
+        fig.reduction_reasons,
         reason,
     )
 
@@ -333,6 +357,7 @@ INT8 = (
     "coefficient_amount",
     "reduction",
     "benefit",
+    "fine",
 )
 
 
@@ -372,6 +397,8 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
             charges["coefficient_amount"].tolist(),
             charges["reduction"].tolist(),
             charges["benefit"].tolist(),
+            charges["fine"].tolist(),
+            charges["reduction_reasons"].tolist(),
             const(charges["reason"]),
         ]
         write_rows(list(zip(*columns, strict=True)))
@@ -399,6 +426,7 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
             ("persons", "int4", charges["persons"][sel]),
             ("average_months", "int2", charges["average_months"][sel]),
             ("segments", "int2", charges["segments"][sel]),
+            ("reduction_reasons", "int2", charges["reduction_reasons"][sel]),
             ("area", "int8", charges["area"][sel]),
         ]
         cols += [(name, "int8", charges[name][sel]) for name in INT8]

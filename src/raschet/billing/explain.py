@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
-from raschet.core.billing import Method
+from raschet.core.billing import Method, ReductionReason
 from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import format_rubles
 
@@ -27,7 +27,45 @@ METHOD_NAMES_RU: dict[int, str] = {
     Method.COMMON_CAPPED: "по общедомовому прибору, ограничено нормативом",
     Method.DERIVED: "сумма объёмов холодной и горячей воды",
     Method.FIXED: "фиксированная сумма",
+    Method.NORM_AREA: "по нормативу на м² площади помещения (ПП 354, формула 4)",
+    Method.HEATING_INDIVIDUAL: (
+        "по прибору учёта тепла помещения и доле общедомового потребления (ПП 354, формула 3(3))"
+    ),
+    Method.COMMON_CARRIED: (
+        "по общедомовому прибору за вычетом потребления помещений и отрицательного объёма, "
+        "перенесённого с прошлых месяцев"
+    ),
+    Method.HEATING_CORRECTION: (
+        "корректировка платы за отопление по итогам года (ПП 354, формула 3(2))"
+    ),
 }
+
+
+REDUCTION_REASONS_RU: dict[int, str] = {
+    ReductionReason.ABSENCE: "временное отсутствие (ПП 354 п.86–97)",
+    ReductionReason.QUALITY: (
+        "перерывы и отклонения качества сверх допустимых (ПП 354 Приложение 1)"
+    ),
+    ReductionReason.BELOW_40: (
+        "часы горячей воды ниже 40 °C оплачены по тарифу холодной воды (ПП 354 Приложение 1 п.5)"
+    ),
+    ReductionReason.MAINTENANCE: (
+        "ремонтное отключение горячей воды (до 14 суток в год, Приложение 1 п.4)"
+    ),
+    ReductionReason.UPKEEP: (
+        "работы по содержанию общего имущества не выполнялись — пропорционально дням "
+        "(ПП 491 п.10, 15)"
+    ),
+}
+FINE_TEXT_RU = (
+    "штраф исполнителя: 50 % незаконно начисленной суммы (ЖК ст.157 ч.6, ПП 354 п.155(1))"
+)
+
+
+def reduction_reasons_ru(bits: int) -> str:
+    """The reasons of a line's reduction (the fine apart) as one Russian phrase."""
+    names = [text for bit, text in REDUCTION_REASONS_RU.items() if bits & bit]
+    return "; ".join(names) or "временное отсутствие, качество"
 
 
 class LineLike(Protocol):
@@ -64,6 +102,9 @@ def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> st
     the recomputed provenance (method, tariff, persons) for the reader to compare.
     """
     head = f"{service}: " if service else ""
+    total = line.amount + line.reduction + line.benefit
+    if line.method == Method.HEATING_CORRECTION:
+        return f"{head}{line.reason}\nитого корректировка {_signed(total)} ₽"
     out = [
         f"{head}перерасчёт за {line.corrects_period:%m.%Y}: {line.reason or 'изменились данные'}"
     ]
@@ -82,8 +123,11 @@ def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> st
         out.append(f"начислено {_signed(line.amount)} ₽")
     if line.coefficient_amount:
         out.append(f"в т.ч. повышающий коэффициент {_signed(line.coefficient_amount)} ₽")
-    if line.reduction:
-        out.append(f"снижение {_signed(line.reduction)} ₽")
+    fine = int(getattr(line, "fine", 0) or 0)
+    if line.reduction - fine:
+        out.append(f"снижение {_signed(line.reduction - fine)} ₽")
+    if fine:
+        out.append(f"штраф за незаконное начисление (ЖК ст.157 ч.6) {_signed(fine)} ₽")
     if line.benefit:
         out.append(f"льгота {_signed(line.benefit)} ₽")
     out.append(f"итого перерасчёт {_signed(line.amount + line.reduction + line.benefit)} ₽")
@@ -104,6 +148,11 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
         out.append(
             f"объём = {line.persons} чел. × норматив {_dec(line.norm, NORM_SCALE)} {unit} = "
             f"{vol} {unit}"
+        )
+    elif line.method == Method.NORM_AREA and line.norm is not None:
+        out.append(
+            f"объём = {_dec(line.area, AREA_SCALE)} м² × норматив {_dec(line.norm, NORM_SCALE)} "
+            f"{unit}/м² = {vol} {unit}"
         )
     elif line.method in (
         Method.AVERAGE_NOT_SUBMITTED,
@@ -136,10 +185,16 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
             f"повышающий коэффициент: +{_dec(line.coefficient_volume, VOLUME_SCALE)} {unit} → "
             f"{format_rubles(line.coefficient_amount)} ₽"
         )
-    if line.reduction:
-        out.append(f"снижение (временное отсутствие, качество): {format_rubles(line.reduction)} ₽")
+    fine = int(getattr(line, "fine", 0) or 0)
+    reasons = int(getattr(line, "reduction_reasons", 0) or 0)
+    if line.reduction - fine:
+        out.append(
+            f"снижение ({reduction_reasons_ru(reasons)}): {format_rubles(line.reduction - fine)} ₽"
+        )
     if line.benefit:
         out.append(f"льгота: {format_rubles(line.benefit)} ₽")
+    if fine:
+        out.append(f"{FINE_TEXT_RU}: {format_rubles(fine)} ₽")
     total = line.amount + line.reduction + line.benefit
     out.append(f"итого {format_rubles(total)} ₽")
     return "\n".join(out)
@@ -160,8 +215,10 @@ def recalculation_reason(before: Any, after: Any) -> str:
         reasons.append("изменён способ расчёта")
     elif before.volume != after.volume and not reasons:
         reasons.append("изменился объём (показания)")
-    if before.reduction != after.reduction:
+    if before.reduction - before.fine != after.reduction - after.fine:
         reasons.append("временное отсутствие или акт качества")
+    if before.fine != after.fine:
+        reasons.append("штраф за незаконное начисление")
     if before.benefit != after.benefit:
         reasons.append("изменилась льгота")
     return "; ".join(reasons) or "изменились данные расчёта"

@@ -8,6 +8,7 @@ posted run are never changed (database triggers, migration 0002).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -98,8 +99,26 @@ def _six_months_after(day: date) -> date:
 
 
 class QualityKind(models.TextChoices):
+    """What an act records (rules.md §1.8, §2.1). Residents report the first two through the
+    portal (`RESIDENT_QUALITY_KINDS`); the others are entered by an operator."""
+
     INTERRUPTION = "interruption", _("Interruption")
     TEMPERATURE = "temperature", _("Temperature deviation")
+    BELOW_40 = "below_40", _("Hot water below 40 °C")
+    MAINTENANCE = "maintenance", _("Hot water maintenance outage")
+    UPKEEP_DAYS = "upkeep_days", _("Upkeep not performed (days)")
+    FINE = "fine", _("Fine for an unlawful over-charge")
+
+
+RESIDENT_QUALITY_KINDS = [
+    (QualityKind.INTERRUPTION.value, QualityKind.INTERRUPTION.label),
+    (QualityKind.TEMPERATURE.value, QualityKind.TEMPERATURE.label),
+]
+"""The kinds a resident can report (an appeal); the rest are the operator's acts."""
+
+UPKEEP_EXCLUDED_SERVICES = {"capital_repair"}
+"""ПП 491 concerns the upkeep of common property: a capital-repair contribution is not
+reduced for it."""
 
 
 class ActState(models.TextChoices):
@@ -113,9 +132,16 @@ class ActState(models.TextChoices):
 
 
 class QualityAct(TenantModel):
-    """An act of inadequate quality or interruption of a service for a month (rules.md §1.8).
+    """An act of inadequate quality or interruption of a service for a month (rules.md §1.8,
+    §2.1).
 
     With an account it concerns that account; without, every account of the building.
+    By kind: ``interruption`` — ``events_hours``; ``temperature`` — ``hours`` × ``degrees``
+    beyond the allowance; ``below_40`` — ``hours`` of hot water below 40 °C and the measured
+    ``temperature_c``, billed at the cold-water tariff; ``maintenance`` — ``hours`` of the
+    planned annual hot-water outage (14 days a year are permitted); ``upkeep_days`` —
+    ``days`` an upkeep service was not performed (ПП 491); ``fine`` — the ``overcharge`` the
+    contractor charged unlawfully, half of which is returned (ЖК ст.157 ч.6).
     """
 
     building = models.ForeignKey(
@@ -137,6 +163,18 @@ class QualityAct(TenantModel):
     events_hours = models.JSONField(_("hours of each interruption"), default=list, blank=True)
     hours = models.PositiveIntegerField(_("hours of deviation"), default=0)
     degrees = models.PositiveIntegerField(_("degrees of deviation"), default=0)
+    temperature_c = models.DecimalField(
+        _("measured temperature, °C"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    days = models.PositiveSmallIntegerField(_("days not performed"), default=0, blank=True)
+    overcharge = models.DecimalField(
+        _("unlawful over-charge, ₽"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     act_number = models.CharField(_("act number"), max_length=40, blank=True)
     entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
     state = models.CharField(
@@ -154,6 +192,66 @@ class QualityAct(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period:%m.%Y}"
+
+    def clean(self) -> None:
+        super().clean()
+        code = self.service.code if self.service_id else ""
+        errors: dict[str, Any] = {}
+        if self.kind in (QualityKind.BELOW_40, QualityKind.MAINTENANCE) and code != "hot_water":
+            errors["service"] = _("This kind of act concerns hot water only")
+        if self.kind == QualityKind.BELOW_40:
+            if not self.hours:
+                errors["hours"] = _("Give the hours the hot water was below 40 °C")
+            if self.temperature_c is None or self.temperature_c >= 40:
+                errors["temperature_c"] = _("Give the measured temperature, below 40 °C")
+        if self.kind == QualityKind.MAINTENANCE and not self.hours:
+            errors["hours"] = _("Give the hours of the outage")
+        if self.kind == QualityKind.UPKEEP_DAYS:
+            if not self.days:
+                errors["days"] = _("Give the days the service was not performed")
+            if code in UPKEEP_EXCLUDED_SERVICES:
+                errors["service"] = _("A capital-repair contribution is not reduced for upkeep")
+        if self.kind == QualityKind.FINE and not self.overcharge:
+            errors["overcharge"] = _("Give the amount charged unlawfully")
+        if errors:
+            raise ValidationError(errors)
+
+
+class CommonCarry(TenantModel):
+    """A negative common-property volume carried into ``period`` (rules.md §1.6, §14).
+
+    With the organization setting ``common_negative_carry_over`` on, a month whose building
+    meter shows less than the premises' volumes leaves the difference to be taken off the
+    following months' common-property volume until it is used up. Written when the month
+    before ``period`` is closed (its figures are final then); read by the run of
+    ``period``. No row: nothing to carry.
+    """
+
+    building = models.ForeignKey(
+        Building, verbose_name=_("building"), on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("common-property service"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    period = models.DateField(_("billing month"))
+    volume = models.DecimalField(_("volume carried"), max_digits=18, decimal_places=6)
+
+    class Meta:
+        verbose_name = _("carried common-property volume")
+        verbose_name_plural = _("carried common-property volumes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "service", "period"], name="common_carry_unique"
+            ),
+            models.CheckConstraint(condition=Q(period__day=1), name="common_carry_first_day"),
+            models.CheckConstraint(condition=Q(volume__gt=0), name="common_carry_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.period:%m.%Y}: {self.volume}"
 
 
 class RunState(models.TextChoices):
@@ -283,6 +381,12 @@ class ChargeLine(TenantModel):
     amount = models.BigIntegerField(_("amount, kopecks"))
     coefficient_amount = models.BigIntegerField(_("coefficient part, kopecks"), default=0)
     reduction = models.BigIntegerField(_("reduction, kopecks"), default=0)
+    fine = models.BigIntegerField(
+        _("fine, kopecks"),
+        default=0,
+        help_text=_("Part of the reduction: 50 % of an unlawful over-charge (ЖК ст.157 ч.6)"),
+    )
+    reduction_reasons = models.SmallIntegerField(_("reduction reasons"), default=0)
     benefit = models.BigIntegerField(_("benefit, kopecks"), default=0)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 

@@ -89,6 +89,7 @@ def line_dict(line: ChargeLine, account_number: str, service: Service | None) ->
         "amount": _rubles(line.amount),
         "coefficient_amount": _rubles(line.coefficient_amount),
         "reduction": _rubles(line.reduction),
+        "fine": _rubles(line.fine),
         "benefit": _rubles(line.benefit),
     }
 
@@ -145,6 +146,7 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
                 "amount": "0.00",
                 "coefficient_amount": "0.00",
                 "reduction": "0.00",
+                "fine": "0.00",
                 "benefit": "0.00",
                 "explanation": "",
             }

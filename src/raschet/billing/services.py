@@ -24,7 +24,8 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 
-from raschet.billing import diff
+from raschet.billing import diff, heating_correction
+from raschet.billing.common_carry import common_carry_close
 from raschet.billing.models import (
     BatchState,
     BillingRun,
@@ -42,6 +43,8 @@ from raschet.organizations.models import ClosedMonth, Organization
 
 BATCH_ACCOUNTS = 20000
 """Accounts per batch (whole buildings): what one worker holds in memory at a time."""
+FINE_NOTE = "штраф 50 % за незаконное начисление (ЖК ст.157 ч.6, ПП 354 п.155(1))"
+"""The note of the ledger entry of a fine, kept apart from the line's other reductions."""
 RECALCULATION_LOOKBACK_MONTHS = 36
 """Closed months older than this are not recomputed (ЖК ст.196: three-year limitation)."""
 
@@ -250,6 +253,7 @@ def _compute_and_write(run: BillingRun, building_ids: list[int]) -> int:
         extra += out.recalculations
         seen |= out.seen
     extra += diff.reversals(run, posted, seen)
+    extra += heating_correction.correction_rows(run, building_ids)
     diff.write_rows(extra)
     return written + len(extra)
 
@@ -305,46 +309,54 @@ def billing_run_post(*, run: BillingRun, user: Any = None) -> BillingRun:
 def _post_ledger(run: BillingRun, now: Any) -> None:
     """The run's lines as ledger entries, by one ``INSERT … SELECT`` on the server.
 
-    A charge line gives up to three entries (charge, reduction, benefit), a recalculation
-    line one (its total difference); zero amounts write nothing.
+    A charge line gives up to four entries (charge, reduction, the fine for an unlawful
+    over-charge — a reduction entry of its own with its note, ЖК ст.157 ч.6 —, benefit), a
+    recalculation line one (its total difference); zero amounts write nothing.
     """
     table = LedgerEntry._meta.db_table
     lines = ChargeLine._meta.db_table
     cols = (
         "organization_id, account_id, service_id, payee_id, period, corrects_period, kind, "
-        "amount_kopecks, run_id, line_id, posted_at"
+        "amount_kopecks, run_id, line_id, posted_at, note"
     )
     select = (
         "SELECT c.organization_id, c.account_id, c.service_id, c.payee_id, c.period, "
-        "c.corrects_period, v.kind, v.amount, c.run_id, c.id, %s "
+        "c.corrects_period, v.kind, v.amount, c.run_id, c.id, %s, v.note "
     )
     if connection.vendor == "postgresql":
         # one scan of the run's lines, each fanned out into its entries
         sql = (
             f"INSERT INTO {table} ({cols}) {select}"
             f"FROM {lines} c CROSS JOIN LATERAL (VALUES "
-            "('charge', CASE WHEN c.kind = 'charge' THEN c.amount ELSE 0 END), "
-            "('reduction', CASE WHEN c.kind = 'charge' THEN c.reduction ELSE 0 END), "
-            "('benefit', CASE WHEN c.kind = 'charge' THEN c.benefit ELSE 0 END), "
+            "('charge', CASE WHEN c.kind = 'charge' THEN c.amount ELSE 0 END, ''), "
+            "('reduction', CASE WHEN c.kind = 'charge' THEN c.reduction - c.fine ELSE 0 END, ''), "
+            "('reduction', CASE WHEN c.kind = 'charge' THEN c.fine ELSE 0 END, %s), "
+            "('benefit', CASE WHEN c.kind = 'charge' THEN c.benefit ELSE 0 END, ''), "
             "('recalculation', CASE WHEN c.kind = 'recalculation' "
-            "THEN c.amount + c.reduction + c.benefit ELSE 0 END)"
-            ") AS v(kind, amount) WHERE c.run_id = %s AND v.amount <> 0"
+            "THEN c.amount + c.reduction + c.benefit ELSE 0 END, '')"
+            ") AS v(kind, amount, note) WHERE c.run_id = %s AND v.amount <> 0"
         )
-        params: list[Any] = [now, run.pk]
+        params: list[Any] = [now, FINE_NOTE, run.pk]
     else:
         parts = []
         params = []
-        for kind, amount, where in (
-            ("charge", "c.amount", "c.kind = 'charge'"),
-            ("reduction", "c.reduction", "c.kind = 'charge'"),
-            ("benefit", "c.benefit", "c.kind = 'charge'"),
-            ("recalculation", "c.amount + c.reduction + c.benefit", "c.kind = 'recalculation'"),
+        for kind, amount, where, note in (
+            ("charge", "c.amount", "c.kind = 'charge'", ""),
+            ("reduction", "c.reduction - c.fine", "c.kind = 'charge'", ""),
+            ("reduction", "c.fine", "c.kind = 'charge'", FINE_NOTE),
+            ("benefit", "c.benefit", "c.kind = 'charge'", ""),
+            (
+                "recalculation",
+                "c.amount + c.reduction + c.benefit",
+                "c.kind = 'recalculation'",
+                "",
+            ),
         ):
             parts.append(
-                select.replace("v.kind, v.amount", f"'{kind}', {amount}")
+                select.replace("v.kind, v.amount", f"'{kind}', {amount}").replace("v.note", "%s")
                 + f"FROM {lines} c WHERE c.run_id = %s AND {where} AND {amount} <> 0"
             )
-            params += [now, run.pk]
+            params += [now, note, run.pk]
         sql = f"INSERT INTO {table} ({cols}) " + " UNION ALL ".join(parts)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -370,6 +382,7 @@ def billing_month_close(
         ).exists():
             raise BillingError(f"За {month} нет проведённого расчёта: месяц нельзя закрыть")
         ledger_snapshot_month(organization_id=organization.pk, period=month.start)
+        common_carry_close(organization=organization, month=month)
         return ClosedMonth.objects.create(
             organization=organization,
             month=month.start,

@@ -25,6 +25,7 @@ from raschet.billing.models import (
     BillingRun,
     ChargeLine,
     QualityAct,
+    QualityKind,
     RunState,
 )
 from raschet.core import billing as core
@@ -37,7 +38,7 @@ from raschet.core.fixedpoint import (
     round_half_up_int,
 )
 from raschet.core.periods import Month
-from raschet.housing.models import Account, Building, PremisesKind
+from raschet.housing.models import Account, Building, Premises, PremisesKind
 from raschet.metering.models import (
     BuildingMeterReading,
     Meter,
@@ -131,6 +132,21 @@ def history_start(month: Month, settings: core.Settings) -> date:
     return m.start
 
 
+def norm_basis_of(rule: core.Rule, rows: list[Norm]) -> str:
+    """Which norm rows a line reads: per m² for heating, per m² of common area for common
+    property; otherwise per person, unless the service's norm table (the building's own, else
+    the organization's) is given per m² of the premises — the region's choice for solid
+    waste, and gas for heating (rules.md §1.10)."""
+    if rule == core.Rule.HEATING:
+        return "per_m2"
+    if rule == core.Rule.COMMON:
+        return "per_m2_common"
+    by_area = rows and all(r.basis == "per_m2" for r in rows)
+    if rule in (core.Rule.VOLUME, core.Rule.WASTEWATER) and by_area:
+        return "per_m2"
+    return "per_person"
+
+
 def season_months(start_month: int, count: int) -> set[int]:
     """Calendar months of the heating season: ``count`` months from ``start_month``."""
     return {(start_month - 1 + k) % 12 + 1 for k in range(count)}
@@ -209,6 +225,181 @@ def _cuts(rows: list[Any], start: date, end: date) -> set[date]:
 
 
 @dataclass
+class LineActs:
+    """What the month's confirmed acts give one line (rules.md §1.8, §2.1)."""
+
+    quality_units: int = 0
+    cold_hours: int = 0
+    maintenance_hours: int = 0  # within the yearly allowance
+    upkeep_days: int = 0
+    overcharge: int = 0  # kopecks
+
+    def __bool__(self) -> bool:
+        return any(
+            (
+                self.quality_units,
+                self.cold_hours,
+                self.maintenance_hours,
+                self.upkeep_days,
+                self.overcharge,
+            )
+        )
+
+
+@dataclass
+class ActFacts:
+    """The confirmed acts of a month for a batch of buildings, summed per
+    ``(building, account or None for the whole building, service)``; shared by both
+    loaders, so both give every line the same figures."""
+
+    units: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    cold_hours: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    upkeep_days: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    overcharge: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    maintenance: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    maintenance_before: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+
+    def pairs(self) -> set[tuple[int, int]]:
+        """(building, service) pairs with any act: only their lines need `for_line`."""
+        out = set()
+        for table in (self.units, self.cold_hours, self.upkeep_days, self.overcharge):
+            out |= {(b, sv) for b, _, sv in table}
+        out |= {(b, sv) for b, _, sv in self.maintenance}
+        return out
+
+    def for_line(self, building: int, account: int, service: int) -> LineActs:
+        """The acts of the building and of the account, added up. The ГВС maintenance
+        outage is split against the yearly allowance of 14 days counted over the year's
+        earlier acts of the building and of the account (ПП 354 Приложение 1 п.4): hours
+        beyond it are an interruption (0.15 % per hour)."""
+        keys = ((building, None, service), (building, account, service))
+
+        def total(table: dict[tuple[int, int | None, int], int]) -> int:
+            return sum(table.get(k, 0) for k in keys)
+
+        within, beyond = core.maintenance_split(
+            total(self.maintenance_before), total(self.maintenance)
+        )
+        units = total(self.units)
+        if beyond:
+            units += core.quality_units("maintenance", "hot_water", events_hours=[], hours=beyond)
+        return LineActs(
+            quality_units=units,
+            cold_hours=total(self.cold_hours),
+            maintenance_hours=within,
+            upkeep_days=total(self.upkeep_days),
+            overcharge=total(self.overcharge),
+        )
+
+
+def load_acts(building_ids: list[int], month: Month) -> ActFacts:
+    """Confirmed acts of ``month`` (and the year's earlier ГВС maintenance outages) for the
+    buildings. Drafts and rejected acts never count."""
+    out = ActFacts()
+    acts = QualityAct.objects.filter(
+        building_id__in=building_ids,
+        period__gte=month.start.replace(month=1),
+        period__lte=month.start,
+        state=ActState.CONFIRMED,
+    ).select_related("service")
+    for qa in acts:
+        key = (qa.building_id, qa.account_id, qa.service_id)
+        if qa.kind == QualityKind.MAINTENANCE:
+            table = out.maintenance if qa.period == month.start else out.maintenance_before
+            table[key] = table.get(key, 0) + qa.hours
+            continue
+        if qa.period != month.start:
+            continue
+        if qa.kind == QualityKind.BELOW_40:
+            out.cold_hours[key] = out.cold_hours.get(key, 0) + qa.hours
+        elif qa.kind == QualityKind.UPKEEP_DAYS:
+            out.upkeep_days[key] = out.upkeep_days.get(key, 0) + qa.days
+        elif qa.kind == QualityKind.FINE:
+            out.overcharge[key] = out.overcharge.get(key, 0) + to_scaled(qa.overcharge, 100)
+        else:
+            out.units[key] = out.units.get(key, 0) + core.quality_units(
+                qa.kind,
+                qa.service.code,
+                events_hours=[int(h) for h in (qa.events_hours or [])],
+                hours=qa.hours,
+                degrees=qa.degrees,
+            )
+    return out
+
+
+@dataclass
+class HeatMeters:
+    """Heat meters of the premises (формула 3(3)): the month's volume per premises, and per
+    building Σ of them when every premises of the building has one (otherwise absent)."""
+
+    premises: dict[int, int] = field(default_factory=dict)
+    buildings: dict[int, int] = field(default_factory=dict)
+
+
+def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
+    """The month's heat-meter volumes (VOLUME_SCALE) of the buildings' premises: a premises
+    counts as metered when a heating meter of it has a current regular reading for the
+    month. Shared by both loaders."""
+    out = HeatMeters()
+    rows = (
+        Reading.objects.filter(
+            meter__premises__building_id__in=building_ids,
+            meter__service__code="heating",
+            period=month.start,
+            is_current=True,
+            kind=ReadingKind.REGULAR,
+        )
+        .exclude(state="rejected")
+        .values_list("meter__premises_id", "meter__premises__building_id", "volume")
+    )
+    by_building: dict[int, set[int]] = defaultdict(set)
+    for premises_id, building_id, volume in rows:
+        out.premises[premises_id] = out.premises.get(premises_id, 0) + to_scaled(
+            volume, VOLUME_SCALE
+        )
+        by_building[building_id].add(premises_id)
+    if not by_building:
+        return out
+    counts: dict[int, int] = defaultdict(int)
+    for bid in Premises.objects.filter(building_id__in=list(by_building)).values_list(
+        "building_id", flat=True
+    ):
+        counts[bid] += 1
+    for bid, metered in by_building.items():
+        if len(metered) == counts[bid]:
+            out.buildings[bid] = sum(out.premises[p] for p in metered)
+    return out
+
+
+def cold_water_rate(
+    tariffs: dict[tuple[int, int | None, str], list[Tariff]],
+    services: dict[int, Service],
+    building_id: int,
+    month: Month,
+) -> int:
+    """The cold-water tariff (RATE_SCALE) the hours of hot water below 40 °C are billed at
+    (ПП 354 Приложение 1 п.5): the building's own single-rate tariff, else the
+    organization's, in force on the last day of the month."""
+    cold = _service_by_code(services, "cold_water")
+    last_day = month.end - timedelta(days=1)
+    if cold is not None:
+        for bid in (building_id, None):
+            rows = [
+                t for (sid, b, _z), ts in tariffs.items() if sid == cold.pk and b == bid for t in ts
+            ]
+            if not rows:
+                continue
+            zone = first_zone({t.zone: t for t in rows})
+            tariff = _in_force([t for t in rows if t.zone == zone], last_day)
+            if tariff is not None:
+                return to_scaled(tariff.rate, RATE_SCALE)
+    raise FactsError(
+        f"нет тарифа на холодную воду на {last_day:%d.%m.%Y}: часы горячей воды ниже 40 °C "
+        "оплачиваются по нему (ПП 354 Приложение 1 п.5)"
+    )
+
+
+@dataclass
 class MonthFacts:
     """Every fact of the month for a batch of buildings, loaded with one query per table."""
 
@@ -233,7 +424,9 @@ class MonthFacts:
     building_volume: dict[tuple[int, int], int]
     last_year: dict[tuple[int, int], int]
     absences: dict[int, list[Absence]]
-    quality: dict[tuple[int, int | None, int], int]
+    acts: ActFacts
+    heat: HeatMeters
+    carry: dict[tuple[int, int], int]
     benefits_by_person: dict[int, list[PersonBenefit]]
     categories: dict[int, BenefitCategory]
     averaged: dict[tuple[int, int, date], int]
@@ -309,17 +502,6 @@ def load_facts(
         if period.year == prev_year:
             last_year[(bid, sid)] += scaled
 
-    quality: dict[tuple[int, int | None, int], int] = defaultdict(int)
-    for qa in QualityAct.objects.filter(
-        building_id__in=building_ids, period=start, state=ActState.CONFIRMED
-    ).select_related("service"):
-        quality[(qa.building_id, qa.account_id, qa.service_id)] += core.quality_units(
-            qa.kind,
-            qa.service.code,
-            events_hours=[int(h) for h in (qa.events_hours or [])],
-            hours=qa.hours,
-            degrees=qa.degrees,
-        )
     person_ids = {r.person_id for rs in registrations.values() for r in rs}
     extra = organization.billing_settings or {}
     return MonthFacts(
@@ -376,7 +558,9 @@ def load_facts(
             ),
             lambda ab: ab.account_id,
         ),
-        quality=dict(quality),
+        acts=load_acts(building_ids, month),
+        heat=load_heat_meters(building_ids, month),
+        carry=_carry(organization, building_ids, month),
         benefits_by_person=_grouped(
             during(PersonBenefit.objects.filter(person_id__in=person_ids)),
             lambda pb: pb.person_id,
@@ -384,6 +568,12 @@ def load_facts(
         categories={c.pk: c for c in BenefitCategory.objects.filter(organization_id=org_id)},
         averaged=_posted_averages(org_id, account_ids, month),
     )
+
+
+def _carry(organization: Organization, building_ids: list[int], month: Month) -> Any:
+    from raschet.billing.common_carry import load_common_carry
+
+    return load_common_carry(organization, building_ids, month)
 
 
 def load_batch_general(
@@ -590,6 +780,30 @@ class _Builder:
             return areas[account.pk], sum(areas.values())
         return 1, len(sharing)
 
+    def heat_share(self, account: Account, volume: int) -> int:
+        """The account's part of its premises' heat-meter volume: the whole, or shared by the
+        accounts' charged areas when several accounts share the premises."""
+        sharing = [a for a in self.f.accounts if a.premises_id == account.premises_id]
+        if len(sharing) < 2:
+            return volume
+        areas = {a.pk: to_scaled(a.charged_area_m2, AREA_SCALE) for a in sharing}
+        return round_half_up_int(volume * areas[account.pk], sum(areas.values()))
+
+    def heating_area(self, account: Account, area: int) -> tuple[int, int]:
+        """The area heating is charged on, as ``num / den`` in 1e-2 m²: the account's own,
+        or in a communal flat the flat's total area × the room's living area / the living
+        areas of the flat's rooms (ПП 354 формула 8) — when every account of the flat open in
+        the month has its room's living area."""
+        premises = account.premises
+        if not premises.is_communal_flat:
+            return area, 1
+        rooms = [a for a in self.f.accounts if a.premises_id == account.premises_id]
+        if len(rooms) < 2 or any(a.living_area_m2 is None for a in rooms):
+            return area, 1
+        living = sum(to_scaled(a.living_area_m2, AREA_SCALE) for a in rooms)
+        flat = to_scaled(premises.area_total_m2, AREA_SCALE)
+        return flat * to_scaled(account.living_area_m2, AREA_SCALE), living
+
     def meter_inputs(self, premises_id: int, service_id: int, account_id: int) -> MeterInputs:
         """Condition, readings and average of the premises' meters for the month."""
         f = self.f
@@ -702,9 +916,7 @@ class _Builder:
         else:
             specs = [(first_zone(zones), core.PartRole.BOTH)]
 
-        norm_basis = {core.Rule.HEATING: "per_m2", core.Rule.COMMON: "per_m2_common"}.get(
-            rule, "per_person"
-        )
+        norm_basis = norm_basis_of(rule, norm_rows)
         line_no = len(self.meta)
         last_rate: int | None = None
         last_norm: int | None = None
@@ -769,7 +981,9 @@ class _Builder:
         L["rule"].append(int(rule))
         L["residential"].append(premises.kind == PremisesKind.RESIDENTIAL)
         L["configured_meter"].append(configured)
-        L["meter_possible"].append(link.meter_possible)
+        # a service no meter can measure (solid waste) is "without a meter because none can
+        # be installed": its norm charge is recalculated for absence (п.148(44))
+        L["meter_possible"].append(link.meter_possible and service.metered)
         L["coefficient_service"].append(code in COEFFICIENT_SERVICES)
         L["condition"].append(int(inputs.condition))
         L["reading_present"].append(inputs.reading_present)
@@ -808,10 +1022,31 @@ class _Builder:
         )
         L["absence_service"].append(code in ABSENCE_SERVICES)
         L["absence_person_days"].append(self.absent_person_days(account, a_start, a_end))
-        L["quality_units"].append(
-            f.quality.get((building.pk, None, service_id), 0)
-            + f.quality.get((building.pk, account.pk, service_id), 0)
+        acts = f.acts.for_line(building.pk, account.pk, service_id)
+        L["quality_units"].append(acts.quality_units)
+        L["cold_hours"].append(acts.cold_hours)
+        L["cold_rate"].append(
+            cold_water_rate(f.tariffs, f.services, building.pk, month) if acts.cold_hours else 0
         )
+        L["maintenance_hours"].append(acts.maintenance_hours)
+        L["upkeep_days"].append(acts.upkeep_days)
+        L["overcharge"].append(acts.overcharge)
+        L["norm_by_area"].append(
+            norm_basis == "per_m2" and rule in (core.Rule.VOLUME, core.Rule.WASTEWATER)
+        )
+        h_num, h_den = self.heating_area(account, area) if rule == core.Rule.HEATING else (area, 1)
+        L["heating_area_num"].append(h_num)
+        L["heating_area_den"].append(h_den)
+        own_heat, heat_total = -1, f.heat.buildings.get(building.pk, -1)
+        if rule == core.Rule.HEATING and heat_total >= 0:
+            own_heat = self.heat_share(account, f.heat.premises.get(premises.pk, 0))
+        L["heat_meter_volume"].append(own_heat)
+        L["heat_meters_total"].append(heat_total if rule == core.Rule.HEATING else -1)
+        L["common_carry"].append(
+            f.carry.get((building.pk, service_id), 0) if rule == core.Rule.COMMON else 0
+        )
+        if h_den != 1:
+            area = round_half_up_int(h_num, h_den)  # provenance: the area heating is charged on
         self.add_benefits(account, line_no, code, l_end, residents, last_norm)
         self.meta.append(
             LineMeta(
@@ -873,6 +1108,7 @@ class _Builder:
             "reading_present",
             "heating_in_season",
             "absence_service",
+            "norm_by_area",
         }
         int8_keys = {"rule", "condition", "resource", "heating_mode", "common_mode"}
         line_kwargs = {

@@ -21,12 +21,11 @@ import numpy as np
 import numpy.typing as npt
 
 from raschet.billing import arrays as A
+from raschet.billing.common_carry import load_common_carry
 from raschet.billing.models import (
     Absence,
-    ActState,
     BillingRun,
     ChargeLine,
-    QualityAct,
     RunState,
 )
 from raschet.billing.snapshot import (
@@ -39,9 +38,13 @@ from raschet.billing.snapshot import (
     RESOURCES,
     RULES,
     FactsError,
+    cold_water_rate,
     engine_settings,
     first_zone,
     history_start,
+    load_acts,
+    load_heat_meters,
+    norm_basis_of,
     season_months,
     to_scaled,
 )
@@ -439,6 +442,14 @@ class FastLoader:
             b = -1 if b == KEY - 1 else b
             norm_values[k] = self._norm_value(norms, sid, b, rule_of[sid], start, rm, pers)
         seg_norm = norm_values[inv]
+        by_area_pair = np.array(
+            [
+                rule_of[sid] in (core.Rule.VOLUME, core.Rule.WASTEWATER)
+                and norm_basis_of(rule_of[sid], self._norm_rows_cache(sid, b)) == "per_m2"
+                for b, sid in (divmod(p, KEY) for p in pairs.tolist())
+            ],
+            dtype=bool,
+        )
         n_seg_line = n_parts_line * n_bounds[pair_inv]
         last_seg = np.cumsum(n_seg_line) - 1
 
@@ -480,13 +491,27 @@ class FastLoader:
         )
         b_last_year = np.where(rule == core.Rule.HEATING, last_year, -1)
 
-        quality = self._quality(links["account"], building, service)
+        acts = self._acts(links["account"], building, service, tariffs, services)
+        carry = load_common_carry(self.org, self.building_ids, self.month)  # rules.md §1.6
+        # формула 3(3): heat meters in every premises of the building
+        heat = load_heat_meters(self.building_ids, self.month)
+        is_heating = rule == core.Rule.HEATING
+        heat_total = np.asarray(
+            [heat.buildings.get(b, -1) for b in building.tolist()], dtype=np.int64
+        )
+        heat_total = np.where(is_heating, heat_total, -1).astype(np.int64)
+        line_premises = acc["premises"][link_acc_pos]
+        heat_own = np.asarray(
+            [heat.premises.get(p, 0) for p in line_premises.tolist()], dtype=np.int64
+        )
+        heat_own = np.where(heat_total >= 0, heat_own, -1).astype(np.int64)
         lines = core.Lines(
             account=links["account"].astype(np.int64),
             rule=rule.astype(np.int8),
             residential=acc["residential"][link_acc_pos].astype(bool),
             configured_meter=links["meter"].astype(bool),
-            meter_possible=links["possible"].astype(bool),
+            meter_possible=links["possible"].astype(bool)
+            & np.isin(service, [x for x in svc_ids.tolist() if services[x].metered]),
             coefficient_service=np.isin(
                 service, [x for x in svc_ids.tolist() if codes[x] in COEFFICIENT_SERVICES]
             ),
@@ -523,7 +548,29 @@ class FastLoader:
                 service, [x for x in svc_ids.tolist() if codes[x] in ABSENCE_SERVICES]
             ),
             absence_person_days=np.zeros(n, dtype=np.int64),
-            quality_units=quality,
+            quality_units=acts["quality_units"],
+            cold_hours=acts["cold_hours"],
+            cold_rate=acts["cold_rate"],
+            maintenance_hours=acts["maintenance_hours"],
+            upkeep_days=acts["upkeep_days"],
+            overcharge=acts["overcharge"],
+            norm_by_area=by_area_pair[pair_inv],
+            # a communal flat's rooms share a premises: the general builder (формула 8)
+            heating_area_num=area.astype(np.int64),
+            heating_area_den=np.ones(n, dtype=np.int64),
+            heat_meter_volume=heat_own,
+            heat_meters_total=heat_total,
+            common_carry=np.where(
+                rule == core.Rule.COMMON,
+                np.asarray(
+                    [
+                        carry.get((b, sv), 0)
+                        for b, sv in zip(building.tolist(), service.tolist(), strict=True)
+                    ],
+                    dtype=np.int64,
+                ),
+                0,
+            ).astype(np.int64),
         )
         parts = core.Parts(
             line=part_line,
@@ -647,9 +694,7 @@ class FastLoader:
     ) -> int:
         rows = self._norm_rows_cache(service_id, building_id)
         day = A.from_day_number(start)
-        basis = {core.Rule.HEATING: "per_m2", core.Rule.COMMON: "per_m2_common"}.get(
-            rule, "per_person"
-        )
+        basis = norm_basis_of(rule, rows)
         row = norm_for(
             [x for x in rows if x.valid_from <= day and (x.valid_to is None or x.valid_to > day)],
             basis=basis,
@@ -923,24 +968,47 @@ class FastLoader:
             np.add.at(year, pos[in_prev], rows["volume"][in_prev])
         return {"key": keys, "month": month, "year": year}
 
-    def _quality(self, accounts: I64, building: I64, service: I64) -> I64:
-        out = np.zeros(len(accounts), dtype=np.int64)
-        for qa in QualityAct.objects.filter(
-            building_id__in=self.building_ids,
-            period=self.month.start,
-            state=ActState.CONFIRMED,
-        ).select_related("service"):
-            units = core.quality_units(
-                qa.kind,
-                qa.service.code,
-                events_hours=[int(h) for h in (qa.events_hours or [])],
-                hours=qa.hours,
-                degrees=qa.degrees,
+    def _acts(
+        self,
+        accounts: I64,
+        building: I64,
+        service: I64,
+        tariffs: dict[tuple[int, int | None, str], list[Tariff]],
+        services: dict[int, Service],
+    ) -> dict[str, I64]:
+        """The acts' figures per line, by the general builder's own rules
+        (`raschet.billing.snapshot.ActFacts`); only lines of a (building, service) with an
+        act are looked at."""
+        n = len(accounts)
+        out = {
+            name: np.zeros(n, dtype=np.int64)
+            for name in (
+                "quality_units",
+                "cold_hours",
+                "cold_rate",
+                "maintenance_hours",
+                "upkeep_days",
+                "overcharge",
             )
-            mask = (building == qa.building_id) & (service == qa.service_id)
-            if qa.account_id is not None:
-                mask &= accounts == qa.account_id
-            out[mask] += units
+        }
+        facts = load_acts(self.building_ids, self.month)
+        pairs = facts.pairs()
+        if not pairs or n == 0:
+            return out
+        wanted = np.asarray([b * KEY + sv for b, sv in pairs], dtype=np.int64)
+        cold_rates: dict[int, int] = {}
+        for i in np.nonzero(np.isin(building * KEY + service, wanted))[0].tolist():
+            b = int(building[i])
+            line = facts.for_line(b, int(accounts[i]), int(service[i]))
+            out["quality_units"][i] = line.quality_units
+            out["cold_hours"][i] = line.cold_hours
+            out["maintenance_hours"][i] = line.maintenance_hours
+            out["upkeep_days"][i] = line.upkeep_days
+            out["overcharge"][i] = line.overcharge
+            if line.cold_hours:
+                if b not in cold_rates:
+                    cold_rates[b] = cold_water_rate(tariffs, services, b, self.month)
+                out["cold_rate"][i] = cold_rates[b]
         return out
 
     def _payees(self) -> dict[str, I64]:

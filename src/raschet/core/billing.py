@@ -15,9 +15,13 @@ need the sum of every premises' volume):
    then common property (building meter minus the premises' volumes, shared by area, capped by
    the norm, never below zero);
 3. amounts: ``Σ volume × rate`` per line, rounded once; the coefficient part separately;
-4. reductions: temporary absence (§1.7) and quality / non-delivery (§1.8), capped at the
+4. reductions: temporary absence (§1.7), quality / non-delivery (§1.8: hours beyond the
+   limits, hot water below 40 °C at the cold-water tariff, the permitted ГВС maintenance
+   outage when the organization grants it) and poor upkeep (§2.1, ПП 491), capped at the
    line's amount;
-5. benefits by category (§4.2), capped at what is left to pay.
+5. benefits by category (§4.2), capped at what is left to pay;
+6. the contractor's fine of 50 % of an unlawful over-charge (ЖК ст.157 ч.6, ПП 354
+   п.155(1)), added to the reduction after the cap and kept apart as ``fine``.
 
 The scalar `Decimal` reference of each step lives in `raschet.core.billing_reference`; the
 hypothesis tests in ``tests/core`` prove both agree.
@@ -26,7 +30,7 @@ hypothesis tests in ``tests/core`` prove both agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, IntFlag
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +83,10 @@ class Method(IntEnum):
     COMMON_CAPPED = 13  # building meter share above the norm: capped by the norm
     DERIVED = 14  # wastewater = cold + hot
     FIXED = 15
+    NORM_AREA = 16  # формула 4 with a norm per m² of the premises (rules.md §1.10)
+    HEATING_CORRECTION = 17  # формула 3(2): the yearly correction (`core.heating_correction`)
+    HEATING_INDIVIDUAL = 18  # формула 3(3): own heat meter + a share of the common part
+    COMMON_CARRIED = 19  # building meter share after a carried negative volume (§1.6)
 
 
 METHOD_CODES: dict[Method, str] = {
@@ -98,6 +106,10 @@ METHOD_CODES: dict[Method, str] = {
     Method.COMMON_CAPPED: "common_norm_cap",
     Method.DERIVED: "meter",
     Method.FIXED: "fixed",
+    Method.NORM_AREA: "norm",
+    Method.HEATING_CORRECTION: "heating_correction",
+    Method.HEATING_INDIVIDUAL: "heat_meter",
+    Method.COMMON_CARRIED: "building_meter",
 }
 """The method names of the scenario format (scenario-format.md, "Output")."""
 
@@ -138,6 +150,10 @@ class Settings:
     average_min_months: int = 3  # п.59: fewer → norm
     coefficient_numerator: int = 1  # K = 0.5 of формула 4(1)
     coefficient_denominator: int = 2
+    # rules.md §1.8, §12: whether the permitted annual ГВС maintenance outage (up to 14 days,
+    # ПП 354 Приложение 1 п.4) reduces a norm-billed charge is disputed; 0 = no reduction
+    # (the tariff already accounts for it), 1 = reduce by the share of the month's hours.
+    hot_water_maintenance_reduction: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,6 +186,23 @@ class Lines:
     absence_service: Bool  # rules.md §1.7: a service recalculated for temporary absence
     absence_person_days: I64  # Σ persons × absent days inside the month
     quality_units: I64  # reduction in 1/10 000 of the month's charge (see `quality_units`)
+    cold_hours: I64  # hours of hot water below 40 °C, billed at the cold-water tariff (§1.8)
+    cold_rate: I64  # RATE_SCALE: the cold-water tariff for those hours
+    maintenance_hours: I64  # hours of the permitted annual ГВС maintenance outage (§1.8)
+    upkeep_days: I64  # days of non-performance of upkeep services (ПП 491, rules.md §2.1)
+    overcharge: I64  # kopecks: unlawful over-charge of fine acts (ЖК ст.157 ч.6)
+    norm_by_area: Bool  # the norm is per m² of the premises (ТКО, gas heating; rules.md §1.10)
+    # heating area (AREA_SCALE) = num / den: the account's area (den 1), or in a communal
+    # flat the flat's area × the room's living area / the flat's living area (формула 8)
+    heating_area_num: I64
+    heating_area_den: I64
+    # формула 3(3): the premises' own heat-meter volume of the month (VOLUME_SCALE) and Σ of
+    # every premises' of the building; −1 when not every premises of the building has one
+    heat_meter_volume: I64
+    heat_meters_total: I64
+    # rules.md §1.6 (organization setting): a negative building volume of earlier months not
+    # used yet, taken off this month's (V_D − Σ V_u); VOLUME_SCALE, 0 without the setting
+    common_carry: I64
 
 
 @dataclass(frozen=True)
@@ -221,10 +254,12 @@ class Result:
     coefficient_volume: I64
     amount: I64  # kopecks, coefficient part included
     coefficient_amount: I64
-    reduction: I64  # ≤ 0
+    reduction: I64  # ≤ 0, the fine included
     benefit: I64  # ≤ 0
     segment_volume: I64 = field(repr=False)  # per segment, VOLUME_SCALE
     segment_amount_exact: I64 = field(repr=False)  # per segment, volume × rate (unrounded)
+    fine: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # ≤ 0, in reduction
+    reduction_reasons: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def total(self) -> I64:
@@ -233,6 +268,17 @@ class Result:
 
 WASTEWATER_SOURCES = (1, 2)
 """Resource codes whose volumes make wastewater: cold and hot water (see `Resource`)."""
+
+
+class ReductionReason(IntFlag):
+    """Which reductions a line has (a bit each), so its derivation names them."""
+
+    ABSENCE = 1  # temporary absence, rules.md §1.7
+    QUALITY = 2  # hours beyond the limits of ПП 354 Приложение 1, temperature deviations
+    BELOW_40 = 4  # hot water below 40 °C billed at the cold-water tariff (Приложение 1 п.5)
+    MAINTENANCE = 8  # the permitted ГВС maintenance outage, when the organization grants it
+    UPKEEP = 16  # poor upkeep of common property, by days (ПП 491 п.10, 15)
+    FINE = 32  # 50 % of an unlawful over-charge (ЖК ст.157 ч.6, ПП 354 п.155(1))
 
 
 class Resource(IntEnum):
@@ -304,11 +350,22 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
                     lines.building_volume_last_year >= 0,  # формула 3(1): last year only
                     lines.building_volume >= 0,  # формула 3: the month's volume
                 ),
-                Method.HEATING_BUILDING,
+                np.where(
+                    (lines.heating_mode == HeatingMode.SEASON)
+                    & (lines.heat_meters_total >= 0)
+                    & (lines.heat_meter_volume >= 0),
+                    Method.HEATING_INDIVIDUAL,  # формула 3(3): every premises metered
+                    Method.HEATING_BUILDING,
+                ),
                 Method.HEATING_NORM,
             ),
         ),
     )
+    # a norm per m² of the premises (ТКО where the region sets it so, gas for heating)
+    volume_method = np.where(
+        lines.norm_by_area & (volume_method == Method.NORM), Method.NORM_AREA, volume_method
+    )
+    wastewater_norm = np.where(lines.norm_by_area, Method.NORM_AREA, Method.NORM)
     method = np.select(
         [
             rule == Rule.VOLUME,
@@ -323,7 +380,7 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
         [
             volume_method,
             Method.DERIVED,
-            Method.NORM,
+            wastewater_norm,
             heating,
             Method.AREA,
             Method.PER_PERSON,
@@ -341,6 +398,8 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
 
 def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
     """Refuse input that would charge nonsense instead of failing (bad input is an error)."""
+    if np.any(lines.heating_area_den <= 0) or np.any(lines.heating_area_num < 0):
+        raise ValueError("доля площади для отопления задана неверно (формула 8)")
     if np.any(segments.days < 0):
         raise ValueError("отрицательное число дней в подпериоде")
     part_days = sum_by(segments.days, segments.part, len(parts.line))
@@ -349,7 +408,21 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
     lost = (part_days == 0) & (parts.meter_volume != 0)
     if np.any(lost):
         raise ValueError("объём по прибору учёта у строки без дней в месяце")
-    needs_area = (method == Method.HEATING_BUILDING) | (lines.rule == Rule.COMMON)
+    for name, what in (
+        ("cold_hours", "часы ГВС ниже 40 °C"),
+        ("cold_rate", "тариф ХВС для часов ГВС ниже 40 °C"),
+        ("maintenance_hours", "часы ремонтного отключения ГВС"),
+        ("upkeep_days", "дни невыполнения работ по содержанию"),
+        ("overcharge", "сумма незаконного начисления"),
+        ("common_carry", "перенесённый отрицательный объём КР на СОИ"),
+    ):
+        if np.any(getattr(lines, name) < 0):
+            raise ValueError(f"{what} не могут быть отрицательными")
+    needs_area = (
+        (method == Method.HEATING_BUILDING)
+        | (method == Method.HEATING_INDIVIDUAL)
+        | (lines.rule == Rule.COMMON)
+    )
     if np.any(needs_area & (lines.building_area <= 0)):
         raise ValueError("общая площадь помещений дома (S_ob) должна быть больше нуля")
 
@@ -378,11 +451,15 @@ def compute(
     persons = segments.persons
     norm = segments.norm
 
-    # Per-person norm volume (формула 4) and its coefficient part (формула 4(1)).
-    norm_q = _prorate([persons, norm], VOLUME_SCALE // VOLUME_SCALE, days, dim)
+    # Per-person norm volume (формула 4) and its coefficient part (формула 4(1)); a norm per
+    # m² (ТКО where the region sets it so, gas for heating; rules.md §1.10) takes the area.
+    by_area = lines.norm_by_area[seg_line]
+    base_of = np.where(by_area, area, persons)
+    base_den = np.where(by_area, AREA_SCALE, 1)
+    norm_q = _prorate([base_of, norm], base_den, days, dim)
     coef_q = _prorate(
-        [persons, norm, settings.coefficient_numerator],
-        settings.coefficient_denominator,
+        [base_of, norm, settings.coefficient_numerator],
+        settings.coefficient_denominator * base_den,
         days,
         dim,
     )
@@ -400,21 +477,29 @@ def compute(
     mode = lines.heating_mode[seg_line]
     evenly = mode == HeatingMode.EVENLY
     season_months = lines.heating_season_months[seg_line]
+    h_num = lines.heating_area_num[seg_line]
+    h_den = lines.heating_area_den[seg_line]
     heat_norm_q = np.where(
         evenly,
-        _prorate([area, norm, season_months], AREA_SCALE * 12, days, dim),
-        _prorate([area, norm], AREA_SCALE, days, dim),
+        _prorate([h_num, norm, season_months], AREA_SCALE * 12 * h_den, days, dim),
+        _prorate([h_num, norm], AREA_SCALE * h_den, days, dim),
     )
     last_year = lines.building_volume_last_year[seg_line]
     heat_bm_q = np.where(
         evenly,
         np.where(
             last_year >= 0,
-            _prorate([area, np.maximum(last_year, 0)], b_area * 12, days, dim),
+            _prorate([h_num, np.maximum(last_year, 0)], b_area * 12 * h_den, days, dim),
             heat_norm_q,
         ),
-        _prorate([area, np.maximum(b_vol, 0)], b_area, days, dim),
+        _prorate([h_num, np.maximum(b_vol, 0)], b_area * h_den, days, dim),
     )
+    # формула 3(3): the own heat meter's volume split by days, plus the share of the common
+    # part (V_D − Σ V_ИПУ) × S_i / S_ob, that part never below zero.
+    own_heat = np.maximum(lines.heat_meter_volume[parts.line], 0)
+    own_heat_q = prorate_cumulative(own_heat, days, segments.part, part_days)
+    common_heat = np.maximum(b_vol - lines.heat_meters_total[seg_line], 0)
+    heat_ind_q = own_heat_q + _prorate([h_num, common_heat], b_area * h_den, days, dim)
 
     q = np.select(
         [
@@ -422,14 +507,15 @@ def compute(
             (m == Method.AVERAGE_NOT_SUBMITTED)
             | (m == Method.AVERAGE_BROKEN)
             | (m == Method.AVERAGE_NO_ACCESS),
-            (m == Method.NORM) | (m == Method.NORM_COEFFICIENT),
+            (m == Method.NORM) | (m == Method.NORM_COEFFICIENT) | (m == Method.NORM_AREA),
             m == Method.AREA,
             m == Method.PER_PERSON,
             m == Method.FIXED,
             m == Method.HEATING_NORM,
             m == Method.HEATING_BUILDING,
+            m == Method.HEATING_INDIVIDUAL,
         ],
-        [meter_q, avg_q, norm_q, area_q, person_q, fixed_q, heat_norm_q, heat_bm_q],
+        [meter_q, avg_q, norm_q, area_q, person_q, fixed_q, heat_norm_q, heat_bm_q, heat_ind_q],
         default=0,
     ).astype(np.int64)
     qc = np.where(m == Method.NORM_COEFFICIENT, coef_q, 0).astype(np.int64)
@@ -469,8 +555,9 @@ def compute(
     amount = base_amount + coef_amount
     coef_volume = sum_by(qc, seg_line, n_lines)
 
-    # 4. Reductions.
-    reduction = -reductions(lines, method, amount)
+    # 4. Reductions (the fine comes after the benefit: it does not change the service's value).
+    reduced, reasons = reduction_parts(lines, method, amount, line_volume + coef_volume, settings)
+    reduction = -reduced
     # 5. Benefits.
     # The benefit's base is the exact charge (Σ volume × rate before rounding, in 1e-8
     # kopeck) after reductions, so the benefit is rounded once (style.md §1, rules.md §4.2).
@@ -481,16 +568,20 @@ def compute(
     benefit = -benefit_amounts(
         lines, benefits, amount - coef_amount + reduction, line_volume, net_exact=net_exact
     )
+    fine = fine_amounts(lines.overcharge)
+    reasons = reasons | np.where(fine > 0, int(ReductionReason.FINE), 0)
     return Result(
         method=method.astype(np.int8),
         volume=line_volume,
         coefficient_volume=coef_volume,
         amount=amount,
         coefficient_amount=coef_amount,
-        reduction=reduction,
+        reduction=(reduction - fine).astype(np.int64),
         benefit=benefit,
         segment_volume=q,
         segment_amount_exact=exact,
+        fine=(-fine).astype(np.int64),
+        reduction_reasons=reasons.astype(np.int64),
     )
 
 
@@ -510,7 +601,8 @@ def _common_property(
     key_b = lines.building.astype(np.int64) * 64 + lines.resource.astype(np.int64)
     keys, inverse = np.unique(key_b, return_inverse=True)
     sum_individual = sum_by(np.where(individual, line_volume, 0), inverse, len(keys))[inverse]
-    diff = lines.building_volume - sum_individual  # per line, VOLUME_SCALE
+    carry = np.where(lines.building_volume >= 0, lines.common_carry, 0)
+    diff = lines.building_volume - sum_individual - carry  # per line, VOLUME_SCALE
     s_ob = np.maximum(lines.building_area, 1)
     area = lines.area[seg_line]
     fact = _prorate([diff[seg_line], area], s_ob[seg_line], days, dim)
@@ -526,40 +618,97 @@ def _common_property(
     # A line is "capped" when its building-meter share exceeds the norm in any segment.
     over = seg_is_common & has_meter & ~actual & (fact > by_norm)
     line_over = sum_by(over.astype(np.int64), seg_line, n_lines) > 0
-    method = np.where(
-        (lines.rule == Rule.COMMON) & (lines.building_volume >= 0) & line_over,
-        Method.COMMON_CAPPED,
-        method,
+    method = np.select(
+        [
+            (lines.rule == Rule.COMMON) & (lines.building_volume >= 0) & line_over,
+            (lines.rule == Rule.COMMON) & (lines.building_volume >= 0) & (carry > 0),
+        ],
+        [Method.COMMON_CAPPED, Method.COMMON_CARRIED],
+        default=method,
     ).astype(np.int8)
     return q, method
+
+
+def common_carry_out(carry_in: I64, difference: I64) -> I64:
+    """rules.md §1.6 with carry-over: the negative volume still to carry after a month whose
+    building meter less the premises' volumes was ``difference`` (VOLUME_SCALE):
+    ``max(0, carry_in − difference)`` — a negative month adds to it, a positive one uses it."""
+    if np.any(carry_in < 0):
+        raise ValueError("перенесённый отрицательный объём не может быть меньше нуля")
+    out: I64 = np.maximum(carry_in - difference, 0).astype(np.int64)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
 # 4. Reductions (rules.md §1.7, §1.8, §14)
 
 ABSENCE_METHODS = (Method.NORM, Method.DERIVED, Method.PER_PERSON)
+NORM_METHODS = (Method.NORM, Method.NORM_COEFFICIENT, Method.NORM_AREA)
+FINE_PERCENT = 50
+"""ЖК ст.157 ч.6: the contractor pays the consumer 50 % of the unlawful over-charge."""
 
 
-def reductions(lines: Lines, method: I8, amount: I64) -> I64:
-    """The month's reduction (≥ 0) per line, capped at the amount.
+def reduction_parts(
+    lines: Lines, method: I8, amount: I64, volume: I64, settings: Settings
+) -> tuple[I64, I64]:
+    """The month's reduction (≥ 0) per line, capped at the amount, and its reasons.
 
-    Temporary absence: only services recalculated for absence, charged by norm where a meter
-    cannot be installed, and per-person services (solid waste, п.148(44)):
-    ``amount × Σ(absent persons × absent days) / (residents × days in month)``.
-    Quality: ``amount × units / 10 000`` with the units of `quality_units`.
+    Each part is rounded to the kopeck, then the parts are added and capped:
+
+    * temporary absence: only services recalculated for absence, charged by a per-person
+      norm where a meter cannot be installed, and per-person services (solid waste,
+      п.148(44)):
+      ``amount × Σ(absent persons × absent days) / (residents × days in month)``;
+    * quality: ``amount × units / 10 000`` with the units of `quality_units`;
+    * hot water below 40 °C (ПП 354 Приложение 1 п.5: those hours are paid at the
+      cold-water tariff). The hours are a share of the month, ``H / (24 × days in month)``;
+      that share of the charge is taken off and the same share of the volume (the
+      coefficient's volume included) is charged at the cold-water tariff:
+      ``round(amount × H / Hm) − round(V × T_cold × H / Hm)``, never below zero;
+    * the permitted annual ГВС maintenance outage (Приложение 1 п.4, at most 14 days a
+      year) when the organization grants it, norm-billed lines only (a meter already shows
+      less water): ``amount × H / (24 × days in month)``;
+    * poor upkeep (ПП 491 п.10, 15): ``amount × days / days in month``, days ≤ the month.
     """
+    dim = lines.days_in_month
     eligible = (
         lines.absence_service
+        & ~lines.norm_by_area  # a charge by area does not depend on who is away
         & np.isin(method, ABSENCE_METHODS)
         & (~lines.meter_possible | (method == Method.PER_PERSON))
         & (lines.residents > 0)
     )
     n = np.maximum(lines.residents, 1)
-    person_days = np.minimum(lines.absence_person_days, n * lines.days_in_month)
-    absence = np.where(eligible, mul_div_round([amount, person_days], n * lines.days_in_month), 0)
+    person_days = np.minimum(lines.absence_person_days, n * dim)
+    absence = np.where(eligible, mul_div_round([amount, person_days], n * dim), 0)
     quality = mul_div_round([amount, np.minimum(lines.quality_units, 10_000)], 10_000)
-    total = absence + quality
-    return np.clip(total, 0, np.maximum(amount, 0)).astype(np.int64)
+    month_hours = 24 * dim
+    cold_h = np.minimum(lines.cold_hours, month_hours)
+    hot_part = mul_div_round([amount, cold_h], month_hours)
+    cold_part = mul_div_round([volume, lines.cold_rate, cold_h], month_hours * KOPECKS_SCALE)
+    below_40 = np.maximum(hot_part - cold_part, 0)
+    granted = np.isin(method, NORM_METHODS) & bool(settings.hot_water_maintenance_reduction)
+    maint_h = np.where(granted, np.minimum(lines.maintenance_hours, month_hours), 0)
+    maintenance = mul_div_round([amount, maint_h], month_hours)
+    upkeep = mul_div_round([amount, np.minimum(lines.upkeep_days, dim)], dim)
+    total = absence + quality + below_40 + maintenance + upkeep
+    reasons = np.zeros(len(amount), dtype=np.int64)
+    for part, reason in (
+        (absence, ReductionReason.ABSENCE),
+        (quality, ReductionReason.QUALITY),
+        (below_40, ReductionReason.BELOW_40),
+        (maintenance, ReductionReason.MAINTENANCE),
+        (upkeep, ReductionReason.UPKEEP),
+    ):
+        reasons |= np.where(part > 0, int(reason), 0)
+    return np.clip(total, 0, np.maximum(amount, 0)).astype(np.int64), reasons
+
+
+def fine_amounts(overcharge: I64) -> I64:
+    """ЖК ст.157 ч.6, ПП 354 п.155(1): 50 % of the unlawful over-charge (kopecks, ≥ 0),
+    rounded half-up once. Not capped by the month's charge: what exceeds it stays on the
+    account as an advance for the next months."""
+    return mul_div_round([overcharge, FINE_PERCENT], 100)
 
 
 # The limits of ПП 354 Приложение 1 (hours) used by `quality_units`.
@@ -573,6 +722,7 @@ QUALITY_LIMITS: dict[str, tuple[int, int]] = {
     "heating": (24, 16),
 }
 INTERRUPTION_UNITS_PER_HOUR = 15  # 0.15 % per hour beyond the limits
+MAINTENANCE_ALLOWANCE_HOURS = 14 * 24  # Приложение 1 п.4: the yearly ГВС maintenance outage
 HEATING_TEMPERATURE_UNITS = 15  # 0.15 % per hour per degree
 HOT_WATER_TEMPERATURE_UNITS = 10  # 0.1 % per hour for each 3 °C beyond
 
@@ -591,18 +741,33 @@ def quality_units(
 
     ``interruption``: 15 per hour beyond the limits of the service;
     ``temperature`` of heating: 15 per hour per degree of deviation;
-    ``temperature`` of hot water: 10 per hour for each full 3 °C beyond the allowed deviation.
+    ``temperature`` of hot water: 10 per hour for each full 3 °C beyond the allowed deviation;
+    ``maintenance`` of hot water: 15 per hour of the outage beyond the yearly allowance
+    (``hours`` are those beyond it, see `maintenance_split`).
     """
     if kind == "interruption":
         if service not in QUALITY_LIMITS:
             raise ValueError(f"для услуги {service} нет допустимой продолжительности перерыва")
         total_limit, once_limit = QUALITY_LIMITS[service]
         return INTERRUPTION_UNITS_PER_HOUR * excess_hours(events_hours, total_limit, once_limit)
+    if kind == "maintenance" and service == "hot_water":
+        return INTERRUPTION_UNITS_PER_HOUR * hours  # hours beyond the yearly allowance
     if kind == "temperature" and service == "heating":
         return HEATING_TEMPERATURE_UNITS * hours * degrees
     if kind == "temperature" and service == "hot_water":
         return HOT_WATER_TEMPERATURE_UNITS * hours * (degrees // 3)
     raise ValueError(f"неизвестный вид акта качества «{kind}» для услуги {service}")
+
+
+def maintenance_split(hours_before: int, hours: int) -> tuple[int, int]:
+    """The ГВС maintenance outage of a month split into the hours within the yearly
+    allowance of 14 days (ПП 354 Приложение 1 п.4) and those beyond it, given the hours of
+    the year's earlier outages. Beyond the allowance it is an interruption (0.15 % per hour);
+    within it, a reduction only where the organization grants one (`Settings`)."""
+    if hours_before < 0 or hours < 0:
+        raise ValueError("часы ремонтного отключения ГВС не могут быть отрицательными")
+    within = max(0, min(hours, MAINTENANCE_ALLOWANCE_HOURS - hours_before))
+    return within, hours - within
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ one line at a time, in natural units (m³, kWh, Gcal, m², persons, rubles), in 
   its unit, before it is multiplied by the tariff;
 * the line's base amount ``Σ quantity × tariff`` once, to the kopeck, and the part caused by
   the increasing coefficient (формула 4(1)) the same way, separately;
-* each reduction (temporary absence, quality) and each benefit category to the kopeck.
+* each reduction (temporary absence, quality, hot water below 40 °C — its hot and cold parts
+  each —, the ГВС maintenance outage, upkeep), each benefit category and the fine to the
+  kopeck.
 
 Every rounding divides once, after all multiplications, so no intermediate quotient is cut
 short. The module is slow on purpose: it is what the hypothesis tests compare ``compute``
@@ -36,6 +38,7 @@ from raschet.core.billing import (
     MeterCondition,
     Method,
     Parts,
+    ReductionReason,
     Resource,
     Result,
     Rule,
@@ -127,6 +130,22 @@ class ReferenceLine:
     absence_service: bool = False
     absence_person_days: int = 0  # Σ absent persons × absent days inside the month
     quality_percent: Decimal = ZERO  # quality / non-delivery reduction, % of the charge
+    cold_hours: int = 0  # hours of hot water below 40 °C (Приложение 1 п.5)
+    cold_rate: Decimal = ZERO  # the cold-water tariff for those hours, ₽ per m³
+    maintenance_hours: int = 0  # permitted ГВС maintenance outage (Приложение 1 п.4)
+    upkeep_days: int = 0  # days of non-performance of upkeep (ПП 491 п.10, 15)
+    overcharge: int = 0  # kopecks: unlawful over-charge of fine acts (ЖК ст.157 ч.6)
+    norm_by_area: bool = False  # the norm is per m² of the premises (rules.md §1.10)
+    # формула 8, a room of a communal flat: heating on the flat's area × the room's living
+    # area / the flat's living area; None: heating on ``area``
+    flat_area: Decimal | None = None
+    room_living_area: Decimal = ZERO
+    flat_living_area: Decimal = ZERO
+    # формула 3(3): own heat-meter volume of the month, Σ of all the building's premises;
+    # None: not every premises of the building has one
+    heat_meter_volume: Decimal | None = None
+    heat_meters_total: Decimal | None = None
+    common_carry: Decimal = ZERO  # §1.6 carry-over: negative volume of earlier months left
     benefits: tuple[ReferenceBenefit, ...] = ()
 
     @property
@@ -146,6 +165,8 @@ class ReferenceResult:
     reduction: int  # ≤ 0
     benefit: int  # ≤ 0
     segment_volumes: tuple[int, ...]  # 1e-6 of the unit, in the order of the line's segments
+    fine: int = 0  # ≤ 0, part of ``reduction``
+    reduction_reasons: int = 0  # `ReductionReason` bits
 
     @property
     def total(self) -> int:
@@ -195,10 +216,14 @@ def _check_building_area(building_area: Decimal) -> None:
 def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) -> Method:
     """The method the line is charged by this month."""
     if line.rule == Rule.VOLUME:
-        return _volume_method(line, settings)
+        method = _volume_method(line, settings)
+        # rules.md §1.10: a norm per m² of the premises (ТКО, gas for heating)
+        return Method.NORM_AREA if line.norm_by_area and method == Method.NORM else method
     if line.rule == Rule.WASTEWATER:
         # With meters: cold + hot volumes; otherwise the wastewater norm (no 1.5 on it).
-        return Method.DERIVED if line.configured_meter else Method.NORM
+        if line.configured_meter:
+            return Method.DERIVED
+        return Method.NORM_AREA if line.norm_by_area else Method.NORM
     if line.rule == Rule.HEATING:
         if line.heating_mode == HeatingMode.NONE:
             return Method.NONE
@@ -211,6 +236,10 @@ def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) ->
             return Method.HEATING_BUILDING
         if line.building_volume is None:
             return Method.HEATING_NORM
+        if line.heating_mode == HeatingMode.SEASON and (
+            line.heat_meters_total is not None and line.heat_meter_volume is not None
+        ):
+            return Method.HEATING_INDIVIDUAL  # формула 3(3): every premises has a heat meter
         return Method.HEATING_BUILDING
     if line.rule == Rule.AREA:
         return Method.AREA
@@ -291,15 +320,15 @@ def split_by_days(total: Decimal, days: Sequence[int]) -> list[Decimal]:
         return pieces
 
 
-def norm_volume(persons: int, norm: Decimal, days: int, days_in_month: int) -> Decimal:
-    """Формула 4: ``n × N`` for the days of the segment."""
+def norm_volume(persons: int | Decimal, norm: Decimal, days: int, days_in_month: int) -> Decimal:
+    """Формула 4: ``n × N`` for the days of the segment (``S × N`` for a norm per m²)."""
     _check_month(days_in_month)
     with _context():
         return _round_quantity(persons * norm * days / days_in_month)
 
 
 def coefficient_volume(
-    persons: int,
+    persons: int | Decimal,
     norm: Decimal,
     days: int,
     days_in_month: int,
@@ -340,15 +369,33 @@ def fixed_quantity(days: int, days_in_month: int) -> Decimal:
         return _round_quantity(Decimal(days) / days_in_month)
 
 
+def _norm_base(line: ReferenceLine, segment: ReferenceSegment) -> int | Decimal:
+    """What a norm multiplies: persons, or the area for a norm per m² (rules.md §1.10)."""
+    return line.area if line.norm_by_area else segment.persons
+
+
+def heating_area(line: ReferenceLine) -> Decimal:
+    """The area heating is charged on: the account's, or for a room of a communal flat the
+    flat's area shared by the rooms' living areas (формула 8). Kept exact (a quotient with
+    60 digits), so the quantity it enters is rounded once."""
+    if line.flat_area is None:
+        return line.area
+    if line.flat_living_area <= 0:
+        raise ValueError("доля площади для отопления задана неверно (формула 8)")
+    with _context():
+        return line.flat_area * line.room_living_area / line.flat_living_area
+
+
 def heating_norm_volume(line: ReferenceLine, norm: Decimal, days: int) -> Decimal:
     """Формула 2: ``S_i × N_T × K``; K = 1 in heating months, season months / 12 evenly."""
     _check_month(line.days_in_month)
     with _context():
+        area = heating_area(line)
         if line.heating_mode == HeatingMode.EVENLY:
             return _round_quantity(
-                line.area * norm * line.heating_season_months * days / (12 * line.days_in_month)
+                area * norm * line.heating_season_months * days / (12 * line.days_in_month)
             )
-        return _round_quantity(line.area * norm * days / line.days_in_month)
+        return _round_quantity(area * norm * days / line.days_in_month)
 
 
 def heating_building_volume(line: ReferenceLine, norm: Decimal, days: int) -> Decimal:
@@ -364,7 +411,7 @@ def heating_building_volume(line: ReferenceLine, norm: Decimal, days: int) -> De
                 return heating_norm_volume(line, norm, days)
             _check_building_area(line.building_area)
             return _round_quantity(
-                line.area
+                heating_area(line)
                 * line.building_volume_last_year
                 * days
                 / (12 * line.building_area * line.days_in_month)
@@ -372,7 +419,19 @@ def heating_building_volume(line: ReferenceLine, norm: Decimal, days: int) -> De
         _check_building_area(line.building_area)
         volume = line.building_volume if line.building_volume is not None else ZERO
         return _round_quantity(
-            line.area * volume * days / (line.building_area * line.days_in_month)
+            heating_area(line) * volume * days / (line.building_area * line.days_in_month)
+        )
+
+
+def heating_common_share(line: ReferenceLine, days: int) -> Decimal:
+    """Формула 3(3): the premises' share of the building's heat not measured by the
+    premises' meters, ``(V_D − Σ V_ИПУ) × S_i / S_ob`` for the days, never below zero."""
+    _check_month(line.days_in_month)
+    _check_building_area(line.building_area)
+    with _context():
+        common = max((line.building_volume or ZERO) - (line.heat_meters_total or ZERO), ZERO)
+        return _round_quantity(
+            heating_area(line) * common * days / (line.building_area * line.days_in_month)
         )
 
 
@@ -393,7 +452,10 @@ def common_property_volume(
         if line.building_volume is None:
             return by_norm, False
         share = _round_quantity(
-            (line.building_volume - individual_volume) * line.area * days / month
+            (line.building_volume - individual_volume - line.common_carry)
+            * line.area
+            * days
+            / month
         )
         if line.common_mode == CommonMode.ACTUAL:
             return max(share, ZERO), False
@@ -422,7 +484,7 @@ def absence_reduction(line: ReferenceLine, method: Method, amount: int) -> int:
     such volumes) where a meter cannot be installed, and for per-person services (solid
     waste, п.148(44)) whatever the meters.
     """
-    if not line.absence_service or line.residents <= 0:
+    if not line.absence_service or line.residents <= 0 or line.norm_by_area:
         return 0
     if method == Method.PER_PERSON:
         pass
@@ -445,10 +507,78 @@ def quality_reduction(line: ReferenceLine, amount: int) -> int:
         return _round_kopecks(amount * percent / 100)
 
 
-def reduction_total(line: ReferenceLine, method: Method, amount: int) -> int:
-    """Both reductions (each rounded), never negative and never more than the charge."""
-    total = absence_reduction(line, method, amount) + quality_reduction(line, amount)
-    return min(max(total, 0), max(amount, 0))
+def below_40_reduction(line: ReferenceLine, amount: int, volume: Decimal) -> int:
+    """Hot water below 40 °C (Приложение 1 п.5): its hours are paid at the cold-water tariff.
+
+    The hours are a share of the month's hours; that share of the charge is taken off and
+    that share of the volume (``volume``: base and coefficient volume) is charged at the
+    cold-water tariff, each rounded to the kopeck; the difference, never below zero.
+    """
+    if line.cold_hours <= 0:
+        return 0
+    with _context():
+        month_hours = 24 * line.days_in_month
+        hours = min(line.cold_hours, month_hours)
+        hot = _round_kopecks(Decimal(amount) * hours / month_hours)
+        cold = _round_kopecks(volume * line.cold_rate * 100 * hours / month_hours)
+        return max(hot - cold, 0)
+
+
+def maintenance_reduction(
+    line: ReferenceLine, method: Method, amount: int, settings: Settings
+) -> int:
+    """The permitted ГВС maintenance outage (Приложение 1 п.4): only when the organization
+    grants a reduction for it, and only on a norm-billed line — the share of the month's
+    hours."""
+    if not settings.hot_water_maintenance_reduction or method not in (
+        Method.NORM,
+        Method.NORM_COEFFICIENT,
+        Method.NORM_AREA,
+    ):
+        return 0
+    with _context():
+        month_hours = 24 * line.days_in_month
+        return _round_kopecks(
+            Decimal(amount) * min(line.maintenance_hours, month_hours) / month_hours
+        )
+
+
+def upkeep_reduction(line: ReferenceLine, amount: int) -> int:
+    """Poor upkeep of common property (ПП 491 п.10, 15): in proportion to the days of
+    non-performance, at most the whole month."""
+    with _context():
+        days = min(line.upkeep_days, line.days_in_month)
+        return _round_kopecks(Decimal(amount) * days / line.days_in_month)
+
+
+def fine_amount(line: ReferenceLine) -> int:
+    """ЖК ст.157 ч.6, ПП 354 п.155(1): 50 % of the unlawful over-charge, to the kopeck."""
+    with _context():
+        return _round_kopecks(Decimal(line.overcharge) * 50 / 100)
+
+
+def reduction_total(
+    line: ReferenceLine,
+    method: Method,
+    amount: int,
+    volume: Decimal = ZERO,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> tuple[int, int]:
+    """Every reduction (each rounded), never negative and never more than the charge, and
+    the `ReductionReason` bits of those that are not zero."""
+    parts = (
+        (absence_reduction(line, method, amount), ReductionReason.ABSENCE),
+        (quality_reduction(line, amount), ReductionReason.QUALITY),
+        (below_40_reduction(line, amount, volume), ReductionReason.BELOW_40),
+        (maintenance_reduction(line, method, amount, settings), ReductionReason.MAINTENANCE),
+        (upkeep_reduction(line, amount), ReductionReason.UPKEEP),
+    )
+    total = sum(p for p, _ in parts)
+    reasons = 0
+    for p, reason in parts:
+        if p > 0:
+            reasons |= int(reason)
+    return min(max(total, 0), max(amount, 0)), reasons
 
 
 # ---------------------------------------------------------------------------------------
@@ -518,6 +648,13 @@ def charge_line(
     if method == Method.METER:
         for part in line.parts:
             base.extend(split_by_days(part.meter_volume, [s.days for s in part.segments]))
+    elif method == Method.HEATING_INDIVIDUAL:
+        for part in line.parts:
+            own = split_by_days(line.heat_meter_volume or ZERO, [s.days for s in part.segments])
+            base.extend(
+                o + heating_common_share(line, s.days)
+                for o, s in zip(own, part.segments, strict=True)
+            )
     elif method == Method.DERIVED:
         if account_water_volume is None:
             raise ValueError("для водоотведения по приборам нужен объём ХВС + ГВС по счёту")
@@ -531,8 +668,8 @@ def charge_line(
                     Method.AVERAGE_NO_ACCESS,
                 ):
                     q = average_segment_volume(part.average_volume, s.days, dim)
-                elif method in (Method.NORM, Method.NORM_COEFFICIENT):
-                    q = norm_volume(s.persons, s.norm, s.days, dim)
+                elif method in (Method.NORM, Method.NORM_COEFFICIENT, Method.NORM_AREA):
+                    q = norm_volume(_norm_base(line, s), s.norm, s.days, dim)
                 elif method == Method.AREA:
                     q = area_quantity(line.area, s.days, dim)
                 elif method == Method.PER_PERSON:
@@ -555,11 +692,15 @@ def charge_line(
                     q = ZERO
                 base.append(q)
     if method == Method.NORM_COEFFICIENT:
-        extra = [coefficient_volume(s.persons, s.norm, s.days, dim, settings) for s in segments]
+        extra = [
+            coefficient_volume(_norm_base(line, s), s.norm, s.days, dim, settings) for s in segments
+        ]
     else:
         extra = [ZERO for _ in segments]
     if capped:
         method = Method.COMMON_CAPPED
+    elif method == Method.COMMON_METER and line.common_carry > 0:
+        method = Method.COMMON_CARRIED
 
     rates = [s.rate for s in segments]
     base_amount = amount_kopecks(base, rates)
@@ -568,20 +709,26 @@ def charge_line(
     with _context():
         volume = sum(base, ZERO)
         extra_volume = sum(extra, ZERO)
-    reduction = reduction_total(line, method, amount)
+        whole_volume = volume + extra_volume
+    reduction, reasons = reduction_total(line, method, amount, whole_volume, settings)
     net = base_amount - reduction
     with _context():
         exact_kopecks = sum((q * r for q, r in zip(base, rates, strict=True)), ZERO) * 100
     benefit = benefit_total(line, net, exact_kopecks - reduction, volume)
+    fine = fine_amount(line)
+    if fine > 0:
+        reasons |= int(ReductionReason.FINE)
     return ReferenceResult(
         method=method,
         volume=_millionths(volume),
         coefficient_volume=_millionths(extra_volume),
         amount=amount,
         coefficient_amount=coefficient_amount,
-        reduction=-reduction,
+        reduction=-reduction - fine,
         benefit=-benefit,
         segment_volumes=tuple(_millionths(q) for q in base),
+        fine=-fine,
+        reduction_reasons=reasons,
     )
 
 
@@ -664,11 +811,32 @@ def quality_percent(
     if kind == "interruption" and service in INTERRUPTION_LIMITS:
         total_limit, once_limit = INTERRUPTION_LIMITS[service]
         return Decimal("0.15") * excess_hours(events_hours, total_limit, once_limit)
+    if kind == "maintenance" and service == "hot_water":
+        # the outage beyond the yearly 14 days (`maintenance_split`) is an interruption
+        return Decimal("0.15") * hours
     if kind == "temperature" and service == "heating":
         return Decimal("0.15") * hours * degrees
     if kind == "temperature" and service == "hot_water":
         return Decimal("0.1") * hours * (degrees // 3)
     raise ValueError(f"неизвестный вид акта качества «{kind}» для услуги {service}")
+
+
+def maintenance_split(hours_before: int, hours: int) -> tuple[int, int]:
+    """A month's ГВС maintenance outage: hours within the 14 days a year (336 h) left after
+    the year's earlier outages, and hours beyond them (Приложение 1 п.4)."""
+    if hours_before < 0 or hours < 0:
+        raise ValueError("часы ремонтного отключения ГВС не могут быть отрицательными")
+    left = max(14 * 24 - hours_before, 0)
+    within = min(hours, left)
+    return within, hours - within
+
+
+def common_carry_out(carry_in: Decimal, difference: Decimal) -> Decimal:
+    """rules.md §1.6 carry-over: what is left to carry after a month whose building meter
+    less the premises' volumes was ``difference``."""
+    if carry_in < 0:
+        raise ValueError("перенесённый отрицательный объём не может быть меньше нуля")
+    return max(carry_in - difference, ZERO)
 
 
 def average_volume(volumes: Sequence[Decimal]) -> Decimal:
@@ -727,6 +895,20 @@ def _bool(values: Sequence[bool]) -> npt.NDArray[np.bool_]:
 
 def _optional_volume(value: Decimal | None, what: str) -> int:
     return -1 if value is None else _scaled(value, VOLUME_SCALE, what)
+
+
+def _heating_num(line: ReferenceLine) -> int:
+    area = line.area if line.flat_area is None else line.flat_area
+    num = _scaled(area, AREA_SCALE, "площадь")
+    if line.flat_area is not None:
+        num *= _scaled(line.room_living_area, AREA_SCALE, "жилая площадь комнаты")
+    return num
+
+
+def _heating_den(line: ReferenceLine) -> int:
+    if line.flat_area is None:
+        return 1
+    return _scaled(line.flat_living_area, AREA_SCALE, "жилая площадь квартиры")
 
 
 def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, Benefits]:
@@ -794,6 +976,19 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
         absence_service=_bool([x.absence_service for x in lines]),
         absence_person_days=_i64([x.absence_person_days for x in lines]),
         quality_units=_i64([_scaled(x.quality_percent, 100, "снижение, %") for x in lines]),
+        cold_hours=_i64([x.cold_hours for x in lines]),
+        cold_rate=_i64([_scaled(x.cold_rate, RATE_SCALE, "тариф ХВС") for x in lines]),
+        maintenance_hours=_i64([x.maintenance_hours for x in lines]),
+        upkeep_days=_i64([x.upkeep_days for x in lines]),
+        overcharge=_i64([x.overcharge for x in lines]),
+        norm_by_area=_bool([x.norm_by_area for x in lines]),
+        heating_area_num=_i64([_heating_num(x) for x in lines]),
+        heating_area_den=_i64([_heating_den(x) for x in lines]),
+        heat_meter_volume=_i64([_optional_volume(x.heat_meter_volume, "ИПУ тепла") for x in lines]),
+        common_carry=_i64([_scaled(x.common_carry, VOLUME_SCALE, "перенос") for x in lines]),
+        heat_meters_total=_i64(
+            [_optional_volume(x.heat_meters_total, "ИПУ тепла дома") for x in lines]
+        ),
     )
     return (
         arrays,
@@ -834,6 +1029,8 @@ def result_rows(result: Result, lines: Sequence[ReferenceLine]) -> list[Referenc
                 segment_volumes=tuple(
                     int(v) for v in result.segment_volume[offset : offset + n_segments]
                 ),
+                fine=int(result.fine[i]),
+                reduction_reasons=int(result.reduction_reasons[i]),
             )
         )
         offset += n_segments

@@ -197,7 +197,7 @@ class AccountAdmin(TenantScopedAdmin):
     fieldsets = (
         (None, {"fields": ("organization", "number", "premises", "payer_name", "tenure")}),
         (_("Dates"), {"fields": ("opened_on", "closed_on")}),
-        (_("Charging"), {"fields": ("area_m2", "gis_account_id")}),
+        (_("Charging"), {"fields": ("area_m2", "living_area_m2", "gis_account_id")}),
         (_("Contacts"), {"fields": ("email", "phone")}),
     )
     inlines = (RegistrationInline, TemporaryResidentActInline, AccountServiceInline)

@@ -257,7 +257,8 @@ class Account(TenantModel):
     """A personal account (лицевой счёт): who pays for a premises.
 
     Open on ``[opened_on, closed_on)``. ``area_m2`` is the area charged on this account; it
-    defaults to the premises area and is smaller for a room in a communal flat.
+    defaults to the premises area and is smaller for a room in a communal flat, where
+    ``living_area_m2`` (the room's living area) shares the flat's heating (формула 8).
     """
 
     number = models.CharField(_("account number"), max_length=30, validators=[_ACCOUNT_NUMBER])
@@ -277,6 +278,18 @@ class Account(TenantModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    living_area_m2 = models.DecimalField(
+        _("living area of the room, m²"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_(
+            "A room of a communal flat: heating is shared by the rooms' living areas "
+            "(ПП 354 формула 8) when every account of the flat has it"
+        ),
     )
     gis_account_id = models.CharField(
         _("ЕЛС (GIS)"), max_length=10, blank=True, validators=[_GIS_ACCOUNT]

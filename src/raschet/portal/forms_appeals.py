@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from raschet.appeals.models import AppealCategory
 from raschet.appeals.services import QUALITY_SERVICES
-from raschet.billing.models import QualityKind
+from raschet.billing.models import RESIDENT_QUALITY_KINDS, QualityKind
 from raschet.housing.models import Account
 from raschet.tariffs.models import Service
 
@@ -53,7 +53,7 @@ class AppealForm(forms.Form):
     )
     quality_kind = forms.ChoiceField(
         label=gettext_lazy("What was wrong"),
-        choices=[("", "—"), *QualityKind.choices],
+        choices=[("", "—"), *RESIDENT_QUALITY_KINDS],
         required=False,
     )
     started_at = forms.DateTimeField(

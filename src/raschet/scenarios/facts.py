@@ -41,6 +41,7 @@ class ServiceRates:
     code: str
     tariffs: tuple[TariffRow, ...]
     norms: tuple[NormRow, ...]
+    basis: str | None = None  # the charge basis when it differs from the catalogue's
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ class QualityActDef:
     events_hours: tuple[int, ...]
     hours: int
     degrees: int
+    temperature: Decimal | None = None
+    days: int = 0
+    overcharge: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class AccountDef:
     meters: tuple[MeterDef, ...]
     absences: tuple[AbsenceDef, ...]
     quality_acts: tuple[QualityActDef, ...]
+    living_area_m2: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,7 @@ class PremisesDef:
     area_m2: Decimal
     rooms: int | None
     accounts: tuple[AccountDef, ...]
+    communal: bool = False
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,7 @@ class _Loader:
                 kind=p.kind,
                 area_total_m2=p.area_m2,
                 rooms=p.rooms,
+                is_communal_flat=p.communal,
             )
             _save(premises, p.where)
             for a in p.accounts:
@@ -193,6 +194,7 @@ class _Loader:
             closed_on=a.closed,
             payer_name=a.payer,
             area_m2=a.area_m2,
+            living_area_m2=a.living_area_m2,
         )
         _save(account, a.where)
         self.accounts[a.number] = account
@@ -345,8 +347,11 @@ class _Loader:
                 period=act.period,
                 kind=act.kind,
                 events_hours=list(act.events_hours),
-                hours=act.hours if act.kind == "temperature" else sum(act.events_hours),
+                hours=act.hours if act.kind != "interruption" else sum(act.events_hours),
                 degrees=act.degrees,
+                temperature_c=act.temperature,
+                days=act.days,
+                overcharge=act.overcharge,
             ),
             act.where,
         )
@@ -356,6 +361,10 @@ class _Loader:
     def _rates(self, rates: dict[str, ServiceRates]) -> None:
         for code, r in rates.items():
             service = self.services[code]
+            if r.basis is not None and r.basis != service.basis:
+                service.basis = r.basis
+                service.unit = {"volume": "m3", "area": "m2", "person": "person"}[r.basis]
+                service.save(update_fields=["basis", "unit"])
             basis = _RATE_BASIS_BY_UNIT.get(service.unit, "per_unit")
             tariff_groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
             for t in r.tariffs:

@@ -51,6 +51,9 @@ SETTINGS_INT: dict[str, tuple[int, int]] = {
     "broken_limit_non_residential": (0, 36),
     "no_access_limit": (0, 36),
     "heating_season_start_month": (1, 12),
+    "hot_water_maintenance_reduction": (0, 1),
+    "heating_correction_month": (1, 12),
+    "common_negative_carry_over": (0, 1),
 }
 ROUNDING = ("line_half_up",)
 ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
@@ -67,7 +70,12 @@ METER_STATES = {
     "no_access_from": "no_access",
     "working_from": "working",
 }
-QUALITY_KINDS = ("interruption", "temperature")
+CHARGE_BASES = ("volume", "area", "person")
+BASIS_SERVICES = ("solid_waste",)
+"""Services whose charge basis the region chooses (rules.md §1.10): ТКО per person by a
+tariff per person, per m² by a tariff per m², or by the regional norm × the tariff per m³
+(``volume``; the norm rows per person or per m²)."""
+QUALITY_KINDS = ("interruption", "temperature", "below_40", "maintenance", "upkeep_days", "fine")
 DEFAULT_OPENED = date(2000, 1, 1)
 
 DECIMAL_FIELDS = (
@@ -76,6 +84,7 @@ DECIMAL_FIELDS = (
     "amount",
     "coefficient_amount",
     "reduction",
+    "fine",
     "benefit",
     "recalculation",
     "total",
@@ -180,10 +189,17 @@ def _services(node: Node) -> dict[str, ServiceRates]:
     for code, child in node.entries():
         if code not in SERVICES:
             child.fail(f"неизвестная услуга «{code}»; допустимы: {', '.join(SERVICES)}")
-        keys = child.mapping(("tariffs", "norms"))
+        keys = child.mapping(("tariffs", "norms", "basis"))
         tariffs = tuple(_tariff(n) for n in keys["tariffs"].items()) if "tariffs" in keys else ()
         norms = tuple(_norm(n) for n in keys["norms"].items()) if "norms" in keys else ()
-        result[code] = ServiceRates(child.where, code, tariffs, norms)
+        basis = None
+        if "basis" in keys:
+            if code not in BASIS_SERVICES:
+                keys["basis"].fail(
+                    "основу начисления можно сменить только у услуг: " + ", ".join(BASIS_SERVICES)
+                )
+            basis = keys["basis"].choice(CHARGE_BASES)
+        result[code] = ServiceRates(child.where, code, tariffs, norms, basis)
     return result
 
 
@@ -322,7 +338,8 @@ def _service_code(node: Node) -> str:
 
 def _premises(node: Node) -> PremisesDef:
     keys = node.mapping(
-        ("number", "kind", "area_m2", "rooms", "accounts"), required=("number", "area_m2")
+        ("number", "kind", "area_m2", "rooms", "communal", "accounts"),
+        required=("number", "area_m2"),
     )
     return PremisesDef(
         where=node.where,
@@ -335,6 +352,7 @@ def _premises(node: Node) -> PremisesDef:
         area_m2=keys["area_m2"].decimal(),
         rooms=keys["rooms"].integer(low=0, high=50) if "rooms" in keys else None,
         accounts=tuple(_account(n) for n in keys["accounts"].items()) if "accounts" in keys else (),
+        communal=keys["communal"].boolean() if "communal" in keys else False,
     )
 
 
@@ -387,6 +405,7 @@ def _account(node: Node) -> AccountDef:
             "closed",
             "payer",
             "area_m2",
+            "living_area_m2",
             "owners",
             "residents",
             "services",
@@ -409,6 +428,7 @@ def _account(node: Node) -> AccountDef:
         closed=closed,
         payer=keys["payer"].text() if "payer" in keys else f"Плательщик {number}",
         area_m2=keys["area_m2"].decimal() if "area_m2" in keys else None,
+        living_area_m2=keys["living_area_m2"].decimal() if "living_area_m2" in keys else None,
         owners=keys["owners"].integer(low=0, high=100) if "owners" in keys else 1,
         residents=_residents(keys["residents"]) if "residents" in keys else (),
         services=tuple(_account_service(n) for n in keys["services"].items())
@@ -517,37 +537,79 @@ def _absence(node: Node) -> AbsenceDef:
 
 def _quality(node: Node, *, building_level: bool) -> QualityActDef:
     keys = node.mapping(
-        ("service", "period", "kind", "events_hours", "hours", "deviation_degrees"),
+        (
+            "service",
+            "period",
+            "kind",
+            "events_hours",
+            "hours",
+            "deviation_degrees",
+            "temperature",
+            "days",
+            "overcharge",
+        ),
         required=("service", "period", "kind"),
     )
     kind = keys["kind"].choice(QUALITY_KINDS)
+    allowed = {
+        "interruption": ("events_hours",),
+        "temperature": ("hours", "deviation_degrees"),
+        "below_40": ("hours", "temperature"),
+        "maintenance": ("hours",),
+        "upkeep_days": ("days",),
+        "fine": ("overcharge",),
+    }[kind]
+    for extra in (
+        "events_hours",
+        "hours",
+        "deviation_degrees",
+        "temperature",
+        "days",
+        "overcharge",
+    ):
+        if extra in keys and extra not in allowed:
+            keys[extra].fail(
+                f"у акта вида «{kind}» задаются только: " + ", ".join(f"«{a}»" for a in allowed)
+            )
+    for req in allowed:
+        if req not in keys:
+            node.fail(f"у акта вида «{kind}» нужен ключ «{req}»")
     events: tuple[int, ...] = ()
-    hours = degrees = 0
+    hours = degrees = days = 0
+    temperature: Decimal | None = None
+    overcharge = Decimal(0)
+    service = _service_code(keys["service"])
     if kind == "interruption":
-        if "events_hours" not in keys:
-            node.fail("у акта о перерыве нужен список «events_hours» (часы каждого перерыва)")
-        for extra in ("hours", "deviation_degrees"):
-            if extra in keys:
-                keys[extra].fail("у акта о перерыве часы задаются списком «events_hours»")
         events = tuple(n.integer(low=1, high=744) for n in keys["events_hours"].items())
         if not events:
             keys["events_hours"].fail("список перерывов пуст")
-    else:
-        if "events_hours" in keys:
-            keys["events_hours"].fail("у акта о температуре задаются «hours» и «deviation_degrees»")
-        for req in ("hours", "deviation_degrees"):
-            if req not in keys:
-                node.fail(f"у акта о температуре нужен ключ «{req}»")
+    if "hours" in allowed:
         hours = keys["hours"].integer(low=1, high=744)
+    if kind == "temperature":
         degrees = keys["deviation_degrees"].integer(low=1, high=100)
+    if kind in ("below_40", "maintenance") and service != "hot_water":
+        keys["service"].fail(f"акт вида «{kind}» бывает только по горячей воде (hot_water)")
+    if kind == "below_40":
+        temperature = keys["temperature"].decimal()
+        if temperature >= 40:
+            keys["temperature"].fail("температура в акте должна быть ниже 40 °C")
+    if kind == "upkeep_days":
+        days = keys["days"].integer(low=1, high=31)
+    if kind == "fine":
+        overcharge = keys["overcharge"].decimal()
+        if overcharge <= 0:
+            keys["overcharge"].fail("сумма незаконного начисления должна быть больше нуля")
     return QualityActDef(
         where=node.where,
-        service=_service_code(keys["service"]),
+        service=service,
         period=keys["period"].month(),
         kind=kind,
         events_hours=events,
         hours=hours,
         degrees=degrees,
+        temperature=temperature,
+        days=days,
+        overcharge=overcharge,
     )
 
 

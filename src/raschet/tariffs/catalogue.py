@@ -30,6 +30,9 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "electricity", "Электроснабжение", "communal", "kwh", "volume", metered=True, max_zones=3
     ),
     CatalogueEntry("gas", "Газоснабжение", "communal", "m3", "volume", metered=True),
+    # gas for heating (rules.md §1.10): by the norm per m² of the premises where there is no
+    # gas meter; with one, all the gas is metered on the `gas` line
+    CatalogueEntry("gas_heating", "Газоснабжение на отопление", "communal", "m3", "volume"),
     CatalogueEntry("solid_waste", "Обращение с ТКО", "communal", "person", "person"),
     CatalogueEntry(
         "common_cold_water",

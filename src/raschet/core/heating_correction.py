@@ -1,0 +1,62 @@
+"""The yearly correction of heating paid evenly with a building meter (ПП 354 формула 3(2);
+rules.md §1.5), vectorised.
+
+When heating is spread evenly over the year, each month is charged on last year's
+building-meter volume (формула 3(1)). Once a year the difference with the actual cost is
+settled: ``ΔP_i = P_k.p × S_i / S_ob − Σ P_i`` — the account's share of what the building's
+heat actually cost in the year, less what the account was charged for heating in that year.
+
+* ``P_k.p`` is the building meter's volume of every month of the year at the heating tariff
+  in force: each month's volume is split over the tariff's sub-periods of the month by days,
+  and each piece's cost ``V × T × d / D`` is kept to 1e-8 kopeck (`month_costs`);
+* ``S_i / S_ob`` becomes the account's share of the building's area-days
+  ``Σ(S_i × days) / (S_ob × days in the year)``, so an account heated for part of the year
+  gets that part (for a whole year it is exactly ``S_i / S_ob``);
+* the result is rounded half-up to the kopeck once (`year_corrections`).
+
+The scalar `Decimal` reference is `raschet.core.heating_correction_reference`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from raschet.core.fixedpoint import KOPECKS_SCALE, mul_div_round, sum_by
+
+I64 = npt.NDArray[np.int64]
+
+
+def month_costs(
+    volume: I64, rate: I64, days: I64, month_days: I64, building: I64, n_buildings: int
+) -> I64:
+    """``P_k.p`` per building in 1e-8 kopeck: Σ over tariff sub-periods of the months of
+    ``V_month × T × days / days in month``, each piece rounded half-up.
+
+    One row per (building, month, tariff sub-period): the month's building-meter volume
+    (VOLUME_SCALE), the tariff (RATE_SCALE), the sub-period's days and the month's days.
+    """
+    if np.any(volume < 0) or np.any(rate < 0):
+        raise ValueError("объём ОДПУ и тариф на отопление не могут быть отрицательными")
+    if np.any(days < 0) or np.any(month_days <= 0) or np.any(days > month_days):
+        raise ValueError("дни подпериода тарифа заданы неверно")
+    pieces = mul_div_round([volume, rate, days], month_days)
+    return sum_by(pieces, building, n_buildings)
+
+
+def year_corrections(
+    year_cost: I64, area_days: I64, building_area: I64, year_days: I64, charged: I64
+) -> I64:
+    """Формула 3(2) per account, kopecks (signed: + to pay more, − to return).
+
+    ``year_cost`` — the account's building's ``P_k.p`` (1e-8 kopeck); ``area_days`` — Σ of
+    the account's area (AREA_SCALE) × the days it was heated in the year; ``building_area``
+    — S_ob (AREA_SCALE); ``charged`` — what the account was charged for heating in the year
+    (kopecks). ``round(P_k.p × area_days / (S_ob × days of the year)) − charged``.
+    """
+    if np.any(building_area <= 0):
+        raise ValueError("общая площадь помещений дома (S_ob) должна быть больше нуля")
+    if np.any(area_days < 0):
+        raise ValueError("площадь × дни отопления не могут быть отрицательными")
+    share = mul_div_round([year_cost, area_days], [building_area, year_days, KOPECKS_SCALE])
+    return (share - charged).astype(np.int64)
