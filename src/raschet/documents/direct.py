@@ -417,7 +417,7 @@ class _Pdf:
 
     def stream(self, entries: str, data: bytes, *, compress: bool = True) -> int:
         if compress:
-            data = zlib.compress(data, 6)
+            data = zlib.compress(data, 3)
             entries += " /Filter /FlateDecode"
         head = f"<< {entries} /Length {len(data)} >>\nstream\n".encode("ascii")
         return self.add(head + data + b"\nendstream")
