@@ -119,3 +119,16 @@ def test_the_engine_setting_chooses_typst_for_every_bundle(town, tmp_path, setti
     assert (
         b"/Producer (Raschet)" in (tmp_path / "out2" / latest.path.rsplit("/", 1)[1]).read_bytes()
     )
+
+
+@pytest.mark.django_db
+def test_a_long_service_name_in_the_derivations_gets_a_line_of_its_own(town, tmp_path):
+    [doc] = documents_data(organization=town.org, period=FEB, account_ids=[town.flat2.pk])
+    long_name = "Холодное водоснабжение " + "для нужд очень длинного наименования услуги " * 6
+    doc.content["lines"][0]["service"] = long_name.strip()
+    pdf = DirectWriter().render([doc], timestamp=NOW)
+    [text] = page_texts(pdf, tmp_path)
+    how = doc.content["lines"][0]["how"]
+    words = " ".join(text.split())
+    # every word of the name and of its derivation is printed, in order
+    assert " ".join(f"{long_name.strip()}: {how}".split()) in words

@@ -842,18 +842,24 @@ class DirectWriter:
                 continue
             head = f"{line['service']}:"
             head_w = bold.width(head + " ", size)
-            if head_w > width / 2:
-                head_w = 0.0
-            rest = wrap(line["how"], False, size, width - head_w)
-            first, more = rest[0], rest[1:]
-            # the continuation lines run the full width
-            tail = wrap(" ".join(more), False, size, width) if more else ()
             if y + text_height(1, size) > bottom:
                 return
             canvas.show(MARGIN_X, y, "•", size=size)
-            canvas.show(MARGIN_X + indent, y, head, bold=True, size=size)
-            canvas.show(MARGIN_X + indent + head_w, y, first, size=size)
-            y += step
+            if head_w > width / 2:  # a long service name takes a line of its own
+                for text in wrap(head, True, size, width):
+                    if y + text_height(1, size) > bottom:
+                        return
+                    canvas.show(MARGIN_X + indent, y, text, bold=True, size=size)
+                    y += step
+                tail = wrap(line["how"], False, size, width)
+            else:
+                rest = wrap(line["how"], False, size, width - head_w)
+                first, more = rest[0], rest[1:]
+                # the continuation lines run the full width
+                tail = wrap(" ".join(more), False, size, width) if more else ()
+                canvas.show(MARGIN_X + indent, y, head, bold=True, size=size)
+                canvas.show(MARGIN_X + indent + head_w, y, first, size=size)
+                y += step
             for text in tail:
                 if y + text_height(1, size) > bottom:
                     return
