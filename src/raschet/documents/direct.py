@@ -78,6 +78,7 @@ class Font:
     ascent: int
     descent: int
     _word_widths: dict[str, float] = field(default_factory=dict)
+    _hex: dict[str, str] = field(default_factory=dict)
 
     def width(self, text: str, size: float) -> float:
         """The advance width of ``text`` at ``size`` points."""
@@ -92,10 +93,17 @@ class Font:
         return known * size
 
     def hex(self, text: str) -> str:
-        try:
-            return "".join(map(self.codes.__getitem__, text))
-        except KeyError as exc:
-            raise LayoutError(f"символ {exc.args[0]!r} вне набора шрифта") from None
+        """The glyph codes of ``text`` as hex digits for ``Tj`` (cached: labels and many
+        figures repeat from page to page)."""
+        known = self._hex.get(text)
+        if known is None:
+            try:
+                known = "".join(map(self.codes.__getitem__, text))
+            except KeyError as exc:
+                raise LayoutError(f"символ {exc.args[0]!r} вне набора шрифта") from None
+            if len(self._hex) < 200_000:
+                self._hex[text] = known
+        return known
 
 
 def _load_font(path: Path, key: str, tag: str) -> Font:
@@ -337,12 +345,19 @@ def table(
         edges.append(edges[-1] + w)
     top = y
     segments: list[tuple[float, float, float, float]] = []
+    last = len(widths)
+    rising: dict[int, float] = {}  # a vertical rule's edge → where it started
     for row in rows:
         wrapped = []
         i = 0
         for cell in row:
             width = edges[i + cell.span] - edges[i] - 2 * inset_x
-            wrapped.append((i, width, wrap(cell.text, cell.bold, size, max(width, 1.0))))
+            text = cell.text
+            if "\n" not in text and fonts()[cell.bold].width(text, size) <= width + 0.01:
+                lines: tuple[str, ...] = (text,)  # the usual cell: one line, no wrapping
+            else:
+                lines = wrap(text, cell.bold, size, max(width, 1.0))
+            wrapped.append((i, width, lines))
             i += cell.span
         height = max(text_height(len(lines), size) for _, _, lines in wrapped) + 2 * inset_y
         for cell, (i, width, lines) in zip(row, wrapped, strict=True):
@@ -351,13 +366,16 @@ def table(
                     edges[i] + inset_x, y + inset_y + k * PITCH * size, line, bold=cell.bold,
                     size=size, align=cell.align, width=width,
                 )  # fmt: skip
-            if ruled:
-                segments.append((edges[i], y, edges[i], y + height))
-        if ruled:
-            segments.append((edges[-1], y, edges[-1], y + height))
+        if ruled:  # vertical rules run on while the next row has the same column edge
+            present = {i for i, _, _ in wrapped} | {last}
+            for edge in [e for e in rising if e not in present]:
+                segments.append((edges[edge], rising.pop(edge), edges[edge], y))
+            for edge in present:
+                rising.setdefault(edge, y)
             segments.append((edges[0], y, edges[-1], y))
         y += height
     if ruled and rows:
+        segments += [(edges[e], start, edges[e], y) for e, start in rising.items()]
         segments.append((edges[0], y, edges[-1], y))
         canvas.rules(segments)
     return y - top
