@@ -18,7 +18,10 @@ Measured:
    documents/s, peak memory of the process tree (VmRSS summed over the processes, sampled
    every 0.2 s), bytes per document.
 2. The naive baseline on ``--baseline`` accounts in one process: one typst compile per
-   document (the same data and QR codes), documents/s.
+   document (the same data and QR codes), documents/s; beside it, the same documents in one
+   typst compile and written by the direct writer (ADR 0009), one process each.
+
+``--engine typst`` prints the bundles with typst instead of the direct writer.
 
 The last line is ``RESULT documents=N wall_s=W docs_per_s=R peak_rss_mb=M
 kib_per_doc=K baseline_docs_per_s=B``.
@@ -191,6 +194,12 @@ def child_baseline(url: str, count: int) -> None:
         t = time.perf_counter()
         batched = renderer.render(docs, timestamp=now)
         batched_s = time.perf_counter() - t
+    from raschet.documents.direct import DirectWriter, fonts
+
+    fonts()  # subset once per process, as a printing process does
+    t = time.perf_counter()
+    direct = DirectWriter().render(docs, timestamp=now)
+    direct_s = time.perf_counter() - t
     wall = data_s + separate_s
     print(json.dumps({
         "documents": len(docs), "data_s": round(data_s, 2),
@@ -198,6 +207,8 @@ def child_baseline(url: str, count: int) -> None:
         "kib_per_doc": round(size / len(docs) / 1024, 1),
         "batched_one_process_docs_per_s": round(len(docs) / (data_s + batched_s), 1),
         "batched_kib_per_doc": round(len(batched) / len(docs) / 1024, 1),
+        "direct_one_process_docs_per_s": round(len(docs) / (data_s + direct_s), 1),
+        "direct_kib_per_doc": round(len(direct) / len(docs) / 1024, 1),
     }))  # fmt: skip
 
 
@@ -209,12 +220,17 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=1000, help="accounts, 0: skip")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument(
+        "--engine", choices=("direct", "typst"), default="direct",
+        help="the bundles' writer (RASCHET_EPD_BUNDLE_ENGINE, ADR 0009)",
+    )  # fmt: skip
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-baseline", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     url = args.database_url
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT / "src"),
-           "RASCHET_DATA_DIR": str(DATA), "RASCHET_TASKS": "immediate"}  # fmt: skip
+           "RASCHET_DATA_DIR": str(DATA), "RASCHET_TASKS": "immediate",
+           "RASCHET_EPD_BUNDLE_ENGINE": args.engine}  # fmt: skip
     if args.build:
         os.environ.update(env)
         bb.setup_django(url)

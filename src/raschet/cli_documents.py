@@ -124,6 +124,32 @@ def cmd_deliver(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_ipd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from raschet.cli import _migrate, _organization_arg
+    from raschet.documents.gis import IpdImportError, ipd_import
+
+    console = Console()
+    _migrate()
+    organization = _organization_arg(console, args.organization)
+    if organization is None:
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        console.print(f"[red]Файл не найден: {path}[/red]")
+        return 2
+    try:
+        count = ipd_import(organization=organization, data=path.read_bytes(), file_name=path.name)
+    except IpdImportError as exc:
+        console.print(f"[red]Файл не загружен, ничего не изменено:[/red]\n{exc}", markup=True)
+        return 1
+    console.print(f"Загружено идентификаторов платёжных документов (ИПД): {count}")
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     docs = sub.add_parser("documents", help="платёжные документы (ЕПД): печать и рассылка")
     dsub = docs.add_subparsers(dest="action", required=True)
@@ -146,3 +172,7 @@ def add_parsers(sub: Any) -> None:
     deliver.add_argument("--period", type=_month, required=True, help="месяц ГГГГ-ММ")
     deliver.add_argument("--organization", help="код организации")
     deliver.set_defaults(func=cmd_deliver)
+    ipd = dsub.add_parser("ipd-import", help="загрузить ИПД из ГИС ЖКХ (CSV: ЛС; Период; ИПД)")
+    ipd.add_argument("file", help="CSV-файл")
+    ipd.add_argument("--organization", help="код организации")
+    ipd.set_defaults(func=cmd_ipd_import)

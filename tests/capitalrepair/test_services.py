@@ -156,3 +156,44 @@ def test_warnings_name_a_contract_with_another_payee_and_wrong_requisites(fund):
     warnings = fund_warnings(fund=new, on=SWITCH)
     assert any("По договору" in w for w in warnings)
     assert any(SPECIAL_ACCOUNT in w for w in warnings)
+
+
+def test_a_special_account_cannot_pay_more_than_it_collected(fund):
+    """From the switch on (July 2026) only what the residents paid into the special account
+    can be spent; a loan or the operator's transfer must be marked with its source."""
+    from raschet.capitalrepair.selectors import special_account_rest
+    from raschet.ledger.models import EntryKind
+    from tests.capitalrepair.conftest import entry
+
+    current = special(fund)
+    jul, aug = date(2026, 7, 1), date(2026, 8, 1)
+    a1, a2, _a3 = fund.accounts
+    entry(a1, fund.repair, jul, 600_00, payee=fund.org)
+    entry(a1, fund.repair, jul, -600_00, EntryKind.PAYMENT, payee=fund.org)
+    entry(a2, fund.repair, aug, -400_00, EntryKind.PAYMENT, payee=fund.org)
+    # an old debt paid to the regional operator after the switch is not the account's money
+    entry(a2, fund.repair, jul, -999_00, EntryKind.PAYMENT, payee=fund.operator)
+    assert special_account_rest(fund=current, on=date(2026, 7, 20)) == 600_00
+    assert special_account_rest(fund=current, on=date(2026, 8, 20)) == 1000_00
+
+    spending_record(work=fund.work, paid_on=date(2026, 7, 20), amount_kopecks=500_00)
+    with pytest.raises(FundError, match=r"остаток собранных взносов 100,00 ₽, платёж 101,00 ₽"):
+        spending_record(work=fund.work, paid_on=date(2026, 7, 25), amount_kopecks=101_00)
+    spending_record(work=fund.work, paid_on=date(2026, 8, 5), amount_kopecks=500_00)
+    assert special_account_rest(fund=current, on=date(2026, 8, 5)) == 0
+
+    with pytest.raises(FundError, match="note: для оплаты сверх собранных взносов"):
+        spending_record(
+            work=fund.work, paid_on=date(2026, 8, 6), amount_kopecks=5000_00, beyond_collected=True
+        )
+    loan = spending_record(
+        work=fund.work, paid_on=date(2026, 8, 6), amount_kopecks=5000_00, beyond_collected=True,
+        note="кредит ПАО Сбербанк, договор № 7",
+    )  # fmt: skip
+    assert loan.beyond_collected
+    assert special_account_rest(fund=current, on=date(2026, 8, 6)) == -5000_00
+
+
+def test_a_regional_pool_is_not_limited_by_the_building_contributions(fund):
+    big = spending_record(work=fund.work, paid_on=date(2026, 2, 20), amount_kopecks=10**9)
+    assert big.amount_kopecks == 10**9 and not big.beyond_collected

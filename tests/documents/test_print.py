@@ -234,6 +234,66 @@ def test_printing_again_is_a_reissue_marked_changed_only_when_the_content_change
     ) == [3, 2, 1]
 
 
+@pytest.fixture
+def postgres_only(on_postgres):
+    """Skip before any data is made: a transactional test on SQLite cannot flush the
+    posted runs' protected lines afterwards."""
+    if not on_postgres:
+        pytest.skip("SQLite serializes the writers before they read the versions")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_jobs_reissuing_the_same_account_at_once_get_consecutive_versions(
+    postgres_only, town, tmp_path, monkeypatch
+):
+    """Two operators print the same account at the same moment: both read version 1 as the
+    next one; the second insert is renumbered instead of failing the job."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    local = threading.local()
+    read = services._next_versions
+
+    def read_together(account_ids, period):
+        versions = read(account_ids, period)
+        if not getattr(local, "waited", False):  # only the first read meets the other job
+            local.waited = True
+            barrier.wait(timeout=30)
+        return versions
+
+    monkeypatch.setattr(services, "_next_versions", read_together)
+    jobs: list[PrintJob] = []
+    errors: list[BaseException] = []
+
+    def print_one(folder: str) -> None:
+        try:
+            jobs.append(
+                documents_print(
+                    organization=town.org,
+                    period=FEB,
+                    out_dir=tmp_path / folder,
+                    account_numbers=["100002"],
+                )
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=print_one, args=(f"out{k}",)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert [j.state for j in jobs] == [JobState.DONE, JobState.DONE], [j.error for j in jobs]
+    assert sorted(
+        PaymentDocument.objects.filter(account=town.flat2.pk).values_list("version", flat=True)
+    ) == [1, 2]
+
+
 def test_a_page_of_a_bundle_is_cut_out_for_one_account(town, tmp_path):
     documents_print(organization=town.org, period=FEB, out_dir=tmp_path / "out", bundle=True)
     document = latest_document(town.flat2, FEB)

@@ -11,6 +11,7 @@ import pytest
 from raschet.core.bankkey import account_key_valid
 from raschet.core.qr import qr_parse
 from raschet.documents.assemble import documents_data
+from raschet.documents.direct import DirectWriter
 from raschet.documents.render import Renderer
 from raschet.organizations.models import Organization
 from tests.documents.conftest import (
@@ -28,14 +29,21 @@ pytestmark = pytest.mark.django_db
 PRINTED_AT = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
-def render(town, accounts) -> bytes:
+@pytest.fixture(params=["typst", "direct"])
+def engine(request):
+    """Both writers of the page: typst (single documents, the reference layout) and the
+    direct writer of bundles (ADR 0009)."""
+    return {"typst": Renderer, "direct": DirectWriter}[request.param]
+
+
+def render(town, accounts, engine) -> bytes:
     docs = documents_data(organization=town.org, period=FEB, account_ids=[a.pk for a in accounts])
-    with Renderer() as renderer:
+    with engine() as renderer:
         return renderer.render(docs, timestamp=PRINTED_AT)
 
 
-def test_every_qr_code_pays_its_payee_the_amount_printed_beside_it(town, tmp_path):
-    pdf = render(town, town.accounts)
+def test_every_qr_code_pays_its_payee_the_amount_printed_beside_it(town, tmp_path, engine):
+    pdf = render(town, town.accounts, engine)
     texts = page_texts(pdf, tmp_path)
     images = page_images(pdf, tmp_path)
     assert len(texts) == len(images) == len(town.accounts)
@@ -87,14 +95,14 @@ def test_every_qr_code_pays_its_payee_the_amount_printed_beside_it(town, tmp_pat
     assert codes_per_page == [1, 2, 1]
 
 
-def test_long_cyrillic_names_are_encoded_in_windows_1251(town, tmp_path):
+def test_long_cyrillic_names_are_encoded_in_windows_1251(town, tmp_path, engine):
     """A 120-letter Cyrillic name and a 40-letter bank do not fit the 300-byte mandatory
     block in UTF-8 (two bytes a letter), so the code is written in windows-1251 (§6.1)."""
     name = "Муниципальное унитарное предприятие «Тверской городской водоканал и очистные"
     name = (name + " сооружения Заволжского района города Твери")[:120]
     bank = "Тверское отделение Коммунального банка Рос"[:40]
     Organization.objects.filter(pk=town.vodokanal.pk).update(name=name, bank_name=bank)
-    pdf = render(town, [town.flat2])
+    pdf = render(town, [town.flat2], engine)
     [image] = page_images(pdf, tmp_path)
     payloads = qr_payloads(image)
     assert len(payloads) == 2

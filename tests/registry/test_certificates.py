@@ -169,6 +169,34 @@ def test_account_statement_per_month_and_no_debt(flat):
     ]
 
 
+def test_no_debt_leaves_out_what_is_not_due_yet(flat):
+    """February 2026 is due on 10 March 2026 (rules.md §14): on 5 March its charge is not a
+    debt yet, on 11 March it is."""
+    account = flat[0]
+    _entry(account, date(2026, 1, 1), EntryKind.CHARGE, 1000_00)
+    _entry(account, date(2026, 1, 1), EntryKind.PAYMENT, -1000_00)
+    _entry(account, date(2026, 2, 1), EntryKind.CHARGE, 2500_50)
+    _entry(account, date(2026, 2, 1), EntryKind.PENALTY, 12_00)
+    cert = certificate_issue(account=account, kind="no_debt", on=date(2026, 3, 5), now=NOW)
+    text = text_of(cert)
+    assert "задолженность по оплате жилого помещения" in text and "отсутствует" in text
+    assert "Начислено к оплате 2 512,50 руб., срок оплаты не наступил" in text
+    assert "(до 10.03.2026 включительно)" in text
+    cert = certificate_issue(account=account, kind="no_debt", on=date(2026, 3, 10), now=NOW)
+    assert "срок оплаты не наступил" in text_of(cert)  # paying on the due date is on time
+    with pytest.raises(CertificateError, match="задолженность 2\u00a0512,50 руб"):
+        certificate_issue(account=account, kind="no_debt", on=date(2026, 3, 11), now=NOW)
+
+
+def test_no_debt_refuses_an_overdue_part_beside_a_charge_not_yet_due(flat):
+    account = flat[0]
+    _entry(account, date(2026, 1, 1), EntryKind.CHARGE, 1000_00)
+    _entry(account, date(2026, 1, 1), EntryKind.PAYMENT, -880_00)
+    _entry(account, date(2026, 2, 1), EntryKind.CHARGE, 2500_50)
+    with pytest.raises(CertificateError, match="задолженность 120,00 руб"):
+        certificate_issue(account=account, kind="no_debt", on=date(2026, 3, 5), now=NOW)
+
+
 def test_statement_period_is_checked(flat):
     account = flat[0]
     for start, end, message in (

@@ -140,6 +140,10 @@ class SpendingForm(forms.Form):
         label=gettext_lazy("Payment document"), max_length=100, required=False
     )
     note = forms.CharField(label=gettext_lazy("Note"), max_length=300, required=False)
+    beyond_collected = forms.BooleanField(
+        label=gettext_lazy("Beyond the contributions collected (loan, regional operator)"),
+        required=False,
+    )
 
     def __init__(self, *args: Any, building: Building, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -151,7 +155,7 @@ class SpendingForm(forms.Form):
             ).order_by("planned_year", "title"),
             label=gettext_lazy("Work"),
         )
-        self.order_fields(["work", "paid_on", "amount", "document", "note"])
+        self.order_fields(["work", "paid_on", "amount", "document", "note", "beyond_collected"])
 
     def clean_amount(self) -> int:
         raw = self.cleaned_data["amount"]
@@ -200,6 +204,7 @@ def fund_view(request: HttpRequest, pk: int) -> HttpResponse:
                         amount_kopecks=data["amount"],
                         document=data["document"],
                         note=data["note"],
+                        beyond_collected=data["beyond_collected"],
                     )
                 except FundError as exc:
                     messages.error(request, str(exc))

@@ -191,6 +191,14 @@ class FundSpending(TenantModel):
         _("payment document"), max_length=100, blank=True, help_text=_("e.g. payment order No.")
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
+    beyond_collected = models.BooleanField(
+        _("beyond the contributions collected"),
+        default=False,
+        help_text=_(
+            "Paid from a loan or credit (Housing Code art. 174) or from money the regional "
+            "operator transferred: a special account may then pay more than it collected"
+        ),
+    )
     created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
     history = HistoricalRecords()
 

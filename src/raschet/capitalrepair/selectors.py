@@ -371,3 +371,33 @@ def work_spent(*, building: Building) -> dict[int, int]:
         .order_by()
     )
     return {r["work_id"]: int(r["total"]) for r in rows}
+
+
+def special_account_rest(*, fund: CapitalRepairFund, on: date, exclude: int | None = None) -> int:
+    """What a special account holds on ``on`` as far as this system knows: the
+    contributions and penalties paid to the fund's payee (the account's owner) for the
+    building's fund services in the months from the fund's start up to the month of ``on``,
+    less the fund's payments from its start up to
+    ``on`` (``exclude``: a spending left out). Money from outside — a loan, the regional
+    operator's transfer at the switch — is not known here (`FundSpending.beyond_collected`)."""
+    building = fund.building
+    start = fund.valid_from.replace(day=1)
+    to_payee = Q(payee_id=fund.payee_id)  # old debts paid to the regional operator are not here
+    if fund.payee_id == fund.organization_id:
+        to_payee |= Q(payee__isnull=True)
+    paid = (
+        _entries(building, fund_service_ids(building=building), Month.of(on).start)
+        .filter(to_payee, period__gte=start, kind__in=PAID_KINDS)
+        .aggregate(s=Sum("amount_kopecks"))["s"]
+        or 0
+    )
+    spendings = FundSpending.objects.filter(
+        organization_id=building.organization_id,
+        work__building_id=building.pk,
+        paid_on__gte=fund.valid_from,
+        paid_on__lte=on,
+    )
+    if exclude is not None:
+        spendings = spendings.exclude(pk=exclude)
+    spent = spendings.aggregate(s=Sum("amount_kopecks"))["s"] or 0
+    return -int(paid) - int(spent)

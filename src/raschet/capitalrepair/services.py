@@ -14,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from raschet.capitalrepair.models import CapitalRepairFund, FundSpending
-from raschet.capitalrepair.selectors import FundError
+from raschet.capitalrepair.models import CapitalRepairFund, FundModel, FundSpending
+from raschet.capitalrepair.selectors import FundError, special_account_rest
+from raschet.core.money import format_rubles
 from raschet.housing.models import Building, BuildingWork
 from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
@@ -98,10 +99,16 @@ def spending_record(
     amount_kopecks: int,
     document: str = "",
     note: str = "",
+    beyond_collected: bool = False,
 ) -> FundSpending:
     """Record a payment from the building's fund for a capital ``work``.
 
-    Refused when the building has no fund on ``paid_on`` or the work is not a capital one.
+    Refused when the building has no fund on ``paid_on`` or the work is not a capital one;
+    from a special account, also when it is more than the account holds
+    (`special_account_rest`, ЖК ст.177: the bank pays only from the account's money) unless
+    the payment is marked ``beyond_collected`` (a loan, ЖК ст.174 ч.2, or the regional
+    operator's transfer) with a note saying where the money comes from. A regional pool
+    is not checked: the operator pays from the common account of all its buildings.
     """
     if isinstance(amount_kopecks, bool) or not isinstance(amount_kopecks, int):
         raise FundError("amount_kopecks: сумма — целое число копеек")
@@ -117,6 +124,22 @@ def spending_record(
         raise FundError(
             f"paid_on: у дома {work.building} нет фонда капремонта на {paid_on:%d.%m.%Y}"
         )
+    if beyond_collected and not note.strip():
+        raise FundError(
+            "note: для оплаты сверх собранных взносов укажите источник (кредит, заём, "
+            "средства регионального оператора)"
+        )
+    if fund.fund_model == FundModel.SPECIAL_ACCOUNT and not beyond_collected:
+        # one spending at a time per fund: the rest is read and spent under the fund's lock
+        CapitalRepairFund.objects.select_for_update().filter(pk=fund.pk).first()
+        rest = special_account_rest(fund=fund, on=paid_on)
+        if isinstance(amount_kopecks, int) and amount_kopecks > rest:
+            raise FundError(
+                f"amount_kopecks: на спецсчёте дома {work.building} на {paid_on:%d.%m.%Y} "
+                f"остаток собранных взносов {format_rubles(max(rest, 0))} ₽, платёж "
+                f"{format_rubles(amount_kopecks)} ₽ больше; если он оплачивается из кредита, "
+                "займа или средств регионального оператора, отметьте это и укажите источник"
+            )
     spending = FundSpending(
         organization_id=work.organization_id,
         work=work,
@@ -124,6 +147,7 @@ def spending_record(
         amount_kopecks=amount_kopecks,
         document=document.strip(),
         note=note.strip(),
+        beyond_collected=beyond_collected,
     )
     try:
         spending.full_clean()

@@ -118,6 +118,9 @@ LOGIN_URL = "admin:login"
 
 # Housing import: files larger than this are refused before parsing.
 RASCHET_IMPORT_MAX_BYTES = int(os.environ.get("RASCHET_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
+# Payment documents: the engine of bundles (ADR 0009) — "direct" (the fast writer, typst
+# where a page does not fit it) or "typst" (every bundle typeset by typst).
+RASCHET_EPD_BUNDLE_ENGINE = os.environ.get("RASCHET_EPD_BUNDLE_ENGINE", "direct")
 
 LOGGING = {
     "version": 1,

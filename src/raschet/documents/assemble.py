@@ -45,6 +45,8 @@ from raschet.payments.models import Payment
 from raschet.registry.selectors import resident_counts
 from raschet.tariffs.models import ChargeBasis, Service
 
+from .gis import ipd_by_account
+
 MONTHS_NOMINATIVE = (
     "январь", "февраль", "март", "апрель", "май", "июнь",
     "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь",
@@ -288,6 +290,7 @@ def documents_data(
         .values_list("account_id", "closing")
     )
 
+    ipds = ipd_by_account(ids, month.start)
     last_payments = _last_payments(ids, month.start)
     instalments = _instalment_notes(ids, month.end)
     residents = resident_counts(
@@ -308,6 +311,7 @@ def documents_data(
     for account_id in ids:
         acc = accounts[account_id]
         acc["period"] = month.start
+        acc["ipd"] = ipds.get(account_id, "")
         acc["address"] = _address(
             acc["premises__building__address"], acc["premises__number"], acc["premises__kind"]
         )
@@ -373,7 +377,7 @@ def documents_data(
             "account": {
                 "number": acc["number"],
                 "gis_id": acc["gis_account_id"],
-                "ipd": "",
+                "ipd": acc["ipd"],
                 "payer": acc["payer_name"],
                 "address": acc["address"],
                 "area": _num(area, 1, places=2) if area is not None else "",
@@ -433,6 +437,8 @@ def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str
         "last_name": (acc["payer_name"].split() or [""])[0],
         "payer_address": acc["address"],
     }
+    if acc["ipd"]:  # rules.md §6.2, §8.1: the ГИС ЖКХ document identifier goes into DocIdx
+        fields["extra"] = {"DocIdx": acc["ipd"]}
     try:
         return qr_payload(payee, **fields)
     except QrPayloadError as exc:

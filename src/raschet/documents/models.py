@@ -174,3 +174,26 @@ class DocumentDelivery(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.document} → {self.address}"
+
+
+class GisDocumentId(TenantModel):
+    """The ГИС ЖКХ identifier of an account's payment document for a month (ИПД, rules.md
+    §8.1): assigned by ГИС ЖКХ when the document is placed there, imported back from its
+    export, printed on the ЕПД and put into the QR code's ``DocIdx``."""
+
+    account = unconstrained_key("housing.Account", _("account"))
+    period = models.DateField(_("billing month"))
+    ipd = models.CharField(_("payment document identifier (ИПД)"), max_length=18)
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("ГИС ЖКХ payment document identifier")
+        verbose_name_plural = _("ГИС ЖКХ payment document identifiers")
+        ordering = ["account", "-period"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period"], name="gis_document_id_month"),
+            models.CheckConstraint(condition=Q(period__day=1), name="gis_document_id_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ipd

@@ -16,6 +16,7 @@ when it fails).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ from raschet.ledger.models import BalanceSnapshot
 from raschet.organizations.models import Organization
 
 from .assemble import DocumentDataError, Epd, documents_data, payee_requisites_check
+from .direct import DirectWriter, LayoutError
 from .models import (
     DeliveryState,
     DocumentDelivery,
@@ -52,6 +54,7 @@ from .models import (
 from .render import Renderer
 
 Progress = Callable[[str, int, int], None]
+logger = logging.getLogger(__name__)
 
 BATCH_ACCOUNTS = 250
 """Accounts per batch when each gets its own PDF."""
@@ -344,18 +347,17 @@ def _print_batch(batch: PrintBatch, renderer: Renderer, written: list[_Written])
     folder = archive_root() / organization.code / month / f"job-{job.pk}"
     folder.mkdir(parents=True, exist_ok=True)
     out = Path(job.out_dir)
-    versions = _next_versions([d.account_id for d in docs], job.period)
     if batch.bundle:
         part = f"-part{batch.part}" if batch.part else ""
         name = f"{month}-building-{batch.building_id}{part}.pdf"
-        pdf = renderer.render(docs, timestamp=now)
+        pdf = bundle_pdf(docs, renderer, timestamp=now)
         files = [(name, pdf, docs)]
     else:
         files = [
             (f"{month}-{d.account_number}.pdf", renderer.render([d], timestamp=now), [d])
             for d in docs
         ]
-    records: list[PaymentDocument] = []
+    pages: list[tuple[PrintFile, int, Epd]] = []
     for name, pdf, page_docs in files:
         path = folder / name
         path.write_bytes(pdf)
@@ -372,12 +374,32 @@ def _print_batch(batch: PrintBatch, renderer: Renderer, written: list[_Written])
             sha256=sha256(pdf).hexdigest(),
             building_id=batch.building_id,
         )
-        for page, doc in enumerate(page_docs, start=1):
+        pages += [(printed, page, doc) for page, doc in enumerate(page_docs, start=1)]
+    _archive(job, pages, now)
+    return len(pages)
+
+
+ARCHIVE_ATTEMPTS = 5
+
+
+def _archive(job: PrintJob, pages: list[tuple[PrintFile, int, Epd]], now: Any) -> None:
+    """Archive the printed pages as the next version of each account's month.
+
+    The versions are read after the batch has written (SQLite then holds its write lock). Two
+    print jobs of the same accounts running at once on PostgreSQL can still read the same
+    latest version: the second insert then hits the version's unique key, is rolled back to
+    its savepoint and numbered again from what the first one committed.
+    """
+    account_ids = [doc.account_id for _, _, doc in pages]
+    hashes = [doc.content_sha256() for _, _, doc in pages]
+    for attempt in range(ARCHIVE_ATTEMPTS):
+        versions = _next_versions(account_ids, job.period)
+        records = []
+        for (printed, page, doc), content_hash in zip(pages, hashes, strict=True):
             version, previous_hash = versions.get(doc.account_id, (1, None))
-            content_hash = doc.content_sha256()
             records.append(
                 PaymentDocument(
-                    organization=organization,
+                    organization=job.organization,
                     account_id=doc.account_id,
                     period=job.period,
                     version=version,
@@ -390,8 +412,29 @@ def _print_batch(batch: PrintBatch, renderer: Renderer, written: list[_Written])
                     changed=previous_hash is not None and previous_hash != content_hash,
                 )
             )
-    PaymentDocument.objects.bulk_create(records, batch_size=2000)
-    return len(records)
+        try:
+            with transaction.atomic():
+                PaymentDocument.objects.bulk_create(records, batch_size=2000)
+        except IntegrityError:
+            if attempt == ARCHIVE_ATTEMPTS - 1:
+                raise PrintError(
+                    "Не удалось записать ЕПД в архив: те же лицевые счета одновременно "
+                    "печатает другое задание; повторите печать"
+                ) from None
+            continue
+        return
+
+
+def bundle_pdf(docs: Sequence[Epd], renderer: Renderer, *, timestamp: Any) -> bytes:
+    """A building's print file: written directly (ADR 0009) unless the setting
+    ``RASCHET_EPD_BUNDLE_ENGINE`` says ``typst``; typst also takes a bundle one of whose
+    pages does not fit the direct writer's layout."""
+    if settings.RASCHET_EPD_BUNDLE_ENGINE == "direct":
+        try:
+            return DirectWriter().render(docs, timestamp=timestamp)
+        except LayoutError as exc:
+            logger.warning("ЕПД: пакет свёрстан typst, прямая запись невозможна: %s", exc)
+    return renderer.render(docs, timestamp=timestamp)
 
 
 def _link(path: Path, link: Path) -> None:

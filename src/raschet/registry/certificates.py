@@ -12,7 +12,10 @@ Four kinds (`CertificateKind`):
   the month they are posted in (the definition of the turnover sheet and of
   ``BalanceSnapshot``);
 - no-debt certificate («справка об отсутствии задолженности»): the balance of every entry
-  posted up to the end of the date; refused when it is a debt (positive).
+  posted up to the end of the date less what is not yet due on it (the charges, benefits,
+  reductions and penalties of months whose payment due date is that day or later, rules.md
+  §3.2); refused when that overdue part is a debt. The charges not yet due are printed with
+  their due date.
 
 `certificate_issue` numbers the certificate per organization and year (``2026/000123``):
 the counter row is locked, the PDF is rendered with its number and written under
@@ -40,7 +43,7 @@ from django.utils import timezone
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.housing.models import Account
-from raschet.ledger.models import TURNOVER_COLUMNS, LedgerEntry
+from raschet.ledger.models import TURNOVER_COLUMNS, EntryKind, LedgerEntry
 from raschet.registry.models import (
     Certificate,
     CertificateCounter,
@@ -315,14 +318,58 @@ def balance_on(account: Account, on: date) -> int:
     return int(total or 0)
 
 
+CHARGE_KINDS = (
+    EntryKind.CHARGE, EntryKind.RECALCULATION, EntryKind.REDUCTION, EntryKind.BENEFIT,
+    EntryKind.PENALTY,
+)  # fmt: skip
+
+
+def not_yet_due(account: Account, on: date) -> list[tuple[date, date, int]]:
+    """(month, due date, amount) of what was charged for the months whose payment is not
+    due yet on ``on`` (their due date is ``on`` or later: paying on it is on time), among the
+    entries posted up to the end of ``on``."""
+    from raschet.core.penalties import due_date
+    from raschet.debt.penalties import penalty_settings
+
+    _settings, due_options = penalty_settings(account.organization)
+    end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
+    rows = (
+        LedgerEntry.objects.filter(
+            organization_id=account.organization_id,
+            account_id=account.pk,
+            posted_at__lt=end,
+            kind__in=CHARGE_KINDS,
+            # a month's charges are due in the next month at the latest (rules.md §3.2)
+            period__gte=Month.of(on).previous().start,
+        )
+        .values("period")
+        .annotate(t=Sum("amount_kopecks"))
+        .order_by("period")
+    )
+    out = []
+    for row in rows:
+        due = due_date(Month.of(row["period"]), **due_options)
+        if due >= on and row["t"]:
+            out.append((row["period"], due, int(row["t"])))
+    return out
+
+
 def no_debt(account: Account, on: date) -> dict[str, Any]:
+    pending = not_yet_due(account, on)
     balance = balance_on(account, on)
-    if balance > 0:
+    overdue = balance - sum(amount for _, _, amount in pending)
+    if overdue > 0:
         raise CertificateError(
             f"По лицевому счёту {account.number} на {_day(on)} задолженность "
-            f"{format_rubles(balance)} руб.: справка об отсутствии задолженности не выдаётся"
+            f"{format_rubles(overdue)} руб.: справка об отсутствии задолженности не выдаётся"
         )
     after = []
+    if balance > 0:  # all of it charged for months whose payment is not due yet
+        first_due = min(due for _, due, amount in pending if amount > 0)
+        after.append(
+            f"Начислено к оплате {format_rubles(balance)} руб., срок оплаты не наступил "
+            f"(до {_day(first_due)} включительно)."
+        )
     if balance < 0:
         after.append(f"Переплата (аванс) на {_day(on)}: {format_rubles(-balance)} руб.")
     return {
