@@ -132,3 +132,31 @@ def test_a_long_service_name_in_the_derivations_gets_a_line_of_its_own(town, tmp
     words = " ".join(text.split())
     # every word of the name and of its derivation is printed, in order
     assert " ".join(f"{long_name.strip()}: {how}".split()) in words
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("engine", [DirectWriter, Renderer], ids=["direct", "typst"])
+def test_a_contractors_fine_has_a_section_of_its_own(town, tmp_path, engine):
+    """ПП 354 п.155(1): the 50 % fine (ЖК ст.157 ч.6) is shown on the document by itself;
+    it is also inside the service's «Снижение»."""
+    from decimal import Decimal
+
+    from raschet.billing.models import QualityAct
+    from raschet.billing.services import billing_month_close, billing_run
+    from tests.documents.conftest import MAR
+
+    act = QualityAct(
+        organization=town.org, building_id=town.building_id, account=town.flat2,
+        service=town.maintenance, period=MAR, kind="fine", overcharge=Decimal("200.00"),
+    )  # fmt: skip
+    act.full_clean()
+    act.save()
+    billing_run(organization=town.org, period=MAR)
+    billing_month_close(organization=town.org, period=MAR)
+    [doc] = documents_data(organization=town.org, period=MAR, account_ids=[town.flat2.pk])
+    assert doc.content["fines"] == [{"service": town.maintenance.name, "amount": "-100,00"}]
+    with engine() as writer:
+        [text] = page_texts(writer.render([doc], timestamp=NOW), tmp_path)
+    words = " ".join(text.split())
+    assert "Штраф исполнителя за нарушение порядка расчёта платы (ЖК РФ ст.157 ч.6)" in words
+    assert re.search(rf"{town.maintenance.name}\s+-100,00", words), words

@@ -56,7 +56,9 @@ MONTHS_GENITIVE = (
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
 )  # fmt: skip
 
-NORM_METHODS = frozenset((Method.NORM, Method.NORM_COEFFICIENT, Method.HEATING_NORM))
+NORM_METHODS = frozenset(
+    (Method.NORM, Method.NORM_COEFFICIENT, Method.NORM_AREA, Method.HEATING_NORM)
+)
 
 
 class DocumentDataError(ValueError):
@@ -316,7 +318,7 @@ def documents_data(
             acc["premises__building__address"], acc["premises__number"], acc["premises__kind"]
         )
         lines = lines_by_account.get(account_id, [])
-        table, totals, recalcs, norms = _lines(lines, services, units, month.start)
+        table, totals, recalcs, norms, fines = _lines(lines, services, units, month.start)
         for n in norms:
             n["building"] = building_volumes.get(
                 (acc["premises__building_id"], n.pop("service_id")), ""
@@ -389,6 +391,7 @@ def documents_data(
             "lines": table,
             "totals": totals,
             "recalculations": recalcs,
+            "fines": fines,
             "readings": readings.get(acc["premises_id"], []),
             "norms": norms,
             "penalty_note": _penalty_note(snap),
@@ -492,11 +495,20 @@ def _penalty_note(snap: dict[int, dict[str, Any]]) -> str:
 
 def _lines(
     lines: list[ChargeLine], services: dict[int, Service], units: dict[int, str], period: date
-) -> tuple[list[dict[str, str]], dict[str, str], list[dict[str, str]], list[dict[str, Any]]]:
+) -> tuple[
+    list[dict[str, str]],
+    dict[str, str],
+    list[dict[str, str]],
+    list[dict[str, Any]],
+    list[dict[str, str]],
+]:
     """The table rows per service (the month's charge plus the recalculations posted in
-    the month), the totals, the recalculation list with reasons and the norms."""
+    the month), the totals, the recalculation list with reasons, the norms and the
+    contractor's fines (ПП 354 п.155(1): a separate line of the document; the fine is also
+    inside the service's «Снижение»)."""
     by_service: dict[int, dict[str, Any]] = {}
     recalcs: list[dict[str, str]] = []
+    fines: list[dict[str, str]] = []
     norms: dict[int, dict[str, Any]] = {}
 
     def row_for(service_id: int) -> dict[str, Any]:
@@ -536,6 +548,13 @@ def _lines(
         row["coefficient"] += line.coefficient_amount
         row["benefit"] += line.benefit
         row["reduction"] += line.reduction
+        if line.fine:
+            fines.append(
+                {
+                    "service": service.name if service else str(line.service_id),
+                    "amount": format_rubles(line.fine),
+                }
+            )
         row["how"].append(_short_how(explain_line(line, unit=unit)))
         if line.method in NORM_METHODS and line.norm is not None and service is not None:
             norms[line.service_id] = {
@@ -581,7 +600,7 @@ def _lines(
     totals = {key: rub(value) for key, value in sums.items()}
     totals["charged"] = rub0(sums["charged"])
     totals["total"] = rub0(grand)
-    return table, totals, recalcs, sorted(norms.values(), key=lambda n: n["service"])
+    return table, totals, recalcs, sorted(norms.values(), key=lambda n: n["service"]), fines
 
 
 def _last_payments(

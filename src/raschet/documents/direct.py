@@ -744,6 +744,14 @@ class DirectWriter:
             widths = column_widths(rows, (False, False, False, True), CONTENT_W, BASE, 2.0, head=1)
             y += table(canvas, MARGIN_X, y, widths, rows)
 
+        if c.get("fines"):
+            title = "Штраф исполнителя за нарушение порядка расчёта платы (ЖК РФ ст.157 ч.6)"
+            y = heading_bar(canvas, y, title, accent)
+            rows = [[Cell("Услуга"), Cell("Уменьшение платы, ₽", "r")]]
+            rows += [[Cell(x["service"]), Cell(x["amount"], "r")] for x in c["fines"]]
+            widths = column_widths(rows, (True, False), CONTENT_W, BASE, 2.0, head=1)
+            y += table(canvas, MARGIN_X, y, widths, rows)
+
         # reference: readings and norms side by side, then the notes
         y = heading_bar(canvas, y, "Справочная информация", accent)
         col = (CONTENT_W - 6) / 2
