@@ -384,7 +384,7 @@ class ChargeLine(TenantModel):
     fine = models.BigIntegerField(
         _("fine, kopecks"),
         default=0,
-        help_text=_("Part of the reduction: 50 % of an unlawful over-charge (ЖК ст.157 ч.6)"),
+        help_text=_("Part of the reduction: half of an unlawful over-charge (ЖК ст.157 ч.6)"),
     )
     reduction_reasons = models.SmallIntegerField(_("reduction reasons"), default=0)
     benefit = models.BigIntegerField(_("benefit, kopecks"), default=0)

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             name="fine",
             field=models.BigIntegerField(
                 default=0,
-                help_text="Part of the reduction: 50 % of an unlawful over-charge (ЖК ст.157 ч.6)",
+                help_text="Part of the reduction: half of an unlawful over-charge (ЖК ст.157 ч.6)",
                 verbose_name="fine, kopecks",
             ),
         ),
