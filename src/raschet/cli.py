@@ -138,6 +138,21 @@ def _organization_arg(console: Any, code: str | None) -> Any:
     return None
 
 
+def _organization_and_file(console: Any, code: str | None, file: str) -> Any:
+    """The organization (`_organization_arg`) and the input file's path, or None when either
+    is wrong (the reason printed)."""
+    from pathlib import Path
+
+    organization = _organization_arg(console, code)
+    if organization is None:
+        return None
+    path = Path(file)
+    if not path.is_file():
+        console.print(f"[red]Нет файла {path}[/red]")
+        return None
+    return organization, path
+
+
 def cmd_import_readings(args: argparse.Namespace) -> int:
     from datetime import date
 

@@ -125,22 +125,17 @@ def cmd_deliver(args: argparse.Namespace) -> int:
 
 
 def cmd_ipd_import(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from rich.console import Console
 
-    from raschet.cli import _migrate, _organization_arg
+    from raschet.cli import _migrate, _organization_and_file
     from raschet.documents.gis import IpdImportError, ipd_import
 
     console = Console()
     _migrate()
-    organization = _organization_arg(console, args.organization)
-    if organization is None:
+    found = _organization_and_file(console, args.organization, args.file)
+    if found is None:
         return 2
-    path = Path(args.file)
-    if not path.is_file():
-        console.print(f"[red]Файл не найден: {path}[/red]")
-        return 2
+    organization, path = found
     try:
         count = ipd_import(organization=organization, data=path.read_bytes(), file_name=path.name)
     except IpdImportError as exc:

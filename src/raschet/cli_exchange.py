@@ -48,18 +48,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     from django.utils import timezone
     from rich.console import Console
 
-    from raschet.cli import _migrate, _organization_arg
+    from raschet.cli import _migrate, _organization_and_file
     from raschet.exchange.services import ExchangeError, exchange_import
 
     console = Console()
     _migrate()
-    organization = _organization_arg(console, args.organization)
-    if organization is None:
+    found = _organization_and_file(console, args.organization, args.file)
+    if found is None:
         return 2
-    path = Path(args.file)
-    if not path.is_file():
-        console.print(f"[red]Нет файла {path}[/red]")
-        return 2
+    organization, path = found
     try:
         result = exchange_import(
             organization=organization,

@@ -16,7 +16,7 @@ def cmd_import_payments(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from raschet.cli import _migrate, _organization_arg
+    from raschet.cli import _migrate, _organization_and_file
     from raschet.core.money import format_rubles
     from raschet.payments import formats
     from raschet.payments.models import Channel, PaymentSource
@@ -24,13 +24,10 @@ def cmd_import_payments(args: argparse.Namespace) -> int:
 
     console = Console()
     _migrate()
-    organization = _organization_arg(console, args.organization)
-    if organization is None:
+    found = _organization_and_file(console, args.organization, args.file)
+    if found is None:
         return 2
-    path = Path(args.file)
-    if not path.is_file():
-        console.print(f"[red]Нет файла {path}[/red]")
-        return 2
+    organization, path = found
     try:
         layout = formats.load_layout(args.layout)
     except formats.LayoutError as exc:
