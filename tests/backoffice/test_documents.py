@@ -376,3 +376,38 @@ def test_superuser_sees_every_organization(closed, superuser):
     client = signed_in(superuser)
     assert issue(client, closed.account).status_code == 302
     assert PaymentDocument.objects.get().printed_by == get_user_model().objects.get(username="root")
+
+
+# --- ГИС ЖКХ identifiers (ИПД) ------------------------------------------------------------------
+
+
+def test_ipd_upload_imports_the_file_and_refuses_a_bad_one_whole(operator, closed, stock_b):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from raschet.documents.models import GisDocumentId
+
+    number = closed.account.number
+    url = reverse("backoffice:documents_ipd")
+    page = operator.get(url)
+    assert page.status_code == 200
+    assert stock_b.organization not in page.context["form"].fields["organization"].queryset
+
+    def upload(body: str):
+        data = SimpleUploadedFile("ipd.csv", body.encode("utf-8"), content_type="text/csv")
+        return operator.post(url, {"organization": closed.organization.pk, "file": data})
+
+    bad = upload(f"ЛС;Период;ИПД\n{number};2026-10;75АБ533315-01-5012\n{number};2026-11;плохой\n")
+    assert bad.status_code == 200
+    assert "Файл не загружен, ничего не изменено" in text(bad) or bad.context["errors"]
+    assert any("ipd.csv, строка 3, столбец «ИПД»" in e for e in bad.context["errors"])
+    assert not GisDocumentId.objects.exists()
+
+    good = upload(f"ЛС;Период;ИПД\n{number};2026-10;75АБ533315-01-5012\n")
+    assert good.status_code == 302
+    assert notes(good) == ["Загружено идентификаторов платёжных документов: 1"]
+    assert GisDocumentId.objects.get().ipd == "75АБ533315-01-5012"
+
+
+def test_ipd_upload_is_for_those_who_print(closed):
+    cashier = signed_in(make_staff("cashier", closed.organization, Role.CASHIER))
+    assert cashier.get(reverse("backoffice:documents_ipd")).status_code == 403

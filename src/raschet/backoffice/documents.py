@@ -36,14 +36,17 @@ from raschet.backoffice.card import account_for_user
 from raschet.backoffice.views import admin_context
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
+from raschet.documents.gis import IpdImportError, ipd_import
 from raschet.documents.models import JobState, PaymentDocument, PrintFile, PrintJob
 from raschet.documents.selectors import document_months
 from raschet.documents.services import PrintError, document_pdf, documents_print, latest_document
 from raschet.housing.models import Account, Building
+from raschet.organizations.models import Organization
 from raschet.organizations.selectors import organizations_for_user
 
 VIEW = "documents.view_paymentdocument"
 PRINT = "documents.add_printjob"
+IMPORT_IPD = "documents.add_gisdocumentid"
 CARD_MONTHS = 24
 """The card shows the last two years of closed months; older documents stay in the archive."""
 JOBS_SHOWN = 20
@@ -246,3 +249,49 @@ def print_file_download_view(request: HttpRequest, pk: int) -> HttpResponseBase:
     return FileResponse(
         path.open("rb"), as_attachment=True, filename=path.name, content_type="application/pdf"
     )
+
+
+# --- ГИС ЖКХ document identifiers (ИПД) ----------------------------------------------------------
+
+
+class IpdForm(forms.Form):
+    organization: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=Organization.objects.none(), label=gettext_lazy("Organization")
+    )
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("CSV with the columns ЛС; Период; ИПД (UTF-8 or windows-1251)"),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations_for_user(user).order_by(  # type: ignore[attr-defined]
+            "name"
+        )
+
+
+@staff_member_required
+def ipd_import_view(request: HttpRequest) -> HttpResponse:
+    """Upload the ГИС ЖКХ payment document identifiers: all rows or none (rules.md §8.1)."""
+    _need(request, IMPORT_IPD)
+    form = IpdForm(request.POST or None, request.FILES or None, user=request.user)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            count = ipd_import(
+                organization=form.cleaned_data["organization"],
+                data=upload.read(),
+                file_name=upload.name,
+            )
+        except IpdImportError as exc:
+            errors = exc.errors
+        else:
+            messages.success(
+                request,
+                _("Payment document identifiers imported: %(count)s") % {"count": count},
+            )
+            return redirect("backoffice:documents_ipd")
+    context = admin_context(request, _("ГИС ЖКХ payment document identifiers (ИПД)"))
+    context.update({"form": form, "errors": errors})
+    return render(request, "backoffice/documents/ipd.html", context)

@@ -194,6 +194,7 @@ urlpatterns += [
         name="account_documents_print",
     ),
     path("documents/bundle/", document_pages.bundle_print_view, name="documents_bundle"),
+    path("documents/ipd/", document_pages.ipd_import_view, name="documents_ipd"),
     path("documents/jobs/<int:pk>/", document_pages.print_job_view, name="print_job"),
     path("documents/files/<int:pk>/", document_pages.print_file_download_view, name="print_file"),
 ]

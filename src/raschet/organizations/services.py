@@ -22,6 +22,7 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("debt", ("view", "add", "change", "delete")),
         ("documents", ("view",)),  # payment documents: the archive is append-only
         ("documents.printjob", ("add",)),  # print and re-issue
+        ("documents.gisdocumentid", ("add",)),  # import ГИС ЖКХ identifiers (ИПД)
         ("appeals", ("view", "add", "change")),
         # capital repair: the fund's settings per building and what it paid for works
         ("capitalrepair", ("view", "add", "change", "delete")),
@@ -37,6 +38,7 @@ _ROLE_GRANTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("ledger", ("view",)),
         ("documents", ("view",)),
         ("documents.printjob", ("add",)),
+        ("documents.gisdocumentid", ("add",)),
         # residents' appeals: the queue, answers, confirming the acts of quality reports
         ("appeals", ("view", "add", "change")),
         ("capitalrepair", ("view",)),
