@@ -93,3 +93,55 @@ def test_the_regional_operator_has_its_own_block_and_qr_code():
     _own_block, own_qr = blocks[org.pk]
     assert qr_parse(own_qr.payload)["PersonalAcc"] != operator.settlement_account
     assert doc.amount_due == owed + int(qr_parse(own_qr.payload)["Sum"])
+
+
+def test_a_special_account_gets_its_own_block_with_its_bank_details():
+    """ЖК ст.170 ч.3 п.1, ст.175: the contributions of a building with a special account are
+    paid into that account, not into the management company's: the ЕПД gives the special
+    account its own block and QR code even when the company owns the account and is the
+    payee of both (the company's block keeps only its own services)."""
+    from raschet.capitalrepair.models import FundModel
+    from raschet.capitalrepair.services import fund_set
+    from tests.capitalrepair.conftest import BIC, CORRESPONDENT, SPECIAL_ACCOUNT
+
+    loaded = scenario_load(parse_text(SCENARIO, file="capital.yaml"))
+    org = loaded.organization
+    Organization.objects.filter(pk=org.pk).update(
+        short_name="ООО «УК Садовая»", **bank_details("042809701", "АО «Банк Верхневолжье»", "11")
+    )
+    org.refresh_from_db()
+    account = Account.objects.get(organization=org, number="200001")
+    repair = Service.objects.get(organization=org, code="capital_repair")
+    fund = fund_set(
+        building=account.premises.building, fund_model=FundModel.SPECIAL_ACCOUNT,
+        service=repair, payee=org, account_owner=org, valid_from=date(2024, 1, 1),
+        bank_name="ПАО Сбербанк", bic=BIC, special_account=SPECIAL_ACCOUNT,
+        correspondent_account=CORRESPONDENT, decision="протокол ОСС № 1",
+    )  # fmt: skip
+    billing_run(organization=org, period=JAN)
+    billing_month_close(organization=org, period=JAN)
+    total = sum(
+        LedgerEntry.objects.filter(account_id=account.pk).values_list("amount_kopecks", flat=True)
+    )
+    contributions = 50 * 11_96
+
+    (doc,) = documents_data(organization=org, period=JAN, account_ids=[account.pk])
+    blocks = {
+        qr.payee_id: (block, qr) for block, qr in zip(doc.content["payees"], doc.qr, strict=True)
+    }
+    assert list(blocks) == [org.pk, -fund.pk]  # the company first, the special account last
+    block, qr = blocks[-fund.pk]
+    assert block["name"] == "ООО «УК Садовая», специальный счёт капремонта"
+    assert (block["inn"], block["account"], block["bic"], block["corr"]) == (
+        org.inn, SPECIAL_ACCOUNT, BIC, CORRESPONDENT,
+    )  # fmt: skip
+    fields = qr_parse(qr.payload)
+    assert fields["PersonalAcc"] == SPECIAL_ACCOUNT and fields["BIC"] == BIC
+    assert fields["PayeeINN"] == org.inn and fields["Name"] == org.name
+    assert int(fields["Sum"]) == contributions
+    assert fields["Purpose"].startswith("Взнос на капремонт за январь 2025")
+    _own_block, own_qr = blocks[org.pk]
+    own = qr_parse(own_qr.payload)
+    assert own["PersonalAcc"] == org.settlement_account
+    assert int(own["Sum"]) == total - contributions  # the maintenance only
+    assert doc.amount_due == total

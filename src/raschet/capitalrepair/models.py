@@ -59,9 +59,9 @@ class CapitalRepairFund(TenantModel, EffectiveDated):
     ``service`` is the service that charges the contributions (normally ``capital_repair``);
     ``payee`` the organization the contributions are paid to (the regional operator, or the
     owner of the special account). For a special account, ``account_owner`` and the bank
-    details of the special account are required; the ЕПД prints the *payee's* bank details,
-    so the payee should be an organization whose settlement account is the special account
-    (`raschet.capitalrepair.selectors.fund_warnings` says when it is not).
+    details of the special account are required; the ЕПД gives the contributions a payee block
+    of their own with the owner's name, ИНН and КПП and the special account's bank details, so
+    they are paid into the special account (`raschet.documents.assemble`).
     """
 
     overlap_key = ("building",)

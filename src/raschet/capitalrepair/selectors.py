@@ -34,7 +34,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from raschet.capitalrepair.models import CapitalRepairFund, FundModel, FundSpending
+from raschet.capitalrepair.models import CapitalRepairFund, FundSpending
 from raschet.core.periods import Month
 from raschet.housing.models import Account, Building
 from raschet.ledger.models import EntryKind, LedgerEntry
@@ -185,8 +185,9 @@ def fund_service_ids(*, building: Building) -> list[int]:
 
 def fund_warnings(*, fund: CapitalRepairFund, on: date) -> list[str]:
     """What makes the payment documents disagree with the fund settings on ``on``: the
-    payee contract of the service in the building names another payee, or a special
-    account's bank details are not the payee's (the ЕПД and its QR code print the payee's)."""
+    payee contract of the service in the building names another payee. (A special account's
+    contributions get a block of their own with the special account's bank details on the
+    ЕПД, whoever the payee is.)"""
     warnings: list[str] = []
     contract = (
         ServiceContract.objects.filter(
@@ -209,14 +210,6 @@ def fund_warnings(*, fund: CapitalRepairFund, on: date) -> list[str]:
         warnings.append(
             f"По договору услугу «{fund.service.name}» получает {contract.payee}, "
             f"а в настройках фонда — {fund.payee}"
-        )
-    if fund.fund_model == FundModel.SPECIAL_ACCOUNT and (
-        fund.payee.settlement_account != fund.special_account or fund.payee.bic != fund.bic
-    ):
-        warnings.append(
-            f"В ЕПД печатаются реквизиты получателя {fund.payee} "
-            f"(р/с {fund.payee.settlement_account or '—'}), а не спецсчёта "
-            f"{fund.special_account}: укажите получателем организацию с реквизитами спецсчёта"
         )
     return warnings
 

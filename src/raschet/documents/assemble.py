@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from raschet.billing.explain import explain_line
 from raschet.billing.models import ChargeLine, LineKind
 from raschet.billing.selectors import posted_run_ids
+from raschet.capitalrepair.models import CapitalRepairFund, FundModel
 from raschet.core.bankkey import BankDetailsError, validate_bank_account
 from raschet.core.billing import Method
 from raschet.core.fixedpoint import NORM_SCALE, RATE_SCALE, VOLUME_SCALE
@@ -271,20 +272,32 @@ def documents_data(
     snapshot_rows = BalanceSnapshot.objects.filter(
         organization=organization, period=month.start, account_id__in=ids
     )
+    special = _special_accounts(
+        organization, month, {a["premises__building_id"] for a in accounts.values()}
+    )
+
+    def block_of(account_id: int, payee_id: int | None, service_id: int | None) -> int:
+        """The payee block an amount belongs to: its payee (NULL is the organization itself),
+        or −fund id for the contributions of a building whose fund is a special account."""
+        fund = special.get(accounts[account_id]["premises__building_id"])
+        if fund is not None and service_id == fund.service_id:
+            return -fund.pk
+        return payee_id or organization.pk
+
     rows = cast(
         Iterable[dict[str, Any]],
         snapshot_rows.filter(service_id__isnull=False)
-        .values("account_id", "payee_id")
+        .values("account_id", "payee_id", "service_id")
         .annotate(**sums),
     )
     for row in rows:
-        payee_id = row["payee_id"] or organization.pk
+        key_ = block_of(row["account_id"], row["payee_id"], row["service_id"])
         into = snapshots[row["account_id"]]
-        if payee_id in into:  # NULL and the organization's own id: one payee
+        if key_ in into:  # NULL and the organization's own id: one payee
             for key in sums:
-                into[payee_id][key] += row[key]
+                into[key_][key] += row[key]
         else:
-            into[payee_id] = dict(row)
+            into[key_] = dict(row)
     unassigned = dict(
         snapshot_rows.filter(service_id__isnull=True)
         .values("account_id")
@@ -293,7 +306,7 @@ def documents_data(
     )
 
     ipds = ipd_by_account(ids, month.start)
-    last_payments = _last_payments(ids, month.start)
+    last_payments = _last_payments(ids, month.start, block_of)
     instalments = _instalment_notes(ids, month.end)
     residents = resident_counts(
         organization_id=organization.pk, on=month.end - timedelta(days=1), account_ids=ids
@@ -302,9 +315,10 @@ def documents_data(
     building_ids = sorted({a["premises__building_id"] for a in accounts.values()})
     building_volumes = _building_volumes(run_ids, month.start, building_ids)
 
-    payee_ids = {p for snap in snapshots.values() for p in snap}
+    payee_ids = {p for snap in snapshots.values() for p in snap if p > 0}
     payees = {o.pk: o for o in Organization.objects.filter(pk__in=payee_ids)}
     payee_requisites_check(payees.values())
+    payees.update({-fund.pk: _special_payee(fund) for fund in special.values()})
 
     brand = _brand(organization)
     notice = _notice(organization)
@@ -329,17 +343,14 @@ def documents_data(
         payee_blocks: list[dict[str, Any]] = []
         qrs: list[PayeeQr] = []
         due_total = 0
-        order = sorted((p for p in snap if p is not None), key=lambda p: (p != organization.pk, p))
+        # the organization first, then the other payees, the special account last
+        order = sorted(snap, key=lambda p: (p != organization.pk, p < 0, abs(p)))
         for payee_id in order:
             s = snap[payee_id]
             org = payees[payee_id]
             due = max(int(s["closing"]), 0)
             due_total += due
             last = last_payments.get((account_id, payee_id))
-            if payee_id == organization.pk:
-                last = max(
-                    (x for x in (last, last_payments.get((account_id, None))) if x), default=None
-                )
             block = {
                 "name": org.short_name or org.name,
                 "inn": org.inn,
@@ -365,7 +376,8 @@ def documents_data(
             payload = ""
             if due > 0:
                 try:
-                    payload = _payload(org, due, name, acc)
+                    purpose = "Взнос на капремонт" if payee_id < 0 else "Оплата ЖКУ"
+                    payload = _payload(org, due, name, acc, purpose=purpose)
                 except QrPayloadError as exc:
                     raise DocumentDataError(
                         f"Лицевой счёт {acc['number']}, получатель «{block['name']}»: {exc}"
@@ -419,7 +431,47 @@ def documents_data(
     return out
 
 
-def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str:
+def _special_accounts(
+    organization: Organization, month: Month, building_ids: set[int]
+) -> dict[int, CapitalRepairFund]:
+    """Building → its capital repair fund kept on a special account on the month's last day
+    (ЖК ст.170 ч.3 п.1, ст.175): its contributions are paid to the special account itself."""
+    last_day = month.end - timedelta(days=1)
+    funds = (
+        CapitalRepairFund.objects.filter(
+            organization=organization,
+            building_id__in=building_ids,
+            fund_model=FundModel.SPECIAL_ACCOUNT,
+            valid_from__lte=last_day,
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=last_day))
+        .select_related("account_owner", "payee")
+    )
+    return {fund.building_id: fund for fund in funds}
+
+
+def _special_payee(fund: CapitalRepairFund) -> Organization:
+    """The special account as a payee block: the account owner's name, ИНН and КПП with the
+    special account's bank details (never saved; the fund's settings checked them)."""
+    owner = fund.account_owner or fund.payee
+    name = owner.short_name or owner.name
+    return Organization(
+        pk=-fund.pk,
+        code=owner.code,
+        name=owner.name,
+        short_name=f"{name}, специальный счёт капремонта",
+        inn=owner.inn,
+        kpp=owner.kpp,
+        settlement_account=fund.special_account,
+        bank_name=fund.bank_name,
+        bic=fund.bic,
+        correspondent_account=fund.correspondent_account,
+    )
+
+
+def _payload(
+    org: Organization, due: int, name: str, acc: dict[str, Any], *, purpose: str = "Оплата ЖКУ"
+) -> str:
     """The payee's QR payload in UTF-8, or in windows-1251 when a long Cyrillic name and bank
     would not fit the 300-byte mandatory block in UTF-8 (rules.md §6.1; both are read by
     bank apps)."""
@@ -434,7 +486,7 @@ def _payload(org: Organization, due: int, name: str, acc: dict[str, Any]) -> str
     )
     fields: dict[str, Any] = {
         "sum_kopecks": due,
-        "purpose": f"Оплата ЖКУ за {name}, л/с {acc['number']}"[:210],
+        "purpose": f"{purpose} за {name}, л/с {acc['number']}"[:210],
         "pers_acc": acc["number"],
         "paym_period": acc["period"],
         "last_name": (acc["payer_name"].split() or [""])[0],
@@ -604,26 +656,26 @@ def _lines(
 
 
 def _last_payments(
-    account_ids: list[int], period: date
-) -> dict[tuple[int, int | None], tuple[date, int]]:
-    """(account, payee) → (date, amount to that payee) of the latest payment (by payment
-    date) posted in the twelve months up to ``period``."""
+    account_ids: list[int], period: date, block_of: Callable[[int, int | None, int | None], int]
+) -> dict[tuple[int, int], tuple[date, int]]:
+    """(account, payee block) → (date, amount to that block) of the latest payment (by
+    payment date) posted in the twelve months up to ``period``."""
     since = Month.of(period)
     for _ in range(11):
         since = since.previous()
-    amounts: dict[tuple[int, int | None, int | None], int] = defaultdict(int)
-    for account_id, payee_id, payment_id, amount in LedgerEntry.objects.filter(
+    amounts: dict[tuple[int, int, int | None], int] = defaultdict(int)
+    for account_id, payee_id, service_id, payment_id, amount in LedgerEntry.objects.filter(
         account_id__in=account_ids,
         kind=EntryKind.PAYMENT,
         period__lte=period,
         period__gte=since.start,
         payment_id__isnull=False,
-    ).values_list("account_id", "payee_id", "payment_id", "amount_kopecks"):
-        amounts[(account_id, payee_id, payment_id)] -= amount
+    ).values_list("account_id", "payee_id", "service_id", "payment_id", "amount_kopecks"):
+        amounts[(account_id, block_of(account_id, payee_id, service_id), payment_id)] -= amount
     if not amounts:
         return {}
     days = dict(Payment.objects.filter(pk__in={k[2] for k in amounts}).values_list("pk", "paid_on"))
-    last: dict[tuple[int, int | None], tuple[date, int, int | None]] = {}
+    last: dict[tuple[int, int], tuple[date, int, int | None]] = {}
     for (acc, payee, pid), paid in amounts.items():
         day = days.get(pid or 0)
         if day is None:
