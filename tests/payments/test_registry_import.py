@@ -115,3 +115,28 @@ def test_text_with_backslashes_and_tabs_is_stored_as_given(books):
     report = run(books, ("\r\n".join([odd, line[1]]) + "\r\n").encode("cp1251"))
     assert report.ok, report.error
     assert Payment.objects.get(operation_id="5").payer_name == "ИВАНОВ\\N\tИ.И."
+
+
+def test_a_source_with_a_target_service_pays_only_that_service(books):
+    """The registry of a special capital-repair account's bank: what was paid into the
+    account is the contribution, never water or heating (ЖК ст.175)."""
+    from raschet.payments.models import PaymentTarget
+
+    books.bank.target_service = books.heat
+    books.bank.save()
+    data = sber_file([("2001", "100001", 2500_00), ("2002", "999999", 100_00)])
+    report = run(books, data)
+    assert report.ok and report.accepted == 1
+    paid = Payment.objects.get(operation_id="2001")
+    entries = LedgerEntry.objects.filter(payment_id=paid.pk, kind=EntryKind.PAYMENT)
+    assert {e.service_id for e in entries} == {books.heat.pk}
+    assert -sum(e.amount_kopecks for e in entries) == 2500_00
+    # the unidentified one keeps its target for when it is assigned to an account
+    waiting = Payment.objects.get(operation_id="2002")
+    assert list(
+        PaymentTarget.objects.filter(payment=waiting).values_list("service", "amount_kopecks")
+    ) == [(books.heat.pk, 100_00)]
+    payment_assign(payment=waiting, account=books.account)
+    assert set(
+        LedgerEntry.objects.filter(payment_id=waiting.pk).values_list("service_id", flat=True)
+    ) == {books.heat.pk}

@@ -92,7 +92,10 @@ class PaymentSourceAdmin(_LogEntryHistory, TenantScopedAdmin):
     list_filter = (ORGANIZATION_FILTER, "channel", "is_active")
     list_select_related = ("organization",)
     search_fields = ("name", "=code", "=agent_inn")
-    fields = ("organization", "code", "name", "channel", "layout", "agent_inn", "is_active")
+    fields = (
+        "organization", "code", "name", "channel", "layout", "agent_inn", "target_service",
+        "is_active",
+    )  # fmt: skip
 
 
 @admin.register(PayeeCommission)

@@ -44,7 +44,10 @@ class Channel(models.TextChoices):
 class PaymentSource(TenantModel):
     """Where payments come from: a bank or agent contract, a cash desk, a terminal, the API.
 
-    A registry source names the layout of its files (``payments/layouts/NAME.toml``).
+    A registry source names the layout of its files (``payments/layouts/NAME.toml``). A source
+    with a ``target_service`` gives every payment of its registries to that service: the
+    bank of a building's special capital-repair account sends what was paid into the account,
+    which is the contribution and nothing else (ЖК ст.175).
     """
 
     code = models.SlugField(_("code"), max_length=40)
@@ -57,6 +60,18 @@ class PaymentSource(TenantModel):
         help_text=_("Name of the layout file of this contract's registries"),
     )
     agent_inn = models.CharField(_("agent INN"), max_length=12, blank=True)
+    target_service = models.ForeignKey(
+        Service,
+        verbose_name=_("all payments to the service"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_(
+            "Every payment of this source's registries goes to this service only, e.g. the "
+            "capital repair contribution for the registries of a special account"
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

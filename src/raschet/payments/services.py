@@ -219,6 +219,20 @@ def registry_import(
         for k in np.flatnonzero(skipped).tolist():
             report.duplicates.append((int(line_no[k]), records.operation_id[k], "уже принят ранее"))
         report.duplicates.sort()
+        if source.target_service_id is not None:  # e.g. a special account's bank
+            PaymentTarget.objects.bulk_create(
+                (
+                    PaymentTarget(
+                        organization_id=organization.pk,
+                        payment_id=int(pid),
+                        service_id=source.target_service_id,
+                        amount_kopecks=int(amount),
+                    )
+                    for pid, amount in zip(new["id"].tolist(), new["amount"].tolist(), strict=True)
+                    if amount > 0
+                ),
+                batch_size=5000,
+            )
         identified = new["account"] >= 0
         known = new["id"][identified].tolist()
         report.unidentified = sorted(
