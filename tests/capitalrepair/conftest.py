@@ -95,7 +95,7 @@ def operator_make(code: str = "fkr") -> Organization:
 
 
 def build_fund() -> Fund:
-    a1 = AccountFactory(number="5001")
+    a1 = AccountFactory(number="5001", premises=PremisesFactory(number="1"))  # 2, 3 follow
     org = a1.organization
     building = a1.premises.building
     a2 = AccountFactory(
