@@ -642,6 +642,55 @@ def test_heating_by_own_heat_meter_and_a_share_of_the_common_part():
     assert (negative.volume, negative.amount) == (1_500_000, 427500)
 
 
+def test_heating_evenly_by_last_years_heat_meters():
+    """Формула 3(4) (ПП 354 п.42(1)), heating paid evenly, every premises metered the whole
+    last year: own 6.0 Gcal / 12 + (16.0 − 14.0) / 12 × 54 / 100 = 0.5 + 0.09 = 0.59 Gcal
+    × 2 850.00 = 1 681.50; a negative common part counts as zero (0.5 Gcal → 1 425.00);
+    without a whole metered year формула 3(1): 54 × 16.0 / 1 200 = 0.72 Gcal → 2 052.00."""
+
+    def line(total: str | None, own: str | None = "6") -> ReferenceLine:
+        return ReferenceLine(
+            rule=Rule.HEATING,
+            resource=Resource.HEATING,
+            heating_mode=HeatingMode.EVENLY,
+            heating_in_season=False,
+            heating_season_months=7,
+            area=D(54),
+            building_area=D(100),
+            building_volume_last_year=D(16),
+            heat_meter_volume_last_year=None if own is None else D(own),
+            heat_meters_total_last_year=None if total is None else D(total),
+            parts=(part(seg(days=16, rate="2850"), seg(days=15, rate="2850")),),
+        )
+
+    metered, negative, incomplete, own_missing, metered_now = charge(
+        line("14"),
+        line("17"),
+        line(None),
+        line("14", own=None),
+        dataclasses.replace(line(None), heat_meter_volume=D(0), heat_meters_total=D(0)),
+    )
+    assert (metered.method, metered.volume, metered.amount) == (
+        Method.HEATING_INDIVIDUAL_EVENLY,
+        590_000,
+        168150,
+    )
+    assert METHOD_CODES[metered.method] == "heat_meter"
+    assert (negative.volume, negative.amount) == (500_000, 142500)
+    for fallback in (incomplete, own_missing):
+        assert (fallback.method, fallback.volume, fallback.amount) == (
+            Method.HEATING_BUILDING,
+            720_000,
+            205200,
+        )
+    # every premises metered this month but not the whole last year: 3(1), said so
+    assert (metered_now.method, metered_now.amount) == (
+        Method.HEATING_BUILDING_NO_METER_YEAR,
+        205200,
+    )
+    assert METHOD_CODES[metered_now.method] == "building_meter"
+
+
 def test_norm_per_m2_takes_the_area_and_ignores_absence():
     """rules.md §1.10: ТКО where the region sets the norm per m², gas for heating:
     54 m² × 0.0085 m³/m² = 0.459 m³ × 650.00 = 298.35; absence does not reduce it."""

@@ -282,6 +282,13 @@ def batches(
                         heat_meters_total=(
                             units(draw(ints(0, 3_000_000_000)), 6) if bit(b_flags, 2) else None
                         ),
+                        # формула 3(4): every premises metered the whole last year (or not)
+                        heat_meter_volume_last_year=(
+                            units(draw(ints(0, 40_000_000)), 6) if bit(b_flags, 4) else None
+                        ),
+                        heat_meters_total_last_year=(
+                            units(draw(ints(0, 30_000_000_000)), 6) if bit(b_flags, 4) else None
+                        ),
                         **facts,
                     )
                 elif kind in COMMON_RESOURCE:

@@ -33,9 +33,9 @@ FIGURES = (
     "fine",
 )
 PROVENANCE = ("rate", "norm", "persons", "area", "method")
-CORRECTION = int(core.Method.HEATING_CORRECTION)
-"""Yearly heating corrections (`raschet.billing.heating_correction`) are diffed on their own:
-a month's posted sums leave them out."""
+CORRECTIONS = (int(core.Method.HEATING_CORRECTION), int(core.Method.HEATING_CORRECTION_METERED))
+"""Yearly heating corrections (`raschet.billing.heating_correction`, формулы 3(2) and 3(6))
+are diffed on their own: a month's posted sums leave them out."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +77,8 @@ def posted_sums(organization_id: int, account_ids: list[int], months: list[date]
         f"{', '.join(FIGURES)}, id, COALESCE(rate, -1), COALESCE(norm, -1), persons, area, method "
         f"FROM {ChargeLine._meta.db_table} WHERE run_id IN ({marks}) "
         f"AND corrects_period IN ({months_marks}) "
-        f"AND account_id >= %s AND account_id <= %s AND method <> %s ORDER BY id",
-        [*posted, *months, min(account_ids), max(account_ids), CORRECTION],
+        f"AND account_id >= %s AND account_id <= %s AND method NOT IN (%s, %s) ORDER BY id",
+        [*posted, *months, min(account_ids), max(account_ids), *CORRECTIONS],
         names,
     )
     wanted = np.isin(rows["account"], np.asarray(account_ids, dtype=np.int64))

@@ -38,6 +38,19 @@ METHOD_NAMES_RU: dict[int, str] = {
     Method.HEATING_CORRECTION: (
         "корректировка платы за отопление по итогам года (ПП 354, формула 3(2))"
     ),
+    Method.HEATING_INDIVIDUAL_EVENLY: (
+        "равномерно: среднемесячный объём прошлого года по прибору учёта тепла помещения и "
+        "доле общедомового потребления (ПП 354 п.42(1), формула 3(4))"
+    ),
+    Method.HEATING_CORRECTION_METERED: (
+        "корректировка платы за отопление по итогам года по приборам учёта тепла помещений "
+        "(ПП 354 п.42(1), формула 3(6))"
+    ),
+    Method.HEATING_BUILDING_NO_METER_YEAR: (
+        "равномерно по общедомовому прибору пропорционально площади (формула 3(1)): "
+        "показаний приборов учёта тепла всех помещений за все 12 месяцев прошлого года нет, "
+        "формула 3(4) не применяется"
+    ),
 }
 
 
@@ -103,7 +116,7 @@ def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> st
     """
     head = f"{service}: " if service else ""
     total = line.amount + line.reduction + line.benefit
-    if line.method == Method.HEATING_CORRECTION:
+    if line.method in (Method.HEATING_CORRECTION, Method.HEATING_CORRECTION_METERED):
         return f"{head}{line.reason}\nитого корректировка {_signed(total)} ₽"
     out = [
         f"{head}перерасчёт за {line.corrects_period:%m.%Y}: {line.reason or 'изменились данные'}"

@@ -330,10 +330,16 @@ def load_acts(building_ids: list[int], month: Month) -> ActFacts:
 @dataclass
 class HeatMeters:
     """Heat meters of the premises (формула 3(3)): the month's volume per premises, and per
-    building Σ of them when every premises of the building has one (otherwise absent)."""
+    building Σ of them when every premises of the building has one (otherwise absent).
+
+    For heating paid evenly (формула 3(4), ПП 354 п.42(1)) the same of the previous calendar
+    year: a premises' volume of the year when it has a reading for all twelve months, and
+    per building Σ of them when every premises of the building has."""
 
     premises: dict[int, int] = field(default_factory=dict)
     buildings: dict[int, int] = field(default_factory=dict)
+    premises_last_year: dict[int, int] = field(default_factory=dict)
+    buildings_last_year: dict[int, int] = field(default_factory=dict)
 
 
 def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
@@ -358,16 +364,44 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             volume, VOLUME_SCALE
         )
         by_building[building_id].add(premises_id)
-    if not by_building:
+    # формула 3(4): the previous calendar year, for the buildings heated evenly
+    year_rows = (
+        Reading.objects.filter(
+            meter__premises__building_id__in=building_ids,
+            meter__premises__building__heating_mode="evenly",
+            meter__service__code="heating",
+            period__gte=date(month.year - 1, 1, 1),
+            period__lt=date(month.year, 1, 1),
+            is_current=True,
+            kind=ReadingKind.REGULAR,
+        )
+        .exclude(state="rejected")
+        .values_list("meter__premises_id", "meter__premises__building_id", "period", "volume")
+    )
+    year_volume: dict[int, int] = defaultdict(int)
+    year_months: dict[int, set[date]] = defaultdict(set)
+    year_building: dict[int, set[int]] = defaultdict(set)
+    for premises_id, building_id, period, volume in year_rows:
+        year_volume[premises_id] += to_scaled(volume, VOLUME_SCALE)
+        year_months[premises_id].add(period)
+        year_building[building_id].add(premises_id)
+    for premises_id, months in year_months.items():
+        if len(months) == 12:
+            out.premises_last_year[premises_id] = year_volume[premises_id]
+    if not by_building and not year_building:
         return out
     counts: dict[int, int] = defaultdict(int)
-    for bid in Premises.objects.filter(building_id__in=list(by_building)).values_list(
-        "building_id", flat=True
-    ):
+    for bid in Premises.objects.filter(
+        building_id__in=list(set(by_building) | set(year_building))
+    ).values_list("building_id", flat=True):
         counts[bid] += 1
     for bid, metered in by_building.items():
         if len(metered) == counts[bid]:
             out.buildings[bid] = sum(out.premises[p] for p in metered)
+    for bid, metered in year_building.items():
+        whole = [p for p in metered if p in out.premises_last_year]
+        if len(whole) == counts[bid]:
+            out.buildings_last_year[bid] = sum(out.premises_last_year[p] for p in whole)
     return out
 
 
@@ -1042,6 +1076,13 @@ class _Builder:
             own_heat = self.heat_share(account, f.heat.premises.get(premises.pk, 0))
         L["heat_meter_volume"].append(own_heat)
         L["heat_meters_total"].append(heat_total if rule == core.Rule.HEATING else -1)
+        own_year, year_total = -1, f.heat.buildings_last_year.get(building.pk, -1)
+        if rule != core.Rule.HEATING:
+            year_total = -1
+        elif year_total >= 0:
+            own_year = self.heat_share(account, f.heat.premises_last_year.get(premises.pk, 0))
+        L["heat_meter_volume_last_year"].append(own_year)
+        L["heat_meters_total_last_year"].append(year_total)
         L["common_carry"].append(
             f.carry.get((building.pk, service_id), 0) if rule == core.Rule.COMMON else 0
         )

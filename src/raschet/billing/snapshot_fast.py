@@ -505,6 +505,15 @@ class FastLoader:
             [heat.premises.get(p, 0) for p in line_premises.tolist()], dtype=np.int64
         )
         heat_own = np.where(heat_total >= 0, heat_own, -1).astype(np.int64)
+        # формула 3(4): the previous year's, when every premises metered all of it
+        year_total = np.asarray(
+            [heat.buildings_last_year.get(b, -1) for b in building.tolist()], dtype=np.int64
+        )
+        year_total = np.where(is_heating, year_total, -1).astype(np.int64)
+        year_own = np.asarray(
+            [heat.premises_last_year.get(p, 0) for p in line_premises.tolist()], dtype=np.int64
+        )
+        year_own = np.where(year_total >= 0, year_own, -1).astype(np.int64)
         lines = core.Lines(
             account=links["account"].astype(np.int64),
             rule=rule.astype(np.int8),
@@ -560,6 +569,8 @@ class FastLoader:
             heating_area_den=np.ones(n, dtype=np.int64),
             heat_meter_volume=heat_own,
             heat_meters_total=heat_total,
+            heat_meter_volume_last_year=year_own,
+            heat_meters_total_last_year=year_total,
             common_carry=np.where(
                 rule == core.Rule.COMMON,
                 np.asarray(

@@ -87,6 +87,11 @@ class Method(IntEnum):
     HEATING_CORRECTION = 17  # формула 3(2): the yearly correction (`core.heating_correction`)
     HEATING_INDIVIDUAL = 18  # формула 3(3): own heat meter + a share of the common part
     COMMON_CARRIED = 19  # building meter share after a carried negative volume (§1.6)
+    HEATING_INDIVIDUAL_EVENLY = 20  # формула 3(4): last year's own heat meter / 12 + share
+    HEATING_CORRECTION_METERED = 21  # формула 3(6): the yearly correction, heat meters
+    # формула 3(1) in a building whose every premises has a heat meter this month, but whose
+    # previous year is not metered whole (so формула 3(4) cannot apply; said in the derivation)
+    HEATING_BUILDING_NO_METER_YEAR = 22
 
 
 METHOD_CODES: dict[Method, str] = {
@@ -110,6 +115,9 @@ METHOD_CODES: dict[Method, str] = {
     Method.HEATING_CORRECTION: "heating_correction",
     Method.HEATING_INDIVIDUAL: "heat_meter",
     Method.COMMON_CARRIED: "building_meter",
+    Method.HEATING_INDIVIDUAL_EVENLY: "heat_meter",
+    Method.HEATING_CORRECTION_METERED: "heating_correction",
+    Method.HEATING_BUILDING_NO_METER_YEAR: "building_meter",
 }
 """The method names of the scenario format (scenario-format.md, "Output")."""
 
@@ -200,6 +208,11 @@ class Lines:
     # every premises' of the building; −1 when not every premises of the building has one
     heat_meter_volume: I64
     heat_meters_total: I64
+    # формула 3(4) (heating 'evenly', ПП 354 п.42(1)): the premises' own heat-meter volume of
+    # the previous calendar year (VOLUME_SCALE) and Σ of every premises' of the building; −1
+    # when not every premises of the building has a reading for all twelve months of it
+    heat_meter_volume_last_year: I64
+    heat_meters_total_last_year: I64
     # rules.md §1.6 (organization setting): a negative building volume of earlier months not
     # used yet, taken off this month's (V_D − Σ V_u); VOLUME_SCALE, 0 without the setting
     common_carry: I64
@@ -350,12 +363,24 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
                     lines.building_volume_last_year >= 0,  # формула 3(1): last year only
                     lines.building_volume >= 0,  # формула 3: the month's volume
                 ),
-                np.where(
-                    (lines.heating_mode == HeatingMode.SEASON)
-                    & (lines.heat_meters_total >= 0)
-                    & (lines.heat_meter_volume >= 0),
-                    Method.HEATING_INDIVIDUAL,  # формула 3(3): every premises metered
-                    Method.HEATING_BUILDING,
+                np.select(
+                    [
+                        (lines.heating_mode == HeatingMode.SEASON)
+                        & (lines.heat_meters_total >= 0)
+                        & (lines.heat_meter_volume >= 0),
+                        (lines.heating_mode == HeatingMode.EVENLY)
+                        & (lines.heat_meters_total_last_year >= 0)
+                        & (lines.heat_meter_volume_last_year >= 0),
+                        (lines.heating_mode == HeatingMode.EVENLY)
+                        & (lines.heat_meters_total >= 0)
+                        & (lines.heat_meter_volume >= 0),
+                    ],
+                    [
+                        Method.HEATING_INDIVIDUAL,  # формула 3(3): every premises metered
+                        Method.HEATING_INDIVIDUAL_EVENLY,  # формула 3(4): the whole last year
+                        Method.HEATING_BUILDING_NO_METER_YEAR,  # 3(1): last year not metered
+                    ],
+                    default=Method.HEATING_BUILDING,
                 ),
                 Method.HEATING_NORM,
             ),
@@ -420,7 +445,9 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
             raise ValueError(f"{what} не могут быть отрицательными")
     needs_area = (
         (method == Method.HEATING_BUILDING)
+        | (method == Method.HEATING_BUILDING_NO_METER_YEAR)
         | (method == Method.HEATING_INDIVIDUAL)
+        | (method == Method.HEATING_INDIVIDUAL_EVENLY)
         | (lines.rule == Rule.COMMON)
     )
     if np.any(needs_area & (lines.building_area <= 0)):
@@ -500,6 +527,15 @@ def compute(
     own_heat_q = prorate_cumulative(own_heat, days, segments.part, part_days)
     common_heat = np.maximum(b_vol - lines.heat_meters_total[seg_line], 0)
     heat_ind_q = own_heat_q + _prorate([h_num, common_heat], b_area * h_den, days, dim)
+    # формула 3(4) (ПП 354 п.42(1)), heating paid evenly: the average month of the previous
+    # year — the own meter's year / 12 plus the area share of (V_D,year − Σ V_ИПУ,year) / 12,
+    # that part never below zero — by days like every monthly quantity; each of the two
+    # terms is rounded to 1e-6 Gcal per segment (the reference does the same).
+    own_year = np.maximum(lines.heat_meter_volume_last_year[seg_line], 0)
+    common_year = np.maximum(last_year - lines.heat_meters_total_last_year[seg_line], 0)
+    heat_ind_even_q = _prorate([own_year], 12, days, dim) + _prorate(
+        [h_num, common_year], b_area * 12 * h_den, days, dim
+    )
 
     q = np.select(
         [
@@ -512,10 +548,22 @@ def compute(
             m == Method.PER_PERSON,
             m == Method.FIXED,
             m == Method.HEATING_NORM,
-            m == Method.HEATING_BUILDING,
+            (m == Method.HEATING_BUILDING) | (m == Method.HEATING_BUILDING_NO_METER_YEAR),
             m == Method.HEATING_INDIVIDUAL,
+            m == Method.HEATING_INDIVIDUAL_EVENLY,
         ],
-        [meter_q, avg_q, norm_q, area_q, person_q, fixed_q, heat_norm_q, heat_bm_q, heat_ind_q],
+        [
+            meter_q,
+            avg_q,
+            norm_q,
+            area_q,
+            person_q,
+            fixed_q,
+            heat_norm_q,
+            heat_bm_q,
+            heat_ind_q,
+            heat_ind_even_q,
+        ],
         default=0,
     ).astype(np.int64)
     qc = np.where(m == Method.NORM_COEFFICIENT, coef_q, 0).astype(np.int64)

@@ -145,6 +145,11 @@ class ReferenceLine:
     # None: not every premises of the building has one
     heat_meter_volume: Decimal | None = None
     heat_meters_total: Decimal | None = None
+    # формула 3(4), heating 'evenly' (ПП 354 п.42(1)): own heat-meter volume of the previous
+    # calendar year and Σ of all the building's premises; None: not every premises of the
+    # building has a reading for all twelve months of that year
+    heat_meter_volume_last_year: Decimal | None = None
+    heat_meters_total_last_year: Decimal | None = None
     common_carry: Decimal = ZERO  # §1.6 carry-over: negative volume of earlier months left
     benefits: tuple[ReferenceBenefit, ...] = ()
 
@@ -233,6 +238,14 @@ def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) ->
             # формула 3(1) needs only last year's volume; without it, формула 2, said so
             if line.building_volume_last_year is None:
                 return Method.HEATING_NORM
+            if (
+                line.heat_meters_total_last_year is not None
+                and line.heat_meter_volume_last_year is not None
+            ):
+                return Method.HEATING_INDIVIDUAL_EVENLY  # формула 3(4): a whole metered year
+            if line.heat_meters_total is not None and line.heat_meter_volume is not None:
+                # every premises metered now, but not the whole last year: 3(1), said so
+                return Method.HEATING_BUILDING_NO_METER_YEAR
             return Method.HEATING_BUILDING
         if line.building_volume is None:
             return Method.HEATING_NORM
@@ -433,6 +446,26 @@ def heating_common_share(line: ReferenceLine, days: int) -> Decimal:
         return _round_quantity(
             heating_area(line) * common * days / (line.building_area * line.days_in_month)
         )
+
+
+def heating_individual_evenly_volume(line: ReferenceLine, days: int) -> Decimal:
+    """Формула 3(4) (ПП 354 п.42(1)), heating paid evenly with a heat meter in every
+    premises: the average month of the previous year for the days,
+    ``V_i,year / 12 + max(V_D,year − Σ V_ИПУ,year, 0) / 12 × S_i / S_ob``; each term is
+    rounded to 1e-6 Gcal (as the vectorised code rounds)."""
+    _check_month(line.days_in_month)
+    _check_building_area(line.building_area)
+    with _context():
+        own = max(line.heat_meter_volume_last_year or ZERO, ZERO)
+        common = max(
+            (line.building_volume_last_year or ZERO) - (line.heat_meters_total_last_year or ZERO),
+            ZERO,
+        )
+        own_q = _round_quantity(own * days / (12 * line.days_in_month))
+        common_q = _round_quantity(
+            heating_area(line) * common * days / (12 * line.building_area * line.days_in_month)
+        )
+        return own_q + common_q
 
 
 def common_property_volume(
@@ -678,7 +711,9 @@ def charge_line(
                     q = fixed_quantity(s.days, dim)
                 elif method == Method.HEATING_NORM:
                     q = heating_norm_volume(line, s.norm, s.days)
-                elif method == Method.HEATING_BUILDING:
+                elif method == Method.HEATING_INDIVIDUAL_EVENLY:
+                    q = heating_individual_evenly_volume(line, s.days)
+                elif method in (Method.HEATING_BUILDING, Method.HEATING_BUILDING_NO_METER_YEAR):
                     q = heating_building_volume(line, s.norm, s.days)
                 elif method in (Method.COMMON_NORM, Method.COMMON_METER):
                     individual = building_individual_volume
@@ -988,6 +1023,15 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
         common_carry=_i64([_scaled(x.common_carry, VOLUME_SCALE, "перенос") for x in lines]),
         heat_meters_total=_i64(
             [_optional_volume(x.heat_meters_total, "ИПУ тепла дома") for x in lines]
+        ),
+        heat_meter_volume_last_year=_i64(
+            [_optional_volume(x.heat_meter_volume_last_year, "ИПУ тепла за год") for x in lines]
+        ),
+        heat_meters_total_last_year=_i64(
+            [
+                _optional_volume(x.heat_meters_total_last_year, "ИПУ тепла дома за год")
+                for x in lines
+            ]
         ),
     )
     return (

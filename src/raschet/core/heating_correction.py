@@ -14,6 +14,12 @@ heat actually cost in the year, less what the account was charged for heating in
   gets that part (for a whole year it is exactly ``S_i / S_ob``);
 * the result is rounded half-up to the kopeck once (`year_corrections`).
 
+Where every premises of the building has a heat meter read for all twelve months of the
+year, the correction is формула 3(6) instead (ПП 354 п.42(1)): the year's actual payment is
+the account's own heat-meter volumes at the tariffs plus its share by area of the year's
+common part, ``Σ_m (V_D,m − Σ V_ИПУ,m) × T``, never below zero for the year
+(`metered_year_corrections`).
+
 The scalar `Decimal` reference is `raschet.core.heating_correction_reference`.
 """
 
@@ -28,15 +34,26 @@ I64 = npt.NDArray[np.int64]
 
 
 def month_costs(
-    volume: I64, rate: I64, days: I64, month_days: I64, building: I64, n_buildings: int
+    volume: I64,
+    rate: I64,
+    days: I64,
+    month_days: I64,
+    building: I64,
+    n_buildings: int,
+    *,
+    signed: bool = False,
 ) -> I64:
     """``P_k.p`` per building in 1e-8 kopeck: Σ over tariff sub-periods of the months of
     ``V_month × T × days / days in month``, each piece rounded half-up.
 
     One row per (building, month, tariff sub-period): the month's building-meter volume
     (VOLUME_SCALE), the tariff (RATE_SCALE), the sub-period's days and the month's days.
+    The "building" may be any group (an account for its own heat-meter volumes). With
+    ``signed`` a volume may be negative (the common part of формула 3(6) in a month whose
+    premises' meters show more than the building's); a negative piece rounds half away from
+    zero, like every signed quantity of the engine.
     """
-    if np.any(volume < 0) or np.any(rate < 0):
+    if (not signed and np.any(volume < 0)) or np.any(rate < 0):
         raise ValueError("объём ОДПУ и тариф на отопление не могут быть отрицательными")
     if np.any(days < 0) or np.any(month_days <= 0) or np.any(days > month_days):
         raise ValueError("дни подпериода тарифа заданы неверно")
@@ -60,3 +77,32 @@ def year_corrections(
         raise ValueError("площадь × дни отопления не могут быть отрицательными")
     share = mul_div_round([year_cost, area_days], [building_area, year_days, KOPECKS_SCALE])
     return (share - charged).astype(np.int64)
+
+
+def metered_year_corrections(
+    own_cost: I64,
+    common_cost: I64,
+    area_days: I64,
+    building_area: I64,
+    year_days: I64,
+    charged: I64,
+) -> I64:
+    """Формула 3(6) per account, kopecks (signed: + to pay more, − to return).
+
+    ``own_cost`` — the account's own heat-meter volumes of the year at the tariffs (1e-8
+    kopeck, `month_costs` grouped by account); ``common_cost`` — its building's year of
+    ``(V_D,m − Σ V_ИПУ,m) × T`` (1e-8 kopeck, signed), taken as zero when negative (ПП 354
+    п.42(1): the common part is never below zero); ``area_days``, ``building_area``,
+    ``year_days`` as in `year_corrections`. The common share is rounded to 1e-8 kopeck,
+    added to the own cost, and the sum rounded half-up to the kopeck once:
+    ``round(own + round(max(common, 0) × area_days / (S_ob × days))) − charged``.
+    """
+    if np.any(building_area <= 0):
+        raise ValueError("общая площадь помещений дома (S_ob) должна быть больше нуля")
+    if np.any(area_days < 0):
+        raise ValueError("площадь × дни отопления не могут быть отрицательными")
+    if np.any(own_cost < 0):
+        raise ValueError("стоимость тепла по ИПУ помещения не может быть отрицательной")
+    share = mul_div_round([np.maximum(common_cost, 0), area_days], [building_area, year_days])
+    total = mul_div_round([own_cost + share], KOPECKS_SCALE)
+    return (total - charged).astype(np.int64)
