@@ -348,17 +348,7 @@ def line_row(
     )
 
 
-INT8 = (
-    "account_id",
-    "service_id",
-    "volume",
-    "coefficient_volume",
-    "amount",
-    "coefficient_amount",
-    "reduction",
-    "benefit",
-    "fine",
-)
+INT8 = ("account_id", "service_id", *FIGURES)
 
 
 def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:

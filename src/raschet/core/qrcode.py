@@ -610,7 +610,8 @@ def _line_penalties(lines: U64, size: int) -> I64:
     scratch[:, r[4] :] = symbol
     # float32 is exact here: every partial sum stays below 64 · K · Σ|weight| < 2^22 (N = 177),
     # and the product is small enough that BLAS runs it on one thread.
-    bits = np.bitwise_count(scratch).reshape(count, -1).astype(np.float32)
+    modules = np.bitwise_count(scratch).reshape(count, -1)
+    bits = modules.astype(np.float32)  # float-ok: module counts of the mask penalty, not money
     counts = (bits @ scoring.weights).astype(np.int64)
     penalties: I64 = counts[:, 0] + scoring.dark_points[counts[:, 1]]
     return penalties
