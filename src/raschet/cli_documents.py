@@ -137,7 +137,7 @@ def cmd_ipd_import(args: argparse.Namespace) -> int:
         return 2
     organization, path = found
     try:
-        count = ipd_import(organization=organization, data=path.read_bytes(), file_name=path.name)
+        count = ipd_import(organization=organization, path=path)
     except IpdImportError as exc:
         console.print(f"[red]Файл не загружен, ничего не изменено:[/red]\n{exc}", markup=True)
         return 1
@@ -167,7 +167,9 @@ def add_parsers(sub: Any) -> None:
     deliver.add_argument("--period", type=_month, required=True, help="месяц ГГГГ-ММ")
     deliver.add_argument("--organization", help="код организации")
     deliver.set_defaults(func=cmd_deliver)
-    ipd = dsub.add_parser("ipd-import", help="загрузить ИПД из ГИС ЖКХ (CSV: ЛС; Период; ИПД)")
-    ipd.add_argument("file", help="CSV-файл")
+    ipd = dsub.add_parser(
+        "ipd-import", help="загрузить ИПД из ГИС ЖКХ (CSV или XLSX: ЛС, Период, ИПД)"
+    )
+    ipd.add_argument("file", help="файл CSV или XLSX")
     ipd.add_argument("--organization", help="код организации")
     ipd.set_defaults(func=cmd_ipd_import)

@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from raschet.backoffice.card import account_for_user
-from raschet.backoffice.views import admin_context
+from raschet.backoffice.views import admin_context, saved_upload
 from raschet.core.money import format_rubles
 from raschet.core.periods import Month
 from raschet.documents.gis import IpdImportError, ipd_import
@@ -260,7 +260,7 @@ class IpdForm(forms.Form):
     )
     file = forms.FileField(
         label=gettext_lazy("File"),
-        help_text=gettext_lazy("CSV with the columns ЛС; Период; ИПД (UTF-8 or windows-1251)"),
+        help_text=gettext_lazy("CSV or XLSX with the columns ЛС, Период, ИПД"),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -279,11 +279,10 @@ def ipd_import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            count = ipd_import(
-                organization=form.cleaned_data["organization"],
-                data=upload.read(),
-                file_name=upload.name,
-            )
+            with saved_upload(upload) as path:
+                count = ipd_import(
+                    organization=form.cleaned_data["organization"], path=path, file_name=upload.name
+                )
         except IpdImportError as exc:
             errors = exc.errors
         else:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -149,25 +151,32 @@ def count_table(counts: dict[str, dict[str, int]]) -> tuple[list[str], list[tupl
     return header, rows
 
 
-def _run_import(request: HttpRequest, form: HousingImportForm) -> Any:
-    from raschet.importers import housing as importer  # openpyxl loads on first use only
-
-    upload = form.cleaned_data["file"]
+@contextmanager
+def saved_upload(upload: Any) -> Iterator[Path]:
+    """An uploaded file written to a temporary file (the importers read paths), removed after."""
     suffix = Path(upload.name).suffix.lower()
     handle, name = tempfile.mkstemp(prefix="raschet-import-", suffix=suffix)
     try:
         with os.fdopen(handle, "wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _run_import(request: HttpRequest, form: HousingImportForm) -> Any:
+    from raschet.importers import housing as importer  # openpyxl loads on first use only
+
+    upload = form.cleaned_data["file"]
+    with saved_upload(upload) as path:
         return importer.housing_import(
-            path=Path(name),
+            path=path,
             organization=form.cleaned_data["organization"],
             dry_run=form.cleaned_data["dry_run"],
             user=request.user,
             file_name=upload.name,
         )
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 @staff_member_required

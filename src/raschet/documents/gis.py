@@ -5,8 +5,8 @@ account's ЕЛС (10), ``-NN`` and ``-XXXX``. The billing centre downloads them 
 them here; the ЕПД then prints the ИПД beside the ЕЛС and puts it into each QR code's
 ``DocIdx`` field (rules.md §6.2: "ИПД is often placed in DocIdx").
 
-The file: CSV in UTF-8 (a BOM is fine) or windows-1251, separated by ``;`` or ``,``, with a
-header naming the columns ``ЛС`` (the personal account number), ``Период`` (``ГГГГ-ММ`` or
+The file: CSV (UTF-8 or windows-1251, ``;`` or ``,``) or XLSX, read by the importers' reader,
+with a header naming the columns ``ЛС`` (the personal account number), ``Период`` (``ГГГГ-ММ`` or
 ``ММ.ГГГГ``) and ``ИПД`` (English ``account``, ``period``, ``ipd`` are accepted too). It is
 imported all or nothing: every error names the file, line and column. A second import for the
 same account and month replaces the identifier.
@@ -14,15 +14,16 @@ same account and month replaces the identifier.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from raschet.housing.models import Account
+from raschet.importers.tabular import FileProblem, first_sheet, open_table
 from raschet.organizations.models import Organization
 
 from .models import GisDocumentId
@@ -54,15 +55,11 @@ class IpdRow:
     ipd: str
 
 
-def _text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1251")
-
-
 def _period(value: str) -> date | None:
-    for pattern, year_first in ((r"^(\d{4})-(\d{2})$", True), (r"^(\d{2})\.(\d{4})$", False)):
+    for pattern, year_first in (
+        (r"^(\d{4})-(\d{2})(?:-01)?$", True),  # 2025-02, or a date cell of an XLSX
+        (r"^(\d{2})\.(\d{4})$", False),
+    ):
         m = re.match(pattern, value)
         if m:
             year, month = (m.group(1), m.group(2)) if year_first else (m.group(2), m.group(1))
@@ -71,23 +68,26 @@ def _period(value: str) -> date | None:
     return None
 
 
-def parse_ipd_file(data: bytes, file_name: str) -> list[IpdRow]:
-    """The rows of an ИПД file, or `IpdImportError` naming every bad line and column."""
-    text = _text(data)
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    errors: list[str] = []
+def parse_ipd_file(path: Path, file_name: str) -> list[IpdRow]:
+    """The rows of an ИПД file (CSV or XLSX, read by `raschet.importers.tabular`), or
+    `IpdImportError` naming every bad line and column."""
     try:
-        header = next(reader)
-    except StopIteration:
-        raise IpdImportError([f"{file_name}: файл пуст"]) from None
+        table = open_table(
+            path,
+            max_bytes=settings.RASCHET_IMPORT_MAX_BYTES,
+            sheet_choice=first_sheet,
+            text_cells=True,
+        )
+    except FileProblem as exc:
+        raise IpdImportError([f"{file_name}: {exc.message}"]) from None
+    errors: list[str] = []
+    header = [str(h or "") for h in table.header]
     names = [h.strip().lower() for h in header]
     index: dict[str, int] = {}
     for key, aliases in COLUMNS.items():
         found = [i for i, name in enumerate(names) if name in aliases]
         if not found:
-            errors.append(f"{file_name}, строка 1: нет столбца «{TITLES[key]}»")
+            errors.append(f"{file_name}, строка {table.header_row}: нет столбца «{TITLES[key]}»")
         else:
             index[key] = found[0]
     if errors:
@@ -95,10 +95,12 @@ def parse_ipd_file(data: bytes, file_name: str) -> list[IpdRow]:
     rows: list[IpdRow] = []
     seen: dict[tuple[str, date], int] = {}
     try:
-        for number, record in enumerate(reader, start=2):
+        for number, record in table.rows:
             if not any(cell.strip() for cell in record):
                 continue
-            cells = {k: (record[i].strip() if i < len(record) else "") for k, i in index.items()}
+            cells = {
+                k: (str(record[i]).strip() if i < len(record) else "") for k, i in index.items()
+            }
             where = f"{file_name}, строка {number}"
             account, ipd = cells["account"], cells["ipd"].upper()
             period = _period(cells["period"])
@@ -125,20 +127,21 @@ def parse_ipd_file(data: bytes, file_name: str) -> list[IpdRow]:
                 break
             if not errors:
                 rows.append(IpdRow(number, account, period, ipd))  # type: ignore[arg-type]
-    except csv.Error as exc:
-        errors.append(f"{file_name}, строка {reader.line_num}: {exc}")
+    except FileProblem as exc:
+        errors.append(f"{file_name}: {exc.message}")
     if errors:
         raise IpdImportError(errors)
     return rows
 
 
-def ipd_import(*, organization: Organization, data: bytes, file_name: str) -> int:
+def ipd_import(*, organization: Organization, path: Path, file_name: str = "") -> int:
     """Import an ИПД file for ``organization``: all rows or none. Returns the rows imported.
 
     Refused: an account that is not the organization's, and an ИПД that does not begin with
     the account's ЕЛС when the account has one.
     """
-    rows = parse_ipd_file(data, file_name)
+    file_name = file_name or path.name
+    rows = parse_ipd_file(path, file_name)
     accounts = {
         number: (pk, gis)
         for pk, number, gis in Account.objects.filter(
