@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from raschet.appeals.services import appeal_file
 from raschet.billing.services import billing_run
@@ -218,6 +218,15 @@ RULES_BEYOND_THE_SCHEMA = {
 }
 
 
+def _query_lost_in_the_url(case) -> bool:
+    """A negative case whose invalid query value is a list or an object: in the URL it becomes
+    the value repeated (Django reads the last, a valid string) or nothing at all (``{}``,
+    ``[]``), so the request the server gets is valid and a 200 is right. schemathesis still
+    counts it as invalid data accepted; that check is left out for such a case only."""
+    negative = case._meta is not None and case._meta.generation.mode == GenerationMode.NEGATIVE
+    return negative and any(isinstance(v, list | dict) for v in (case.query or {}).values())
+
+
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
@@ -230,6 +239,8 @@ def test_api_conforms_to_its_schema(case, seeded, statuses):
     excluded = []
     if (case.method.upper(), case.path) in RULES_BEYOND_THE_SCHEMA:
         excluded = [positive_data_acceptance]
+    if _query_lost_in_the_url(case):
+        excluded.append(negative_data_rejection)
     statuses.append(case.call_and_validate(headers=headers, excluded_checks=excluded).status_code)
     if case.path_parameters:
         # Random ids almost never hit a row: also ask for a seeded one, so the 200 body of
