@@ -43,8 +43,10 @@ def _by_key(batch, result):
     out = {}
     for k in range(len(batch)):
         key = (int(batch.meta["account_id"][k]), int(batch.meta["service_id"][k]))
-        out[key] = tuple(int(getattr(result, f)[k]) for f in FIELDS) + tuple(
-            int(batch.meta[m][k]) for m in META
+        out[key] = (
+            tuple(int(getattr(result, f)[k]) for f in FIELDS)
+            + tuple(int(batch.meta[m][k]) for m in META)
+            + (batch.notes.get(k, ""),)  # a capital-repair exemption's note
         )
     return out
 

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from raschet.billing import arrays as A
 from raschet.billing.common_carry import load_common_carry
+from raschet.billing.exemptions import exempt_building_ids
 from raschet.billing.models import (
     Absence,
     BillingRun,
@@ -200,6 +201,11 @@ class FastLoader:
         # several accounts sharing one premises (and its meters) → general builder
         prem_u, prem_n = np.unique(acc["premises"], return_counts=True)
         complex_acc |= np.isin(acc["premises"], prem_u[prem_n > 1])
+        # a building with a capital-repair exemption in the month → general builder (its
+        # exempt days are cut there, `raschet.billing.exemptions`)
+        exempt = exempt_building_ids(org.pk, self.building_ids, self.month)
+        if exempt:
+            complex_acc |= np.isin(acc["building"], np.asarray(sorted(exempt), dtype=np.int64))
 
         def acc_pos(ids: I64) -> I64:
             return np.searchsorted(acc["id"], ids)
