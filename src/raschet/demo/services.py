@@ -184,16 +184,16 @@ EXEMPT_BUILDING_INDEX = 3
 def _exempt_one(stock: Stock, today: date) -> None:
     """One building recognised as emergency from the 15th of the last billed month, so the
     demo shows a contribution charged by days with the reason in its derivation (ЖК ст.169
-    ч.2; `raschet.capitalrepair.models.CapitalRepairExemption`). A stock of fewer than four
-    buildings keeps them all charged."""
+    ч.2; `raschet.capitalrepair.models.CapitalRepairExemption`): the fourth building, or the
+    last of a smaller stock; a stock of one building keeps it charged."""
     from raschet.capitalrepair.models import ExemptionReason
     from raschet.capitalrepair.services import exemption_record
 
-    if len(stock.buildings) <= EXEMPT_BUILDING_INDEX:
+    if len(stock.buildings) < 2:
         return
     last = billing_months(today)[-1]
     exemption_record(
-        building=stock.buildings[EXEMPT_BUILDING_INDEX],
+        building=stock.buildings[min(EXEMPT_BUILDING_INDEX, len(stock.buildings) - 1)],
         reason=ExemptionReason.EMERGENCY,
         valid_from=last.replace(day=15),
         document="заключение межведомственной комиссии № 4",
