@@ -1,7 +1,8 @@
 """The vectorised path of the snapshot: the month's facts as arrays, no object per row.
 
 Most accounts are plain in a month: open all month, one connected row per service, nobody
-registered or leaving mid-month, at most one single-zone meter per service, no absence.
+registered or leaving mid-month, at most one single-zone meter per service, no absence, no
+capital-repair exemption of the building.
 Their lines are built here with numpy over whole tables read by `raschet.billing.arrays`.
 Tariff and norm changes inside the month are handled here too (they are the same for every
 account of a building). Every other account goes through the general builder of
