@@ -43,8 +43,10 @@ def _by_key(batch, result):
     out = {}
     for k in range(len(batch)):
         key = (int(batch.meta["account_id"][k]), int(batch.meta["service_id"][k]))
-        out[key] = tuple(int(getattr(result, f)[k]) for f in FIELDS) + tuple(
-            int(batch.meta[m][k]) for m in META
+        out[key] = (
+            tuple(int(getattr(result, f)[k]) for f in FIELDS)
+            + tuple(int(batch.meta[m][k]) for m in META)
+            + (batch.notes.get(k, ""),)  # a capital-repair exemption's note
         )
     return out
 
@@ -110,3 +112,25 @@ def test_fast_and_general_paths_agree_on_the_demo():
         for period in billing_months(date(2026, 11, 15)):
             carried += _compare(org, period)
     assert carried > 1000
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_building_exempt_from_capital_repair_by_days():
+    """The demo's emergency building: its contributions of the last billed month are charged
+    for the days before the 15th and say why (ЖК ст.169 ч.2)."""
+    from raschet.billing.models import ChargeLine
+    from raschet.capitalrepair.models import CapitalRepairExemption
+    from raschet.demo.services import billing_months, demo_build
+
+    today = date(2026, 11, 15)
+    demo_build(accounts=150, seed=3, today=today)
+    exemption = CapitalRepairExemption.objects.get()
+    last = billing_months(today)[-1]
+    assert exemption.valid_from == last.replace(day=15)
+    lines = ChargeLine.objects.filter(
+        corrects_period=last,
+        account_id__in=exemption.building.premises.values("accounts"),
+        reason__startswith="освобождён от взноса на капремонт с 15.10.2026",
+    )
+    assert lines.exists()
+    assert all("не начислено дней: 17" in line.reason for line in lines)

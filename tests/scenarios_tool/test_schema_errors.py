@@ -302,3 +302,52 @@ def test_compare_report_lists_missing_and_differing() -> None:
     assert "amount: ожидалось 356.51, получено 356.5" in report
     ok, _ = compare(s, [{**line, "amount": "356.510"}])
     assert ok
+
+
+# -- capital-repair exemptions (rules.md §2.2) ----------------------------------------------
+
+_EXEMPT = "  - id: b1\n    capital_repair_exemptions:\n      - {reason: %s, from: %s%s}\n"
+
+
+def _with_exemption(reason: str, start: str = "2025-01-10", extra: str = "") -> str:
+    return BASE.replace("  - id: b1\n", _EXEMPT % (reason, start, extra))
+
+
+def test_an_exemption_is_read() -> None:
+    s = parse_text(
+        _with_exemption("emergency", extra=', document: "акт № 1", document_date: 2025-01-05'),
+        file="s.yaml",
+    )
+    (ex,) = s.buildings[0].exemptions
+    assert (ex.reason, str(ex.valid_from), ex.valid_to, ex.document) == (
+        "emergency",
+        "2025-01-10",
+        None,
+        "акт № 1",
+    )
+
+
+def test_an_unknown_exemption_reason_names_its_place() -> None:
+    e = error(_with_exemption("flood"))
+    assert "buildings[0].capital_repair_exemptions[0].reason" in str(e)
+
+
+def test_an_exemption_ending_before_it_starts_is_refused() -> None:
+    e = error(_with_exemption("emergency", extra=", to: 2025-01-05"))
+    assert "buildings[0].capital_repair_exemptions[0].to" in str(e)
+
+
+def test_a_change_of_an_unknown_building_is_refused() -> None:
+    text = BASE.replace("periods: [2025-01]", "periods: [2025-01, 2025-02]") + (
+        "changes:\n  - after_period: 2025-01\n    buildings:\n      b9:\n"
+        "        capital_repair_exemptions: [{reason: emergency, from: 2025-01-01}]\n"
+    )
+    assert "нет дома с id «b9»" in str(error(text))
+
+
+@pytest.mark.django_db
+def test_a_new_building_without_an_end_is_refused_when_loaded() -> None:
+    scenario = parse_text(_with_exemption("new_building"), file="s.yaml")
+    with pytest.raises(ScenarioError) as info:
+        scenario_load(scenario)
+    assert "buildings[0].capital_repair_exemptions[0]" in str(info.value)

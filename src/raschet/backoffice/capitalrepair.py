@@ -9,6 +9,7 @@ answers 404, like a missing one.
 
 Permissions: the settings page ``capitalrepair.view_capitalrepairfund``; new settings
 ``capitalrepair.add_capitalrepairfund``; a payment for a work ``capitalrepair.add_fundspending``;
+an exempt period of the building ``capitalrepair.add_capitalrepairexemption``;
 the statement and its files ``ledger.view_ledgerentry`` (whoever sees the ledger sees the
 fund it forms).
 """
@@ -32,18 +33,19 @@ from raschet.backoffice.debt import payees_for
 from raschet.backoffice.payments import MonthField
 from raschet.backoffice.views import admin_context
 from raschet.capitalrepair.exports import statement_csv, statement_xlsx
-from raschet.capitalrepair.models import FundModel
+from raschet.capitalrepair.models import ExemptionReason, FundModel
 from raschet.capitalrepair.selectors import (
     FIGURES,
     FundError,
     FundStatement,
+    building_exemptions,
     building_funds,
     fund_in_force,
     fund_statement,
     fund_warnings,
     work_spent,
 )
-from raschet.capitalrepair.services import fund_set, spending_record
+from raschet.capitalrepair.services import exemption_record, fund_set, spending_record
 from raschet.core.money import MoneyError, parse_rubles
 from raschet.housing.models import Building, BuildingWork, WorkKind
 from raschet.organizations.models import Organization, OrganizationKind
@@ -53,6 +55,7 @@ from raschet.tariffs.models import Service
 VIEW_FUND = "capitalrepair.view_capitalrepairfund"
 SET_FUND = "capitalrepair.add_capitalrepairfund"
 SPEND = "capitalrepair.add_fundspending"
+EXEMPT = "capitalrepair.add_capitalrepairexemption"
 VIEW_LEDGER = "ledger.view_ledgerentry"
 _FILE_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -171,6 +174,27 @@ class SpendingForm(forms.Form):
         return kopecks
 
 
+class ExemptionForm(forms.Form):
+    """An exempt period of the building (ЖК ст.169 ч.2, ч.3, ст.170 ч.5.1)."""
+
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=ExemptionReason.choices)
+    valid_from = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=gettext_lazy("To (exclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("The first day the contribution is charged again"),
+    )
+    document = forms.CharField(label=gettext_lazy("Document"), max_length=200, required=False)
+    document_date = forms.DateField(
+        label=gettext_lazy("Document date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 @staff_member_required
 def fund_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The building's fund: settings in force and their history, what the documents would
@@ -179,6 +203,7 @@ def fund_view(request: HttpRequest, pk: int) -> HttpResponse:
     building = _building(request, pk)
     fund_form = FundForm(building=building, prefix="fund")
     spending_form = SpendingForm(building=building, prefix="spending")
+    exemption_form = ExemptionForm(prefix="exemption")
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "fund":
@@ -211,6 +236,17 @@ def fund_view(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.success(request, _("The payment from the fund is recorded."))
                     return redirect("backoffice:capitalrepair_fund", pk=building.pk)
+        elif action == "exemption":
+            _need(request, EXEMPT)
+            exemption_form = ExemptionForm(request.POST, prefix="exemption")
+            if exemption_form.is_valid():
+                try:
+                    exemption_record(building=building, **exemption_form.cleaned_data)
+                except FundError as exc:
+                    messages.error(request, str(exc))
+                else:
+                    messages.success(request, _("The exempt period is saved."))
+                    return redirect("backoffice:capitalrepair_fund", pk=building.pk)
         else:
             messages.error(request, _("Unknown action."))
     today = timezone.localdate()
@@ -235,6 +271,9 @@ def fund_view(request: HttpRequest, pk: int) -> HttpResponse:
             "works": works,
             "fund_form": fund_form,
             "spending_form": spending_form,
+            "exemptions": list(building_exemptions(building=building)),
+            "exemption_form": exemption_form,
+            "can_exempt": request.user.has_perm(EXEMPT),
             "can_set": request.user.has_perm(SET_FUND),
             "can_spend": request.user.has_perm(SPEND),
             "can_statement": request.user.has_perm(VIEW_LEDGER),

@@ -17,6 +17,7 @@ from raschet.core.periods import Month
 
 
 def _history_models() -> list[Any]:
+    from raschet.capitalrepair.models import CapitalRepairExemption
     from raschet.housing.models import Account, Building, Premises
     from raschet.registry.models import (
         Ownership,
@@ -38,6 +39,8 @@ def _history_models() -> list[Any]:
         Account,
         Premises,
         Building,
+        # a capital-repair exemption entered or changed for a closed month (rules.md §2.2)
+        CapitalRepairExemption,
     ]
     return [m.history.model for m in models if hasattr(m, "history")]  # type: ignore[attr-defined]
 

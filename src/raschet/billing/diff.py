@@ -130,6 +130,14 @@ def month_output(
     }
     # new lines: nothing posted for the key yet
     new = ~has & ~((result.method == core.Method.NONE) & (result.amount == 0))
+    # lines that lost days to a capital-repair exemption carry its note in their reason;
+    # a line exempt the whole month is not written (nothing to charge), like heating out
+    # of season (`raschet.billing.exemptions`)
+    notes: dict[int, str] = getattr(batch, "notes", {}) or {}
+    noted = np.zeros(n, dtype=bool)
+    if notes:
+        noted[np.fromiter(notes, dtype=np.int64, count=len(notes))] = True
+        new &= ~(noted & (meta["segments"] == 0) & (result.amount == 0))
     # a multi-zone line charged by readings has a rate per zone, not one rate
     by_zones = (meta["zones"] > 1) & np.isin(
         result.method,
@@ -142,9 +150,12 @@ def month_output(
     )
     meta = {**meta, "rate": np.where(by_zones, -1, meta["rate"])}
     kind = LineKind.CHARGE if month_start == run.period else LineKind.RECALCULATION
+    base_reason = "" if kind == LineKind.CHARGE else "начисление за прошлый месяц"
+    noted_new = np.nonzero(new & noted)[0].tolist()
+    new &= ~noted
     charges = {
         "kind": kind,
-        "reason": "" if kind == LineKind.CHARGE else "начисление за прошлый месяц",
+        "reason": base_reason,
         "corrects_period": month_start,
         "account_id": meta["account_id"][new],
         "service_id": meta["service_id"][new],
@@ -165,8 +176,21 @@ def month_output(
         "fine": result.fine[new],
         "reduction_reasons": result.reduction_reasons[new],
     }
+    # new lines with an exemption note: written one by one (few), the note in the reason
+    recalcs: list[tuple[Any, ...]] = [
+        line_row(
+            run,
+            account_id=int(meta["account_id"][k]),
+            service_id=int(meta["service_id"][k]),
+            payee_id=_opt(meta["payee_id"][k]),
+            corrects=month_start,
+            kind=kind,
+            fig=_figures(result, meta, k),
+            reason="; ".join(x for x in (base_reason, notes[k]) if x),
+        )
+        for k in noted_new
+    ]
     # lines already posted: only differences, as recalculations with a reason
-    recalcs: list[tuple[Any, ...]] = []
     idx = np.nonzero(has)[0]
     if len(idx):
         prow = p_idx[pos_c[idx]]
@@ -176,23 +200,7 @@ def month_output(
             differs |= computed[f] != posted[f][prow]
         for j in np.nonzero(differs)[0].tolist():
             k, r = int(idx[j]), int(prow[j])
-            fig = Figures(
-                method=int(result.method[k]),
-                volume=int(result.volume[k]),
-                coefficient_volume=int(result.coefficient_volume[k]),
-                rate=_opt(meta["rate"][k]),
-                norm=_opt(meta["norm"][k]),
-                persons=int(meta["persons"][k]),
-                area=int(meta["area"][k]),
-                average_months=int(meta["average_months"][k]),
-                segments=int(meta["segments"][k]),
-                amount=int(result.amount[k]),
-                coefficient_amount=int(result.coefficient_amount[k]),
-                reduction=int(result.reduction[k]),
-                benefit=int(result.benefit[k]),
-                fine=int(result.fine[k]),
-                reduction_reasons=int(result.reduction_reasons[k]),
-            )
+            fig = _figures(result, meta, k)
             was = _posted_row(posted, r)
             recalcs.append(
                 line_row(
@@ -203,7 +211,7 @@ def month_output(
                     corrects=month_start,
                     kind=LineKind.RECALCULATION,
                     fig=_minus(fig, was),
-                    reason=explain.recalculation_reason(was, fig),
+                    reason=explain.recalculation_reason(was, fig, note=notes.get(k, "")),
                 )
             )
     return MonthOutput(charges=charges, recalculations=recalcs, seen=seen)
@@ -234,6 +242,27 @@ def reversals(
             )
         )
     return rows
+
+
+def _figures(result: core.Result, meta: dict[str, Any], k: int) -> Figures:
+    """The computed figures and provenance of line ``k``."""
+    return Figures(
+        method=int(result.method[k]),
+        volume=int(result.volume[k]),
+        coefficient_volume=int(result.coefficient_volume[k]),
+        rate=_opt(meta["rate"][k]),
+        norm=_opt(meta["norm"][k]),
+        persons=int(meta["persons"][k]),
+        area=int(meta["area"][k]),
+        average_months=int(meta["average_months"][k]),
+        segments=int(meta["segments"][k]),
+        amount=int(result.amount[k]),
+        coefficient_amount=int(result.coefficient_amount[k]),
+        reduction=int(result.reduction[k]),
+        benefit=int(result.benefit[k]),
+        fine=int(result.fine[k]),
+        reduction_reasons=int(result.reduction_reasons[k]),
+    )
 
 
 def _posted_row(posted: dict[str, I64], r: int) -> Figures:

@@ -186,6 +186,9 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
         out.append(f"объём {vol} {unit}".rstrip())
     if line.segments > 1:
         out.append(f"месяц разбит на {line.segments} периода(ов) по дням действия тарифа и фактов")
+    reason = getattr(line, "reason", "") or ""
+    if reason:
+        out.append(reason)  # e.g. a capital-repair exemption: why days are not charged
     if rate is not None:
         out.append(f"тариф {rate} ₽ → {format_rubles(line.amount - line.coefficient_amount)} ₽")
     else:
@@ -213,21 +216,34 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
     return "\n".join(out)
 
 
-def recalculation_reason(before: Any, after: Any) -> str:
-    """Why a month's figures changed, from the provenance of the posted and new lines."""
+def recalculation_reason(before: Any, after: Any, *, note: str = "") -> str:
+    """Why a month's figures changed, from the provenance of the posted and new lines.
+
+    ``note`` is the new line's capital-repair exemption (`raschet.billing.exemptions.note`):
+    named first when the days charged changed (the volume moved on the same area). A line
+    exempt the whole month has no tariff, norm or residents of its own to compare.
+    """
     reasons = []
-    if before.rate != after.rate:
-        reasons.append("изменён тариф")
-    if before.norm != after.norm:
-        reasons.append("изменён норматив")
-    if before.persons != after.persons:
-        reasons.append("изменилось число проживающих")
+    days_changed = before.volume != after.volume and before.area == after.area
+    if note and days_changed:
+        reasons.append(note)
+    if after.segments != 0:
+        if before.rate != after.rate:
+            reasons.append("изменён тариф")
+        if before.norm != after.norm:
+            reasons.append("изменён норматив")
+        if before.persons != after.persons:
+            reasons.append("изменилось число проживающих")
     if before.area != after.area:
         reasons.append("изменена площадь")
     if before.method != after.method:
         reasons.append("изменён способ расчёта")
     elif before.volume != after.volume and not reasons:
-        reasons.append("изменился объём (показания)")
+        reasons.append(
+            "изменилось число дней начисления"
+            if after.method == Method.AREA
+            else "изменился объём (показания)"
+        )
     if before.reduction - before.fine != after.reduction - after.fine:
         reasons.append("временное отсутствие или акт качества")
     if before.fine != after.fine:

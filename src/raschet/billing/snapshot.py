@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from raschet.billing.exemptions import BuildingExemptions, ExemptPeriod, load_exemptions, note
 from raschet.billing.models import (
     Absence,
     ActState,
@@ -192,6 +193,9 @@ class Batch:
     meta: dict[str, Any]
     account_ids: list[int]
     settings: core.Settings = field(default_factory=core.Settings)
+    # line index → why some of its days are not charged (capital-repair exemptions,
+    # `raschet.billing.exemptions`); the derivation and the recalculation reason show it
+    notes: dict[int, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lines.rule)
@@ -464,6 +468,7 @@ class MonthFacts:
     benefits_by_person: dict[int, list[PersonBenefit]]
     categories: dict[int, BenefitCategory]
     averaged: dict[tuple[int, int, date], int]
+    exemptions: dict[int, BuildingExemptions] = field(default_factory=dict)
 
 
 def _grouped(rows: Any, key: Any) -> dict[Any, list[Any]]:
@@ -601,6 +606,7 @@ def load_facts(
         ),
         categories={c.pk: c for c in BenefitCategory.objects.filter(organization_id=org_id)},
         averaged=_posted_averages(org_id, account_ids, month),
+        exemptions=load_exemptions(org_id, building_ids, month),
     )
 
 
@@ -712,6 +718,7 @@ def concat(a: Batch, b: Batch) -> Batch:
         meta={k: cat(a.meta[k], b.meta[k]) for k in META_FIELDS},
         account_ids=sorted(set(a.account_ids) | set(b.account_ids)),
         settings=a.settings,
+        notes={**a.notes, **{k + n_lines: text for k, text in b.notes.items()}},
     )
 
 
@@ -736,6 +743,7 @@ class _Builder:
         self.S: dict[str, list[int]] = defaultdict(list)
         self.B: dict[str, list[int]] = defaultdict(list)
         self.meta: list[LineMeta] = []
+        self.notes: dict[int, str] = {}
         self._persons: dict[tuple[int, date], int] = {}
         self._zones: dict[tuple[int, int], dict[str, list[Tariff]]] = {}
         self._norm_rows: dict[tuple[Any, ...], Norm | None] = {}
@@ -931,6 +939,14 @@ class _Builder:
         cuts |= _cuts(norm_rows, l_start, l_end)
         cuts |= _cuts(f.registrations.get(account.pk, []), l_start, l_end)
         cuts |= _cuts(f.resident_acts.get(account.pk, []), l_start, l_end)
+        # capital-repair exemptions (rules.md §2.2): their days are left out like the days
+        # outside the account's opening, the rest charged by days
+        exempt = f.exemptions.get(building.pk)
+        if exempt is not None and not exempt.applies_to(service_id):
+            exempt = None
+        if exempt is not None:
+            cuts |= exempt.cuts(l_start, l_end)
+        exempt_days: dict[ExemptPeriod, int] = defaultdict(int)
         bounds = sorted(cuts)
 
         configured = link.method == "meter"
@@ -975,6 +991,11 @@ class _Builder:
             )
             self.P["role"].append(int(role))
             for seg_start, seg_end in pairwise(bounds):
+                free = exempt.period_on(seg_start) if exempt is not None else None
+                if free is not None:
+                    if part_no == first_part:
+                        exempt_days[free] += (seg_end - seg_start).days
+                    continue
                 tariff = _in_force(zone_rows, seg_start)
                 if tariff is None:
                     raise FactsError(
@@ -1089,6 +1110,8 @@ class _Builder:
         if h_den != 1:
             area = round_half_up_int(h_num, h_den)  # provenance: the area heating is charged on
         self.add_benefits(account, line_no, code, l_end, residents, last_norm)
+        if exempt_days:
+            self.notes[line_no] = note(exempt_days)
         self.meta.append(
             LineMeta(
                 account_id=account.pk,
@@ -1193,6 +1216,7 @@ class _Builder:
             },
             account_ids=[a.pk for a in self.f.accounts],
             settings=self.f.settings,
+            notes=dict(self.notes),
         )
 
 

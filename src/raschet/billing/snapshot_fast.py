@@ -1,7 +1,8 @@
 """The vectorised path of the snapshot: the month's facts as arrays, no object per row.
 
 Most accounts are plain in a month: open all month, one connected row per service, nobody
-registered or leaving mid-month, at most one single-zone meter per service, no absence.
+registered or leaving mid-month, at most one single-zone meter per service, no absence, no
+capital-repair exemption of the building.
 Their lines are built here with numpy over whole tables read by `raschet.billing.arrays`.
 Tariff and norm changes inside the month are handled here too (they are the same for every
 account of a building). Every other account goes through the general builder of
@@ -22,6 +23,7 @@ import numpy.typing as npt
 
 from raschet.billing import arrays as A
 from raschet.billing.common_carry import load_common_carry
+from raschet.billing.exemptions import exempt_building_ids
 from raschet.billing.models import (
     Absence,
     BillingRun,
@@ -200,6 +202,11 @@ class FastLoader:
         # several accounts sharing one premises (and its meters) → general builder
         prem_u, prem_n = np.unique(acc["premises"], return_counts=True)
         complex_acc |= np.isin(acc["premises"], prem_u[prem_n > 1])
+        # a building with a capital-repair exemption in the month → general builder (its
+        # exempt days are cut there, `raschet.billing.exemptions`)
+        exempt = exempt_building_ids(org.pk, self.building_ids, self.month)
+        if exempt:
+            complex_acc |= np.isin(acc["building"], np.asarray(sorted(exempt), dtype=np.int64))
 
         def acc_pos(ids: I64) -> I64:
             return np.searchsorted(acc["id"], ids)

@@ -15,6 +15,8 @@ kopecks, with the date of the payment order.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -227,4 +229,134 @@ class FundSpending(TenantModel):
         if self.work_id is not None and self.work.kind != WorkKind.CAPITAL:
             raise ValidationError(
                 {"work": _("Only capital repair works are paid from the capital repair fund")}
+            )
+
+
+class ExemptionReason(models.TextChoices):
+    """Why the owners of a building owe no capital-repair contribution for a while
+    (rules.md §2.2; ЖК РФ). The Russian labels are the translations."""
+
+    EMERGENCY = (
+        "emergency",
+        _("The building is recognised as emergency (Housing Code art. 169 p. 2)"),
+    )
+    LAND_WITHDRAWAL = (
+        "land_withdrawal",
+        _(
+            "The land under the building is withdrawn for state or municipal needs "
+            "(Housing Code art. 169 p. 2)"
+        ),
+    )
+    PROGRAMME_WAIT = (
+        "programme_wait",
+        _(
+            "The obligation has not started yet after the building entered the regional "
+            "programme (Housing Code art. 169 p. 3)"
+        ),
+    )
+    NEW_BUILDING = (
+        "new_building",
+        _(
+            "A new building: the period after commissioning set by the regional programme "
+            "(Housing Code art. 170 p. 5.1)"
+        ),
+    )
+
+
+#: The longest period the law allows for the reasons that are a waiting time, in months:
+#: ЖК ст.169 ч.3 — the obligation starts after the period set by regional law, at most
+#: eight calendar months after the regional programme is published; ст.170 ч.5.1 (with
+#: ст.169 ч.3) — a new building at most five years (rules.md §2.2, marked [M] there).
+EXEMPTION_MAX_MONTHS = {
+    ExemptionReason.PROGRAMME_WAIT: 8,
+    ExemptionReason.NEW_BUILDING: 60,
+}
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` plus whole months; the last day of a shorter month when it has no such day."""
+    from calendar import monthrange
+
+    year, month0 = divmod(day.month - 1 + months, 12)
+    year += day.year
+    return date(year, month0 + 1, min(day.day, monthrange(year, month0 + 1)[1]))
+
+
+class CapitalRepairExemption(TenantModel, EffectiveDated):
+    """A period ``[valid_from, valid_to)`` in which the owners of a building owe no
+    capital-repair contribution (rules.md §2.2):
+
+    * the building is recognised as emergency (аварийный) — ЖК ст.169 ч.2;
+    * its land is withdrawn for state or municipal needs (изъятие) — ЖК ст.169 ч.2;
+    * the obligation has not started yet after the building entered the regional programme
+      (the period set by regional law, at most 8 months after the programme's publication)
+      — ЖК ст.169 ч.3;
+    * a new building, up to 5 years after commissioning, as the regional programme sets —
+      ЖК ст.170 ч.5.1.
+
+    The billing run charges the contribution services of the building (its fund's service,
+    and the catalogue's ``capital_repair``) only for the days outside such periods, by days
+    like an account opened or closed inside the month (`raschet.billing.exemptions`). The
+    last two reasons are waiting times: they need an end, and the law caps their length
+    (`EXEMPTION_MAX_MONTHS`). One period at a time per building (ADR 0002): two reasons on
+    the same days are one exemption, entered with the reason that came first.
+
+    ``document`` names the act or decision (e.g. «постановление администрации № 12»), shown
+    with its date in the derivation of every line it changes.
+    """
+
+    overlap_key = ("building",)
+
+    building = models.ForeignKey(
+        Building,
+        verbose_name=_("building"),
+        on_delete=models.PROTECT,
+        related_name="capital_repair_exemptions",
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=ExemptionReason.choices)
+    document = models.CharField(
+        _("document"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The act or decision and its number, e.g. resolution of the administration No. 12"
+        ),
+    )
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("capital repair exemption")
+        verbose_name_plural = _("capital repair exemptions")
+        ordering = ["building", "-valid_from"]
+        constraints = [
+            valid_range_constraint("capital_repair_exemption_valid_range"),
+            models.CheckConstraint(
+                condition=~Q(reason__in=["programme_wait", "new_building"])
+                | Q(valid_to__isnull=False),
+                name="capital_repair_exemption_waiting_has_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        end = f"{self.valid_to:%d.%m.%Y}" if self.valid_to else "…"
+        return f"{self.building}: {self.get_reason_display()} ({self.valid_from:%d.%m.%Y}–{end})"
+
+    def clean(self) -> None:
+        super().clean()
+        limit = EXEMPTION_MAX_MONTHS.get(ExemptionReason(self.reason)) if self.reason else None
+        if limit is None or not self.valid_from:
+            return
+        if self.valid_to is None:
+            raise ValidationError(
+                {"valid_to": _("This reason is a waiting time: give the day the obligation starts")}
+            )
+        if self.valid_to > _add_months(self.valid_from, limit):
+            raise ValidationError(
+                {
+                    "valid_to": _("The law allows at most %(months)s months for this reason")
+                    % {"months": limit}
+                }
             )

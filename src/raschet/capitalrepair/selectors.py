@@ -34,7 +34,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from raschet.capitalrepair.models import CapitalRepairFund, FundSpending
+from raschet.capitalrepair.models import CapitalRepairExemption, CapitalRepairFund, FundSpending
 from raschet.core.periods import Month
 from raschet.housing.models import Account, Building
 from raschet.ledger.models import EntryKind, LedgerEntry
@@ -147,6 +147,13 @@ def building_funds(*, building: Building) -> QuerySet[CapitalRepairFund]:
         .select_related("payee", "account_owner", "service")
         .order_by("-valid_from")
     )
+
+
+def building_exemptions(*, building: Building) -> QuerySet[CapitalRepairExemption]:
+    """The building's exempt periods from the capital-repair contribution, latest first."""
+    return CapitalRepairExemption.objects.filter(
+        organization_id=building.organization_id, building_id=building.pk
+    ).order_by("-valid_from")
 
 
 def fund_in_force(*, building: Building, on: date) -> CapitalRepairFund | None:

@@ -1,5 +1,5 @@
-"""Writes of the capital repair fund: the fund settings of a building from a date, and the
-payments from the fund for capital works.
+"""Writes of the capital repair fund: the fund settings of a building from a date, the
+payments from the fund for capital works, and the building's exempt periods.
 
 Each service is atomic, takes keyword arguments and runs ``full_clean()`` (the organization
 of every linked row, the special account's bank key, overlaps on SQLite); its `FundError`
@@ -14,14 +14,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from raschet.capitalrepair.models import CapitalRepairFund, FundModel, FundSpending
+from raschet.capitalrepair.models import (
+    CapitalRepairExemption,
+    CapitalRepairFund,
+    FundModel,
+    FundSpending,
+)
 from raschet.capitalrepair.selectors import FundError, special_account_rest
 from raschet.core.money import format_rubles
 from raschet.housing.models import Building, BuildingWork
 from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
 
-__all__ = ["FundError", "fund_set", "spending_delete", "spending_record"]
+__all__ = ["FundError", "exemption_record", "fund_set", "spending_delete", "spending_record"]
 
 
 def _messages(exc: ValidationError) -> str:
@@ -161,3 +166,41 @@ def spending_record(
 def spending_delete(*, spending: FundSpending) -> None:
     """Remove a mistaken spending (its history keeps what it was)."""
     spending.delete()
+
+
+@transaction.atomic
+def exemption_record(
+    *,
+    building: Building,
+    reason: str,
+    valid_from: date,
+    valid_to: date | None = None,
+    document: str = "",
+    document_date: date | None = None,
+    note: str = "",
+) -> CapitalRepairExemption:
+    """The owners of ``building`` owe no capital-repair contribution on ``[valid_from,
+    valid_to)`` for ``reason`` (ЖК ст.169 ч.2, ч.3, ст.170 ч.5.1; rules.md §2.2).
+
+    Refused when it overlaps another exempt period of the building, when a waiting-time
+    reason has no end or is longer than the law allows. A period reaching back into a
+    closed month is accepted: the next billing run posts the difference as a
+    recalculation naming it (`raschet.billing.changes`).
+    """
+    Building.objects.select_for_update().filter(pk=building.pk).first()  # one writer a building
+    exemption = CapitalRepairExemption(
+        organization_id=building.organization_id,
+        building=building,
+        reason=reason,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        document=document.strip(),
+        document_date=document_date,
+        note=note.strip(),
+    )
+    try:
+        exemption.full_clean()
+    except ValidationError as exc:
+        raise FundError(_messages(exc)) from exc
+    exemption.save()
+    return exemption

@@ -171,10 +171,34 @@ def demo_build(
     report("Приборы учёта и показания", 0, 1)
     meters_build(rng, stock)
     report("Приборы учёта и показания", 1, 1)
+    _exempt_one(stock, today or timezone.localdate())
     _bill(list(managers.values()), today or timezone.localdate(), report, rng)
     demo_appeals(list(managers.values()), rng, today or timezone.localdate())
 
     return _result(organizations=len(by_code), stock=stock)
+
+
+EXEMPT_BUILDING_INDEX = 3
+
+
+def _exempt_one(stock: Stock, today: date) -> None:
+    """One building recognised as emergency from the 15th of the last billed month, so the
+    demo shows a contribution charged by days with the reason in its derivation (ЖК ст.169
+    ч.2; `raschet.capitalrepair.models.CapitalRepairExemption`): the fourth building, or the
+    last of a smaller stock; a stock of one building keeps it charged."""
+    from raschet.capitalrepair.models import ExemptionReason
+    from raschet.capitalrepair.services import exemption_record
+
+    if len(stock.buildings) < 2:
+        return
+    last = billing_months(today)[-1]
+    exemption_record(
+        building=stock.buildings[min(EXEMPT_BUILDING_INDEX, len(stock.buildings) - 1)],
+        reason=ExemptionReason.EMERGENCY,
+        valid_from=last.replace(day=15),
+        document="заключение межведомственной комиссии № 4",
+        document_date=last.replace(day=5),
+    )
 
 
 def billing_months(today: date) -> list[date]:

@@ -176,6 +176,19 @@ class BuildingMeterDef:
 
 
 @dataclass(frozen=True)
+class ExemptionDef:
+    """A capital-repair exempt period of a building (rules.md §2.2; ЖК ст.169 ч.2, ч.3,
+    ст.170 ч.5.1): ``reason`` is a `CapitalRepairExemption` reason code."""
+
+    where: Where
+    reason: str
+    valid_from: date
+    valid_to: date | None
+    document: str = ""
+    document_date: date | None = None
+
+
+@dataclass(frozen=True)
 class BuildingDef:
     where: Where
     id: str
@@ -188,6 +201,7 @@ class BuildingDef:
     building_meters: tuple[BuildingMeterDef, ...]
     premises: tuple[PremisesDef, ...]
     quality_acts: tuple[QualityActDef, ...]
+    exemptions: tuple[ExemptionDef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,11 +215,19 @@ class AccountChange:
 
 
 @dataclass(frozen=True)
+class BuildingChange:
+    where: Where
+    id: str
+    exemptions: tuple[ExemptionDef, ...]  # added
+
+
+@dataclass(frozen=True)
 class ChangeDef:
     where: Where
     after_period: date
     services: dict[str, ServiceRates]  # tariffs / norms given replace the service's rows
     accounts: tuple[AccountChange, ...]
+    buildings: tuple[BuildingChange, ...] = ()
 
 
 @dataclass(frozen=True)

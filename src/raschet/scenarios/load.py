@@ -21,6 +21,7 @@ from django.db import models, transaction
 from django.utils import translation
 
 from raschet.billing.models import Absence, QualityAct
+from raschet.capitalrepair.models import CapitalRepairExemption
 from raschet.housing.models import Account, Building, Premises
 from raschet.metering.models import (
     BuildingMeter,
@@ -44,6 +45,7 @@ from raschet.scenarios.facts import (
     AbsenceDef,
     AccountDef,
     ChangeDef,
+    ExemptionDef,
     QualityActDef,
     ResidentDef,
     Scenario,
@@ -128,6 +130,8 @@ class _Loader:
         for b in self.s.buildings:
             for act in b.quality_acts:
                 self._quality(act, building=self.buildings[b.id], account=None)
+            for ex in b.exemptions:
+                self._exemption(ex, self.buildings[b.id])
 
     # -- housing stock -----------------------------------------------------------------
 
@@ -412,6 +416,20 @@ class _Loader:
                         n.where,
                     )
 
+    def _exemption(self, ex: ExemptionDef, building: Building) -> None:
+        _save(
+            CapitalRepairExemption(
+                organization=self.org,
+                building=building,
+                reason=ex.reason,
+                valid_from=ex.valid_from,
+                valid_to=ex.valid_to,
+                document=ex.document,
+                document_date=ex.document_date,
+            ),
+            ex.where,
+        )
+
     # -- changes after a closed month ----------------------------------------------------
 
     def apply(self, change: ChangeDef) -> None:
@@ -422,6 +440,9 @@ class _Loader:
             if rates.norms:
                 Norm.objects.filter(organization=self.org, service=self.services[code]).delete()
         self._rates(change.services)
+        for bc in change.buildings:
+            for ex in bc.exemptions:
+                self._exemption(ex, self.buildings[bc.id])
         for ac in change.accounts:
             account = self.accounts[ac.number]
             if ac.owners is not None:

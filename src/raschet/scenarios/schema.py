@@ -22,9 +22,11 @@ from raschet.scenarios.facts import (
     AccountServiceDef,
     BenefitCategoryDef,
     BenefitRight,
+    BuildingChange,
     BuildingDef,
     BuildingMeterDef,
     ChangeDef,
+    ExemptionDef,
     ExpectedLine,
     MeterDef,
     NormRow,
@@ -75,6 +77,8 @@ BASIS_SERVICES = ("solid_waste",)
 """Services whose charge basis the region chooses (rules.md §1.10): ТКО per person by a
 tariff per person, per m² by a tariff per m², or by the regional norm × the tariff per m³
 (``volume``; the norm rows per person or per m²)."""
+EXEMPTION_REASONS = ("emergency", "land_withdrawal", "programme_wait", "new_building")
+"""`raschet.capitalrepair.models.ExemptionReason` codes (ЖК ст.169 ч.2, ч.3, ст.170 ч.5.1)."""
 QUALITY_KINDS = ("interruption", "temperature", "below_40", "maintenance", "upkeep_days", "fine")
 DEFAULT_OPENED = date(2000, 1, 1)
 
@@ -282,6 +286,7 @@ def _building(node: Node) -> BuildingDef:
             "common_property",
             "building_meters",
             "quality_acts",
+            "capital_repair_exemptions",
             "premises",
         ),
         required=("id", "premises"),
@@ -321,7 +326,32 @@ def _building(node: Node) -> BuildingDef:
             if "quality_acts" in keys
             else ()
         ),
+        exemptions=_exemptions(keys, "capital_repair_exemptions"),
     )
+
+
+def _exemptions(keys: dict[str, Node], name: str) -> tuple[ExemptionDef, ...]:
+    """``capital_repair_exemptions: [{reason, from, to, document, document_date}]``."""
+    out = []
+    for node in keys[name].items() if name in keys else ():
+        ek = node.mapping(
+            ("reason", "from", "to", "document", "document_date"), required=("reason", "from")
+        )
+        start = ek["from"].date()
+        end = ek["to"].date() if "to" in ek and ek["to"].value is not None else None
+        if end is not None and end <= start:
+            ek["to"].fail("конец освобождения (не включая) должен быть позже начала")
+        out.append(
+            ExemptionDef(
+                where=node.where,
+                reason=ek["reason"].choice(EXEMPTION_REASONS),
+                valid_from=start,
+                valid_to=end,
+                document=ek["document"].text() if "document" in ek else "",
+                document_date=ek["document_date"].date() if "document_date" in ek else None,
+            )
+        )
+    return tuple(out)
 
 
 def _month_entries(node: Node) -> list[tuple[Node, Node]]:
@@ -614,7 +644,17 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
 
 
 def _change(node: Node) -> ChangeDef:
-    keys = node.mapping(("after_period", "services", "accounts"), required=("after_period",))
+    keys = node.mapping(
+        ("after_period", "services", "accounts", "buildings"), required=("after_period",)
+    )
+    buildings = []
+    for bid, child in keys["buildings"].entries() if "buildings" in keys else ():
+        bk = child.mapping(("capital_repair_exemptions",))
+        buildings.append(
+            BuildingChange(
+                where=child.where, id=bid, exemptions=_exemptions(bk, "capital_repair_exemptions")
+            )
+        )
     accounts = []
     for number, child in keys["accounts"].entries() if "accounts" in keys else ():
         ck = child.mapping(("residents", "owners", "absences", "quality_acts"))
@@ -639,6 +679,7 @@ def _change(node: Node) -> ChangeDef:
         after_period=keys["after_period"].month(),
         services=_services(keys["services"]) if "services" in keys else {},
         accounts=tuple(accounts),
+        buildings=tuple(buildings),
     )
 
 

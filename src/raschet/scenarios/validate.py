@@ -63,6 +63,9 @@ def validate(s: Scenario, periods_node: Node) -> None:
             raise ScenarioError(change.where, "изменения должны идти по порядку месяцев")
         merged = {**s.services, **change.services}
         _validate_rates(change.services, building_ids)
+        for bc in change.buildings:
+            if bc.id not in building_ids:
+                raise ScenarioError(bc.where, f"нет дома с id «{bc.id}»")
         for ac in change.accounts:
             if ac.number not in accounts:
                 raise ScenarioError(ac.where, f"нет лицевого счёта «{ac.number}»")
