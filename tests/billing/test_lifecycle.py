@@ -382,3 +382,36 @@ def test_hot_water_below_40_without_a_cold_water_tariff_fails_the_run_clearly(ac
     run = billing_run(organization=account.organization, period=JAN)
     assert run.state == RunState.FAILED
     assert "нет тарифа на холодную воду" in run.error
+
+
+@pytest.mark.parametrize("cost", ["1.1", ""])
+def test_a_batch_sets_its_random_page_cost_for_its_own_transaction(
+    account, on_postgres, settings, monkeypatch, cost
+):
+    """On PostgreSQL the batch's transaction plans with RASCHET_BILLING_RANDOM_PAGE_COST (an
+    empty value keeps the server's), and the session's value is untouched afterwards."""
+    if not on_postgres:
+        pytest.skip("a PostgreSQL planner setting")
+    from django.db import connection
+
+    import raschet.billing.services as services
+
+    def show() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW random_page_cost")
+            return cursor.fetchone()[0]
+
+    before = show()
+    seen = []
+    real = services.load_batch
+
+    def spy(**kwargs):
+        seen.append(show())
+        return real(**kwargs)
+
+    settings.RASCHET_BILLING_RANDOM_PAGE_COST = cost
+    monkeypatch.setattr(services, "load_batch", spy)
+    run = billing_run(organization=account.organization, period=JAN)
+    assert run.state == RunState.POSTED
+    assert seen == [cost or before]
+    assert show() == before

@@ -121,6 +121,11 @@ RASCHET_IMPORT_MAX_BYTES = int(os.environ.get("RASCHET_IMPORT_MAX_BYTES", 512 * 
 # Payment documents: the engine of bundles (ADR 0009) — "direct" (the fast writer, typst
 # where a page does not fit it) or "typst" (every bundle typeset by typst).
 RASCHET_EPD_BUNDLE_ENGINE = os.environ.get("RASCHET_EPD_BUNDLE_ENGINE", "direct")
+# PostgreSQL planner cost of a random page read for a billing batch's transaction
+# (`raschet.billing.services`). The server default, 4, assumes spinning disks: with it the
+# planner reads the whole readings table for every batch instead of looking up the batch's
+# meters (docs/benchmarks.md). 1.1 is the usual value for SSD; empty keeps the server's.
+RASCHET_BILLING_RANDOM_PAGE_COST = os.environ.get("RASCHET_BILLING_RANDOM_PAGE_COST", "1.1")
 
 LOGGING = {
     "version": 1,
