@@ -31,6 +31,7 @@ FIGURES = (
     "reduction",
     "benefit",
     "fine",
+    "benefit_cash",
 )
 PROVENANCE = ("rate", "norm", "persons", "area", "method")
 CORRECTIONS = (int(core.Method.HEATING_CORRECTION), int(core.Method.HEATING_CORRECTION_METERED))
@@ -57,6 +58,7 @@ class Figures:
     benefit: int
     fine: int = 0  # part of ``reduction``
     reduction_reasons: int = 0  # `core.ReductionReason` bits (provenance)
+    benefit_cash: int = 0  # ЕДК (≤ 0 on a charge): reported, not part of the total
 
 
 def posted_sums(organization_id: int, account_ids: list[int], months: list[date]) -> dict[str, I64]:
@@ -164,6 +166,7 @@ def month_output(
         "benefit": result.benefit[new],
         "fine": result.fine[new],
         "reduction_reasons": result.reduction_reasons[new],
+        "benefit_cash": result.benefit_cash[new],
     }
     # lines already posted: only differences, as recalculations with a reason
     recalcs: list[tuple[Any, ...]] = []
@@ -192,6 +195,7 @@ def month_output(
                 benefit=int(result.benefit[k]),
                 fine=int(result.fine[k]),
                 reduction_reasons=int(result.reduction_reasons[k]),
+                benefit_cash=int(result.benefit_cash[k]),
             )
             was = _posted_row(posted, r)
             recalcs.append(
@@ -253,6 +257,7 @@ def _posted_row(posted: dict[str, I64], r: int) -> Figures:
         reduction=int(posted["reduction"][r]),
         benefit=int(posted["benefit"][r]),
         fine=int(posted["fine"][r]),
+        benefit_cash=int(posted["benefit_cash"][r]),
     )
 
 
@@ -278,6 +283,7 @@ def _minus(now: Figures, was: Figures) -> Figures:
         benefit=now.benefit - was.benefit,
         fine=now.fine - was.fine,
         reduction_reasons=now.reduction_reasons,
+        benefit_cash=now.benefit_cash - was.benefit_cash,
     )
 
 
@@ -305,6 +311,7 @@ LINE_COLUMNS = [
     "benefit",
     "fine",
     "reduction_reasons",
+    "benefit_cash",
     "reason",
 ]
 
@@ -344,6 +351,7 @@ def line_row(
         fig.benefit,
         fig.fine,
         fig.reduction_reasons,
+        fig.benefit_cash,
         reason,
     )
 
@@ -389,6 +397,7 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
             charges["benefit"].tolist(),
             charges["fine"].tolist(),
             charges["reduction_reasons"].tolist(),
+            charges["benefit_cash"].tolist(),
             const(charges["reason"]),
         ]
         write_rows(list(zip(*columns, strict=True)))

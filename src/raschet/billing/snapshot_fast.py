@@ -1060,6 +1060,7 @@ class FastLoader:
                 base=empty.astype(np.int8),
                 social_norm_area=empty,
                 norm=empty,
+                cash=empty.astype(np.bool_),
             )
         pairs, counts = np.unique(rows["account"] * KEY + rows["category"], return_counts=True)
         categories = {c.pk: c for c in BenefitCategory.objects.filter(organization=self.org)}
@@ -1093,6 +1094,7 @@ class FastLoader:
 
                 out["social_norm_area"].append(social_norm_area(n, *social))
                 out["norm"].append(int(norm[line]))
+                out["cash"].append(int(cat.is_cash))
         order_b = np.argsort(np.asarray(out["line"], dtype=np.int64), kind="stable")
 
         def col(name: str, dtype: Any = np.int64) -> Any:
@@ -1105,6 +1107,7 @@ class FastLoader:
             base=col("base", np.int8),
             social_norm_area=col("social_norm_area"),
             norm=col("norm"),
+            cash=col("cash", np.bool_),
         )
 
 
