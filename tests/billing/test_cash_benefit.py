@@ -149,3 +149,21 @@ def test_an_unknown_benefit_model_is_refused(account):
     )
     with pytest.raises(ValidationError, match="gift"):
         cat.full_clean()
+
+
+def test_the_model_of_a_category_with_holders_cannot_be_switched(account):
+    """A switch would reach closed months recomputed later; a new category is the way."""
+    from django.core.exceptions import ValidationError
+
+    org = account.organization
+    cat = _category(org, "veterans", BenefitModel.DISCOUNT)
+    cat.model = BenefitModel.CASH
+    cat.full_clean()  # no holders yet: a category set up wrongly may be corrected
+    cat.save()
+    _grant(account, cat)
+    cat.model = BenefitModel.DISCOUNT
+    with pytest.raises(ValidationError, match=r"cannot be changed|нельзя"):
+        cat.full_clean()
+    cat.refresh_from_db()
+    cat.percent = Decimal("30")
+    cat.full_clean()  # other fields stay editable

@@ -295,6 +295,7 @@ class BenefitCategory(TenantModel):
 
     def clean(self) -> None:
         super().clean()
+        self._check_model_change()
         if not isinstance(self.service_bases, dict):
             raise ValidationError({"service_bases": _("Expected a mapping service → base")})
         bad = {v for v in self.service_bases.values() if v not in BenefitBase.values}
@@ -303,6 +304,25 @@ class BenefitCategory(TenantModel):
                 {
                     "service_bases": _("Unknown benefit base: %(bases)s")
                     % {"bases": ", ".join(sorted(map(str, bad)))}
+                }
+            )
+
+    def _check_model_change(self) -> None:
+        """The model is not effective-dated: switched on a category with holders it would
+        apply to every closed month recomputed later (a discount taken back as ЕДК, or the
+        reverse). A region that moves a benefit to ЕДК from a date gets a new category, and
+        the holders' rights are ended and started again under it from that date."""
+        if self.pk is None:
+            return
+        was = BenefitCategory.objects.filter(pk=self.pk).values_list("model", flat=True).first()
+        if was is not None and was != self.model and self.holders.exists():
+            raise ValidationError(
+                {
+                    "model": _(
+                        "The benefit model of a category that has holders cannot be changed: "
+                        "closed months would change. Create a category of the other model and "
+                        "move the holders to it from the date of the change."
+                    )
                 }
             )
 
