@@ -243,7 +243,7 @@ def test_below_40_needs_a_temperature_below_40() -> None:
 def test_benefit_model_is_discount_or_cash() -> None:
     category = (
         "benefit_categories:\n"
-        "  - {code: v, percent: \"50\", services: {cold_water: per_person_share}, model: %s}\n"
+        '  - {code: v, percent: "50", services: {cold_water: per_person_share}, model: %s}\n'
     )
     assert parse_text(category % "cash" + BASE, file="s.yaml").benefit_categories[0].model == "cash"
     assert parse_text(BASE, file="s.yaml").benefit_categories == ()

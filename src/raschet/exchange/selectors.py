@@ -32,7 +32,7 @@ from raschet.registry.models import BenefitCoverage, BenefitModel, PersonBenefit
 from raschet.registry.selectors import resident_counts
 from raschet.tariffs.models import Service
 
-BENEFIT_MODEL_CODES = {BenefitModel.DISCOUNT: 1, BenefitModel.CASH: 2}
+BENEFIT_MODEL_CODES: dict[str, int] = {BenefitModel.DISCOUNT.value: 1, BenefitModel.CASH.value: 2}
 """The export's ``benefit_model`` (``VID_LG``): 1 — a discount on the bill, 2 — ЕДК."""
 
 
