@@ -153,6 +153,7 @@ def test_charges_with_provenance(token_client, charged) -> None:
     assert (line["amount"], line["amount_kopecks"]) == ("1123.01", 112301)
     assert (line["coefficient_amount"], line["coefficient_amount_kopecks"]) == ("374.34", 37434)
     assert line["reduction"] == "0.00" and line["benefit_kopecks"] == 0
+    assert (line["benefit_cash"], line["benefit_cash_kopecks"]) == ("0.00", 0)
     assert (line["total"], line["total_kopecks"]) == ("1123.01", 112301)
     assert line["reason"] == ""
     assert "норматив" in line["explanation"] and "итого 1\u00a0123,01" in line["explanation"]

@@ -57,3 +57,19 @@ def test_recalculation_line_shows_the_month_the_reason_and_signed_differences():
     assert "в т.ч. повышающий коэффициент +66,66 ₽" in text
     assert text.endswith("итого перерасчёт +199,99 ₽")
     assert "объём" not in text  # the volume did not change
+
+
+def test_cash_benefit_is_named_as_edk_and_left_out_of_the_total():
+    text = explain_line(_line(benefit=-5000, benefit_cash=-12478), unit="м³", service="ХВС")
+    assert "льгота: -50,00 ₽" in text
+    assert "ЕДК (выплачивает орган соцзащиты, в счёт не входит): 124,78 ₽" in text
+    assert text.endswith("итого 1\u00a0073,01 ₽")  # 1 123.01 − 50.00, the ЕДК not taken off
+
+
+def test_recalculation_reason_names_a_changed_cash_benefit():
+    from raschet.billing.explain import recalculation_reason
+
+    before = _line(benefit_cash=-100, fine=0)
+    after = _line(benefit_cash=-200, fine=0)
+    assert recalculation_reason(before, after) == "изменилась компенсация (ЕДК)"
+    assert recalculation_reason(before, before) == "изменились данные расчёта"

@@ -33,6 +33,7 @@ FIELDS = (
     "coefficient_amount",
     "reduction",
     "benefit",
+    "benefit_cash",
     "fine",
     "reduction_reasons",
 )

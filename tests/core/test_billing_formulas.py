@@ -833,6 +833,67 @@ def test_benefit_excludes_the_increasing_coefficient_and_follows_reductions():
     assert (reduced.reduction, reduced.benefit, reduced.total) == (-16200, -72900, 72900)
 
 
+def cash(base: BenefitBase, covered: int, percent: int = 50, **facts) -> ReferenceBenefit:
+    """A category of the ЕДК model (rules.md §4.2): the social body pays, the bill stays."""
+    return ReferenceBenefit(base=base, covered=covered, percent=D(percent), cash=True, **facts)
+
+
+def test_cash_benefit_is_computed_like_a_discount_and_leaves_the_bill_whole():
+    discount, edk = charge(
+        maintenance(benefit(BenefitBase.PER_PERSON_SHARE, covered=1)),
+        maintenance(cash(BenefitBase.PER_PERSON_SHARE, covered=1)),
+    )
+    assert (discount.benefit, discount.benefit_cash, discount.total) == (-27000, 0, 135000)
+    # 1 620 / 3 × 1 × 50 % = 270.00, paid by the social body; the citizen pays 1 620.00
+    assert (edk.benefit, edk.benefit_cash, edk.total) == (0, -27000, 162000)
+
+
+def test_cash_benefit_rounds_like_the_discount_one():
+    (line,) = charge(
+        heating(
+            HeatingMode.SEASON,
+            residents=2,
+            benefits=(cash(BenefitBase.SOCIAL_NORM_AREA, 2, social_norm_area=D(42)),),
+        )
+    )
+    # the same tie as the discount test above: 1 286.775 → 1 286.78
+    assert (line.benefit, line.benefit_cash) == (0, -128678)
+
+
+def test_discount_and_cash_on_one_line_share_what_is_left_to_pay():
+    both, over = charge(
+        maintenance(
+            benefit(BenefitBase.PER_PERSON_SHARE, 1, 50),  # 270.00 off the bill
+            cash(BenefitBase.PER_PERSON_SHARE, 2, 50),  # 540.00 from the social body
+        ),
+        maintenance(
+            benefit(BenefitBase.PER_PERSON_SHARE, 3, 100),  # the whole 1 620.00 off the bill
+            cash(BenefitBase.PER_PERSON_SHARE, 3, 50),  # nothing left to compensate
+        ),
+    )
+    assert (both.benefit, both.benefit_cash, both.total) == (-27000, -54000, 135000)
+    assert (over.benefit, over.benefit_cash, over.total) == (-162000, 0, 0)
+
+
+def test_cash_benefit_is_capped_at_the_charge():
+    (line,) = charge(
+        maintenance(
+            cash(BenefitBase.PER_PERSON_SHARE, 3, 100),
+            cash(BenefitBase.PER_PERSON_SHARE, 3, 50),
+        )
+    )
+    assert (line.benefit_cash, line.total) == (-162000, 162000)
+
+
+def test_cash_flags_of_another_length_are_refused():
+    lines, parts, segments, benefits = ref.to_arrays(
+        [maintenance(cash(BenefitBase.PER_PERSON_SHARE, 1))]
+    )
+    bad = dataclasses.replace(benefits, cash=np.zeros(2, dtype=np.bool_))
+    with pytest.raises(ValueError, match="ЕДК"):
+        compute(lines, parts, segments, bad)
+
+
 # ---------------------------------------------------------------------------------------
 # Common property (КР на СОИ, rules.md §1.6, §14)
 

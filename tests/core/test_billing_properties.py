@@ -8,6 +8,7 @@ and, line by line, by `raschet.core.billing_reference`; both must agree to the k
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
@@ -101,8 +102,9 @@ BENEFITS = st.lists(
         percent=st.integers(0, 10_000).map(lambda p: units(p, 2)),
         social_norm_area=st.integers(0, 12_000).map(lambda a: units(a, 2)),
         norm=st.integers(0, 12_000_000).map(lambda v: units(v, 6)),
+        cash=st.booleans(),  # discount and ЕДК categories, mixed on one line too
     ),
-    max_size=2,
+    max_size=3,
 )
 _integers: dict[tuple[int, int], st.SearchStrategy[int]] = {}
 
@@ -369,6 +371,12 @@ def assert_invariants(lines: list[ReferenceLine], results: list[ref.ReferenceRes
         # A benefit never exceeds what is left to pay (the fine does not count).
         net = r.amount - r.coefficient_amount + r.reduction - r.fine
         assert 0 >= r.benefit >= -max(net, 0)
+        # The ЕДК of cash categories is never more than what is left after the discount, and
+        # is not part of what the citizen pays.
+        assert 0 >= r.benefit_cash >= -max(net, 0) - r.benefit
+        assert r.total == r.amount + r.reduction + r.benefit
+        if not any(b.cash for b in line.benefits):
+            assert r.benefit_cash == 0
         assert r.coefficient_amount >= 0
 
 
@@ -448,6 +456,29 @@ def test_benefit_of_a_large_charge_leaves_int64(
     share = min(volume, norm * (covered + extra_residents))
     assert got.amount * share * covered * percent > 2**62
     assert got == ref.charge_batch([line])[0]
+
+
+@FEW
+@given(batches())
+def test_cash_categories_are_the_discount_moved_out_of_the_bill(lines: list[ReferenceLine]) -> None:
+    """All categories as discounts, then all as ЕДК: the same amounts by the same rules
+    (rules.md §4.2), the first reducing the bill, the second only reported."""
+    as_discount = [
+        dataclasses.replace(
+            x, benefits=tuple(dataclasses.replace(b, cash=False) for b in x.benefits)
+        )
+        for x in lines
+    ]
+    as_cash = [
+        dataclasses.replace(
+            x, benefits=tuple(dataclasses.replace(b, cash=True) for b in x.benefits)
+        )
+        for x in lines
+    ]
+    for d, c in zip(assert_same(as_discount), assert_same(as_cash), strict=True):
+        assert (c.benefit, c.benefit_cash) == (0, d.benefit)
+        assert d.benefit_cash == 0
+        assert c.total == d.total - d.benefit
 
 
 # ---------------------------------------------------------------------------------------

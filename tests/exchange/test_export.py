@@ -95,7 +95,9 @@ def test_csv_and_xlsx_layouts(billed):
     text = csv_file.data.decode("cp1251")
     header, first = text.splitlines()[:2]
     assert header.startswith("Период (ГГГГ-ММ);Фамилия;Имя")
-    assert first.split(";")[-4:] == ["499.11", "124.78", "100.00", "274.33"]
+    # charge, benefit, benefit recalculated for earlier months, paid, debt
+    assert first.split(";")[-5:] == ["499.11", "124.78", "0.00", "100.00", "274.33"]
+    assert "Форма льготы (1 скидка, 2 ЕДК)" in header
     assert "09.03.1950" in first
     from openpyxl import load_workbook
 
@@ -170,3 +172,50 @@ def test_every_builtin_layout_is_usable():
     for name in BUILTIN:
         assert builtin_layout(name) is not None
     assert FEB > JAN
+
+
+def test_a_cash_category_exports_the_edk_it_pays_and_its_recalculation(stock):
+    """rules.md §4.2: for an ЕДК category the export's benefit is the computed compensation
+    (what the office pays from), the charge and the debt are the whole bill, and a changed
+    ЕДК of a closed month reaches the office as the benefit recalculated in the next one."""
+    from raschet.billing.models import ChargeLine
+    from raschet.billing.services import billing_month_close, billing_run
+    from raschet.registry.models import BenefitModel, PersonBenefit
+    from tests.exchange.conftest import bill_and_pay
+
+    type(stock.veteran_category).objects.filter(pk=stock.veteran_category.pk).update(
+        model=BenefitModel.CASH
+    )
+    bill_and_pay(stock)
+    org = stock.organization
+    veteran, child = beneficiary_rows(organization=org, month=Month(2025, 1))
+    assert (veteran["benefit_model"], child["benefit_model"]) == (2, 1)
+    # the same 124.78 as the discount, now paid by the office: the debt keeps it
+    assert (veteran["charge"], veteran["benefit"]) == (49911, 12478)
+    assert (veteran["payment"], veteran["debt"]) == (10000, 49911 - 10000)
+    assert (child["benefit"], child["benefit_model"]) == (24956, 1)
+    result = exchange_export(organization=org, period=JAN, today=TODAY)
+    first = next(r for _, r in read_dbf(result.data).rows() if r["FAM"] == "Петров")
+    assert (first["VID_LG"], first["SUML"], first["DOLG"]) == (
+        2,
+        Decimal("124.78"),
+        Decimal("399.11"),
+    )
+
+    # the wife is granted the veterans' benefit from December: January's ЕДК doubles
+    billing_month_close(organization=org, period=JAN)
+    PersonBenefit.objects.create(
+        organization=org,
+        person=stock.wife,
+        category=stock.veteran_category,
+        valid_from=date(2024, 12, 1),
+    )
+    billing_run(organization=org, period=FEB)
+    recalc = ChargeLine.objects.get(account_id=stock.account.pk, corrects_period=JAN, period=FEB)
+    assert (recalc.amount + recalc.reduction + recalc.benefit, recalc.benefit_cash) == (0, -12478)
+    rows = beneficiary_rows(organization=org, month=Month(2025, 2))
+    husband = next(r for r in rows if r["last_name"] == "Петров")
+    # 499.114 × 2/2 × 50 % = 249.557 → 249.56 for February; +124.78 more for January
+    assert (husband["benefit"], husband["benefit_recalculation"]) == (24956, 12478)
+    assert husband["recalculation"] == 0  # the bill of January did not change
+    assert husband["debt"] == 49911 * 2 - 10000

@@ -23,9 +23,10 @@ from tests.payments.conftest import books as books  # the fixture
 pytestmark = pytest.mark.django_db
 
 
-def _lines(books):
+def _lines(books, *, heat_cash: int = 0, recalc_cash: int = 0):
     """A posted run of January: the water line by meter, a heating line, and a recalculation
-    of December's water in January."""
+    of December's water in January (with an ЕДК of the heating and of the recalculation when
+    given)."""
     run = BillingRun.objects.create(
         organization=books.org, period=JAN, trial=False, state=RunState.POSTED
     )
@@ -43,12 +44,13 @@ def _lines(books):
     heat = ChargeLine.objects.create(
         **common, service_id=books.heat.pk, payee_id=books.teplo.pk,
         corrects_period=JAN, kind=LineKind.CHARGE, method=Method.AREA,
-        volume=1_000_000, area=5400, rate=3_000_000_0, amount=3000_00,
+        volume=1_000_000, area=5400, rate=3_000_000_0, amount=3000_00, benefit_cash=heat_cash,
     )  # fmt: skip
     recalc = ChargeLine.objects.create(
         **common, service_id=books.water.pk, payee_id=books.vodokanal.pk,
         corrects_period=date(2024, 12, 1), kind=LineKind.RECALCULATION, method=Method.METER,
         volume=-1_000_000, rate=509_300, amount=-50_93, reason="изменился объём (показания)",
+        benefit_cash=recalc_cash,
     )  # fmt: skip
     return water, heat, recalc
 
@@ -166,3 +168,26 @@ def test_the_overview_reads_in_a_fixed_number_of_queries(
     client = make_resident("r@example.ru", books.account)
     with django_assert_max_num_queries(14):
         client.get(f"/portal/accounts/{books.account.pk}/", {"month": "2025-01"})
+
+
+def test_a_cash_benefit_is_shown_for_information_and_not_taken_off(books, make_resident):
+    """ЕДК (rules.md §4.2): the derivation and a note name the compensation; the month's
+    total stays the whole bill."""
+    _lines(books, heat_cash=-750_00, recalc_cash=-12_50)
+    client = make_resident("r@example.ru", books.account)
+    response = client.get(f"/portal/accounts/{books.account.pk}/", {"month": "2025-01"})
+    html = response.content.decode()
+    overview = response.context["overview"]
+    assert (overview.cash_benefit, overview.cash_benefit_recalculated) == (750_00, 12_50)
+    assert 'id="charges-total">4\xa0000,00 ₽' in html  # not 3 250,00
+    assert "ЕДК (выплачивает орган соцзащиты, в счёт не входит): 750,00 ₽" in html
+    note = html.split('id="cash-benefit">', 1)[1].split("</p>", 1)[0]
+    assert "01.2025" in note and "750,00 ₽" in note
+    assert "12,50 ₽" in html.split('id="cash-benefit-recalculated">', 1)[1].split("</p>", 1)[0]
+
+
+def test_without_a_cash_benefit_there_is_no_note(books, make_resident):
+    _lines(books)
+    client = make_resident("r@example.ru", books.account)
+    html = client.get(f"/portal/accounts/{books.account.pk}/", {"month": "2025-01"}).content
+    assert b"cash-benefit" not in html

@@ -240,6 +240,20 @@ def test_below_40_needs_a_temperature_below_40() -> None:
     assert "ниже 40 °C" in str(error(text))
 
 
+def test_benefit_model_is_discount_or_cash() -> None:
+    category = (
+        "benefit_categories:\n"
+        '  - {code: v, percent: "50", services: {cold_water: per_person_share}, model: %s}\n'
+    )
+    assert parse_text(category % "cash" + BASE, file="s.yaml").benefit_categories[0].model == "cash"
+    assert parse_text(BASE, file="s.yaml").benefit_categories == ()
+    plain = category.replace(", model: %s", "")
+    assert parse_text(plain + BASE, file="s.yaml").benefit_categories[0].model == "discount"
+    e = error(category % "gift" + BASE)
+    assert "benefit_categories[0].model" in str(e)
+    assert "«gift» — недопустимое значение; допустимы: discount, cash" in str(e)
+
+
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="файл не найден"):
         parse_file(tmp_path / "nope.yaml")

@@ -116,6 +116,7 @@ def _line(line: ChargeLine) -> dict:
         "reduction": line.reduction,
         "fine": line.fine,
         "benefit": line.benefit,
+        "benefit_cash": line.benefit_cash,
         "total": line.total,
     }
     return {

@@ -153,9 +153,16 @@ class ChargeLineOut(Schema):
         description="Part of the reduction: 50 % of an unlawful over-charge (≤ 0, ЖК ст.157 ч.6)"
     )
     fine_kopecks: int
-    benefit: Money = Field(description="Benefits (≤ 0)")
+    benefit: Money = Field(description="Benefits of discount categories (≤ 0)")
     benefit_kopecks: int
-    total: Money = Field(description="amount + reduction + benefit")
+    benefit_cash: Money = Field(
+        description=(
+            "Cash compensation (ЕДК) of cash categories (≤ 0): paid by the social protection "
+            "body, not part of the total"
+        )
+    )
+    benefit_cash_kopecks: int
+    total: Money = Field(description="amount + reduction + benefit (the ЕДК is not part of it)")
     total_kopecks: int
     explanation: str = Field(description="The derivation, in Russian, several lines")
 

@@ -31,6 +31,7 @@ FIGURES = (
     "reduction",
     "benefit",
     "fine",
+    "benefit_cash",
 )
 PROVENANCE = ("rate", "norm", "persons", "area", "method")
 CORRECTIONS = (int(core.Method.HEATING_CORRECTION), int(core.Method.HEATING_CORRECTION_METERED))
@@ -57,6 +58,7 @@ class Figures:
     benefit: int
     fine: int = 0  # part of ``reduction``
     reduction_reasons: int = 0  # `core.ReductionReason` bits (provenance)
+    benefit_cash: int = 0  # ЕДК (≤ 0 on a charge): reported, not part of the total
 
 
 def posted_sums(organization_id: int, account_ids: list[int], months: list[date]) -> dict[str, I64]:
@@ -175,6 +177,7 @@ def month_output(
         "benefit": result.benefit[new],
         "fine": result.fine[new],
         "reduction_reasons": result.reduction_reasons[new],
+        "benefit_cash": result.benefit_cash[new],
     }
     # new lines with an exemption note: written one by one (few), the note in the reason
     recalcs: list[tuple[Any, ...]] = [
@@ -262,6 +265,7 @@ def _figures(result: core.Result, meta: dict[str, Any], k: int) -> Figures:
         benefit=int(result.benefit[k]),
         fine=int(result.fine[k]),
         reduction_reasons=int(result.reduction_reasons[k]),
+        benefit_cash=int(result.benefit_cash[k]),
     )
 
 
@@ -282,6 +286,7 @@ def _posted_row(posted: dict[str, I64], r: int) -> Figures:
         reduction=int(posted["reduction"][r]),
         benefit=int(posted["benefit"][r]),
         fine=int(posted["fine"][r]),
+        benefit_cash=int(posted["benefit_cash"][r]),
     )
 
 
@@ -307,6 +312,7 @@ def _minus(now: Figures, was: Figures) -> Figures:
         benefit=now.benefit - was.benefit,
         fine=now.fine - was.fine,
         reduction_reasons=now.reduction_reasons,
+        benefit_cash=now.benefit_cash - was.benefit_cash,
     )
 
 
@@ -334,6 +340,7 @@ LINE_COLUMNS = [
     "benefit",
     "fine",
     "reduction_reasons",
+    "benefit_cash",
     "reason",
 ]
 
@@ -373,6 +380,7 @@ def line_row(
         fig.benefit,
         fig.fine,
         fig.reduction_reasons,
+        fig.benefit_cash,
         reason,
     )
 
@@ -418,6 +426,7 @@ def write_new_lines(run: BillingRun, charges: dict[str, Any]) -> int:
             charges["benefit"].tolist(),
             charges["fine"].tolist(),
             charges["reduction_reasons"].tolist(),
+            charges["benefit_cash"].tolist(),
             const(charges["reason"]),
         ]
         write_rows(list(zip(*columns, strict=True)))

@@ -70,6 +70,8 @@ REDUCTION_REASONS_RU: dict[int, str] = {
         "(ПП 491 п.10, 15)"
     ),
 }
+CASH_BENEFIT_TEXT_RU = "ЕДК (выплачивает орган соцзащиты, в счёт не входит)"
+"""The cash compensation of ЕДК categories (rules.md §4.2): shown, never subtracted."""
 FINE_TEXT_RU = (
     "штраф исполнителя: 50 % незаконно начисленной суммы (ЖК ст.157 ч.6, ПП 354 п.155(1))"
 )
@@ -143,6 +145,10 @@ def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> st
         out.append(f"штраф за незаконное начисление (ЖК ст.157 ч.6) {_signed(fine)} ₽")
     if line.benefit:
         out.append(f"льгота {_signed(line.benefit)} ₽")
+    cash = int(getattr(line, "benefit_cash", 0) or 0)
+    if cash:
+        # the compensation paid to the citizen: more of it is shown with a plus
+        out.append(f"{CASH_BENEFIT_TEXT_RU}: {_signed(-cash)} ₽")
     out.append(f"итого перерасчёт {_signed(line.amount + line.reduction + line.benefit)} ₽")
     return "\n".join(out)
 
@@ -209,6 +215,9 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
         )
     if line.benefit:
         out.append(f"льгота: {format_rubles(line.benefit)} ₽")
+    cash = int(getattr(line, "benefit_cash", 0) or 0)
+    if cash:
+        out.append(f"{CASH_BENEFIT_TEXT_RU}: {format_rubles(-cash)} ₽")
     if fine:
         out.append(f"{FINE_TEXT_RU}: {format_rubles(fine)} ₽")
     total = line.amount + line.reduction + line.benefit
@@ -250,4 +259,6 @@ def recalculation_reason(before: Any, after: Any, *, note: str = "") -> str:
         reasons.append("штраф за незаконное начисление")
     if before.benefit != after.benefit:
         reasons.append("изменилась льгота")
+    if getattr(before, "benefit_cash", 0) != getattr(after, "benefit_cash", 0):
+        reasons.append("изменилась компенсация (ЕДК)")
     return "; ".join(reasons) or "изменились данные расчёта"

@@ -352,6 +352,11 @@ class ChargeLine(TenantModel):
     run re-bills it after a posted run) and names the reason. Volumes are in 1e-6 of the unit,
     rates in 1e-4 ₽, norms in 1e-6, areas in 1e-2 m², amounts in kopecks. Written by ``COPY``;
     high volume (ADR 0004), hence no foreign-key constraints.
+
+    ``benefit`` (discount categories) is part of ``total`` and posted as a ``benefit`` ledger
+    entry; ``benefit_cash`` (ЕДК categories, rules.md §4.2) is information for the payment
+    document and the social protection body: the citizen pays the whole ``total``, and the
+    ledger never sees it. A recalculation line carries its difference like the other figures.
     """
 
     organization = models.ForeignKey(
@@ -388,6 +393,14 @@ class ChargeLine(TenantModel):
     )
     reduction_reasons = models.SmallIntegerField(_("reduction reasons"), default=0)
     benefit = models.BigIntegerField(_("benefit, kopecks"), default=0)
+    benefit_cash = models.BigIntegerField(
+        _("cash compensation (ЕДК), kopecks"),
+        default=0,
+        help_text=_(
+            "Benefits of the cash model (≤ 0): paid by the social protection body, not part "
+            "of the total and never posted to the ledger"
+        ),
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     class Meta:

@@ -91,6 +91,7 @@ def line_dict(line: ChargeLine, account_number: str, service: Service | None) ->
         "reduction": _rubles(line.reduction),
         "fine": _rubles(line.fine),
         "benefit": _rubles(line.benefit),
+        "benefit_cash": _rubles(line.benefit_cash),
     }
 
 
@@ -148,16 +149,19 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
                 "reduction": "0.00",
                 "fine": "0.00",
                 "benefit": "0.00",
+                "benefit_cash": "0.00",
                 "explanation": "",
             }
             amount_total = 0
         rec = recalc.get(key, [])
         rec_total = sum(r.amount + r.reduction + r.benefit for r in rec)
         row["recalculation"] = _rubles(rec_total)
+        # a changed ЕДК of an earlier month: reported, not part of the total (rules.md §4.2)
+        row["recalculation_benefit_cash"] = _rubles(sum(r.benefit_cash for r in rec))
         row["recalculation_reasons"] = [
             f"{r.corrects_period:%Y-%m}: {r.reason}"
             for r in rec
-            if r.amount + r.reduction + r.benefit
+            if r.amount + r.reduction + r.benefit or r.benefit_cash
         ]
         row["total"] = _rubles(amount_total + rec_total)
         out.append(row)

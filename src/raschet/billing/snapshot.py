@@ -708,6 +708,7 @@ def concat(a: Batch, b: Batch) -> Batch:
         base=cat(a.benefits.base, b.benefits.base),
         social_norm_area=cat(a.benefits.social_norm_area, b.benefits.social_norm_area),
         norm=cat(a.benefits.norm, b.benefits.norm),
+        cash=cat(a.benefits.cash_flags, b.benefits.cash_flags),
     )
     return Batch(
         month=a.month,
@@ -1158,6 +1159,7 @@ class _Builder:
             self.B["base"].append(int(BENEFIT_BASES[base]))
             self.B["social_norm_area"].append(core.social_norm_area(residents, *f.social))
             self.B["norm"].append(norm or 0)
+            self.B["cash"].append(int(cat.is_cash))
 
     def batch(self) -> Batch:
         def arr(d: dict[str, list[int]], key: str, dtype: Any = np.int64) -> Any:
@@ -1206,6 +1208,7 @@ class _Builder:
                 base=arr(B, "base", np.int8),
                 social_norm_area=arr(B, "social_norm_area"),
                 norm=arr(B, "norm"),
+                cash=arr(B, "cash", np.bool_),
             ),
             meta={
                 name: np.asarray(

@@ -1067,6 +1067,7 @@ class FastLoader:
                 base=empty.astype(np.int8),
                 social_norm_area=empty,
                 norm=empty,
+                cash=empty.astype(np.bool_),
             )
         pairs, counts = np.unique(rows["account"] * KEY + rows["category"], return_counts=True)
         categories = {c.pk: c for c in BenefitCategory.objects.filter(organization=self.org)}
@@ -1100,6 +1101,7 @@ class FastLoader:
 
                 out["social_norm_area"].append(social_norm_area(n, *social))
                 out["norm"].append(int(norm[line]))
+                out["cash"].append(int(cat.is_cash))
         order_b = np.argsort(np.asarray(out["line"], dtype=np.int64), kind="stable")
 
         def col(name: str, dtype: Any = np.int64) -> Any:
@@ -1112,6 +1114,7 @@ class FastLoader:
             base=col("base", np.int8),
             social_norm_area=col("social_norm_area"),
             norm=col("norm"),
+            cash=col("cash", np.bool_),
         )
 
 

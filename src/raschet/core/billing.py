@@ -19,7 +19,9 @@ need the sum of every premises' volume):
    limits, hot water below 40 °C at the cold-water tariff, the permitted ГВС maintenance
    outage when the organization grants it) and poor upkeep (§2.1, ПП 491), capped at the
    line's amount;
-5. benefits by category (§4.2), capped at what is left to pay;
+5. benefits by category (§4.2), capped at what is left to pay: a discount category
+   («льгота в квитанции») reduces the line (``benefit``), a cash category (ЕДК, paid by the
+   social protection body) is computed the same way but only reported (``benefit_cash``);
 6. the contractor's fine of 50 % of an unlawful over-charge (ЖК ст.157 ч.6, ПП 354
    п.155(1)), added to the reduction after the cap and kept apart as ``fine``.
 
@@ -250,7 +252,12 @@ class Segments:
 
 @dataclass(frozen=True)
 class Benefits:
-    """One row per line × benefit category present on the account."""
+    """One row per line × benefit category present on the account.
+
+    ``cash`` marks a category of the ЕДК model (rules.md §4.2): the citizen pays the whole
+    bill and the social protection body pays the compensation; ``None`` — every row is a
+    discount («льгота в квитанции»).
+    """
 
     line: I64
     covered: I64  # persons covered by the measure
@@ -258,6 +265,14 @@ class Benefits:
     base: I8  # BenefitBase
     social_norm_area: I64  # the household's social norm of area, AREA_SCALE
     norm: I64  # consumption norm per person, NORM_SCALE
+    cash: Bool | None = None  # True: ЕДК (cash compensation), False: discount
+
+    @property
+    def cash_flags(self) -> Bool:
+        """``cash`` as an array, all False when not given."""
+        if self.cash is None:
+            return np.zeros(len(self.line), dtype=np.bool_)
+        return np.asarray(self.cash, dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -268,14 +283,18 @@ class Result:
     amount: I64  # kopecks, coefficient part included
     coefficient_amount: I64
     reduction: I64  # ≤ 0, the fine included
-    benefit: I64  # ≤ 0
+    benefit: I64  # ≤ 0, discount categories: part of ``total``
     segment_volume: I64 = field(repr=False)  # per segment, VOLUME_SCALE
     segment_amount_exact: I64 = field(repr=False)  # per segment, volume × rate (unrounded)
     fine: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # ≤ 0, in reduction
     reduction_reasons: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # ≤ 0 like ``benefit``: the ЕДК of cash categories (rules.md §4.2), NOT part of ``total``
+    # — the citizen pays the whole bill, the social protection body pays this amount.
+    benefit_cash: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def total(self) -> I64:
+        """What the line asks the citizen to pay; the ЕДК (``benefit_cash``) is left out."""
         return self.amount + self.reduction + self.benefit
 
 
@@ -613,9 +632,10 @@ def compute(
     if len(benefits.line) and np.any(too_big[benefits.line]):
         raise OverflowError("строка со льготой вне допустимого диапазона (больше 9·10⁸ ₽)")
     net_exact = net_exact + reduction * KOPECKS_SCALE
-    benefit = -benefit_amounts(
+    discount, cash = benefit_split(
         lines, benefits, amount - coef_amount + reduction, line_volume, net_exact=net_exact
     )
+    benefit = -discount
     fine = fine_amounts(lines.overcharge)
     reasons = reasons | np.where(fine > 0, int(ReductionReason.FINE), 0)
     return Result(
@@ -630,6 +650,7 @@ def compute(
         segment_amount_exact=exact,
         fine=(-fine).astype(np.int64),
         reduction_reasons=reasons.astype(np.int64),
+        benefit_cash=(-cash).astype(np.int64),
     )
 
 
@@ -830,20 +851,26 @@ def _exact_sums(values: I64, index: I64, size: int) -> tuple[I64, Bool]:
     return sum_by(np.where(big[index], 0, values), index, size), big
 
 
-def benefit_amounts(
+def benefit_split(
     lines: Lines, benefits: Benefits, net: I64, volume: I64, *, net_exact: I64 | None = None
-) -> I64:
-    """Benefit per line (≥ 0), each category's share rounded, capped at ``net``.
+) -> tuple[I64, I64]:
+    """Discount and cash (ЕДК) benefit per line (each ≥ 0), each category's share rounded.
 
     ``net`` is the line's amount in kopecks without the coefficient part, after reductions;
     ``net_exact`` the same before rounding, in 1e-8 kopeck (``KOPECKS_SCALE``) — when
     given, the shares are taken of it, so the benefit is rounded only once. Shares:
     per-person share ``covered / n``; social norm of area ``min(S, S_norm) / S × covered /
     n``; consumption norm ``min(V, N × n) / V × covered / n``.
+
+    Both models take their shares of the same base by the same rules (rules.md §4.2). The
+    discount categories' sum is capped at ``net``; the cash categories' sum at what is left
+    to pay after the discount (``net − discount``), so together they never exceed ``net`` —
+    as if every category were a discount.
     """
     n_lines = len(net)
+    zero = np.zeros(n_lines, dtype=np.int64)
     if len(benefits.line) == 0:
-        return np.zeros(n_lines, dtype=np.int64)
+        return zero, zero
     li = benefits.line
     n = np.maximum(lines.residents[li], 1)
     covered = np.minimum(benefits.covered, n)
@@ -873,8 +900,13 @@ def benefit_amounts(
         [net_b, num, covered, benefits.percent], [den, n, 100 * 100, KOPECKS_SCALE]
     )
     each = np.where(valid, each, 0)
-    total = sum_by(each, li, n_lines)
-    return np.minimum(total, np.maximum(net, 0)).astype(np.int64)
+    is_cash = benefits.cash_flags
+    if len(is_cash) != len(li):
+        raise ValueError("признак ЕДК нужен для каждой строки льгот")
+    left = np.maximum(net, 0)
+    discount = np.minimum(sum_by(np.where(is_cash, 0, each), li, n_lines), left)
+    cash = np.minimum(sum_by(np.where(is_cash, each, 0), li, n_lines), left - discount)
+    return discount.astype(np.int64), cash.astype(np.int64)
 
 
 def social_norm_area(persons: int, single: int, two: int, per_person: int) -> int:

@@ -97,6 +97,7 @@ class ReferenceBenefit:
     percent: Decimal  # 50 means 50 %
     social_norm_area: Decimal = ZERO  # m², the household's social norm of area
     norm: Decimal = ZERO  # consumption norm per person
+    cash: bool = False  # ЕДК: paid by the social protection body, not taken off the bill
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,10 +169,11 @@ class ReferenceResult:
     amount: int  # kopecks, coefficient part included
     coefficient_amount: int
     reduction: int  # ≤ 0
-    benefit: int  # ≤ 0
+    benefit: int  # ≤ 0, discount categories
     segment_volumes: tuple[int, ...]  # 1e-6 of the unit, in the order of the line's segments
     fine: int = 0  # ≤ 0, part of ``reduction``
     reduction_reasons: int = 0  # `ReductionReason` bits
+    benefit_cash: int = 0  # ≤ 0, the ЕДК of cash categories; not part of ``total``
 
     @property
     def total(self) -> int:
@@ -648,10 +650,19 @@ def benefit_amount(
 
 
 def benefit_total(line: ReferenceLine, net: int, net_exact: Decimal, volume: Decimal) -> int:
-    """All categories of the line (shares of ``net_exact``), never more than what is left to
-    pay (``net``, in whole kopecks)."""
-    total = sum(benefit_amount(line, b, net_exact, volume) for b in line.benefits)
+    """The discount categories of the line (shares of ``net_exact``), never more than what
+    is left to pay (``net``, in whole kopecks)."""
+    total = sum(benefit_amount(line, b, net_exact, volume) for b in line.benefits if not b.cash)
     return min(total, max(net, 0))
+
+
+def benefit_cash_total(
+    line: ReferenceLine, net: int, net_exact: Decimal, volume: Decimal, discount: int
+) -> int:
+    """The cash (ЕДК) categories of the line, by the same shares as a discount, never more
+    than what is left to pay after the discount (``net − discount``)."""
+    total = sum(benefit_amount(line, b, net_exact, volume) for b in line.benefits if b.cash)
+    return min(total, max(net, 0) - discount)
 
 
 # ---------------------------------------------------------------------------------------
@@ -750,6 +761,7 @@ def charge_line(
     with _context():
         exact_kopecks = sum((q * r for q, r in zip(base, rates, strict=True)), ZERO) * 100
     benefit = benefit_total(line, net, exact_kopecks - reduction, volume)
+    benefit_cash = benefit_cash_total(line, net, exact_kopecks - reduction, volume, benefit)
     fine = fine_amount(line)
     if fine > 0:
         reasons |= int(ReductionReason.FINE)
@@ -764,6 +776,7 @@ def charge_line(
         segment_volumes=tuple(_millionths(q) for q in base),
         fine=-fine,
         reduction_reasons=reasons,
+        benefit_cash=-benefit_cash,
     )
 
 
@@ -962,6 +975,7 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
     b_base: list[int] = []
     b_area: list[int] = []
     b_norm: list[int] = []
+    b_cash: list[bool] = []
     for i, line in enumerate(lines):
         for part in line.parts:
             part_line.append(i)
@@ -980,6 +994,7 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
             b_base.append(int(b.base))
             b_area.append(_scaled(b.social_norm_area, AREA_SCALE, "социальная норма площади"))
             b_norm.append(_scaled(b.norm, NORM_SCALE, "норматив льготы"))
+            b_cash.append(b.cash)
     arrays = Lines(
         account=_i64([x.account for x in lines]),
         rule=_i8([int(x.rule) for x in lines]),
@@ -1051,6 +1066,7 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
             base=_i8(b_base),
             social_norm_area=_i64(b_area),
             norm=_i64(b_norm),
+            cash=_bool(b_cash),
         ),
     )
 
@@ -1075,6 +1091,7 @@ def result_rows(result: Result, lines: Sequence[ReferenceLine]) -> list[Referenc
                 ),
                 fine=int(result.fine[i]),
                 reduction_reasons=int(result.reduction_reasons[i]),
+                benefit_cash=int(result.benefit_cash[i]),
             )
         )
         offset += n_segments

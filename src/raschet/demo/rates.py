@@ -11,7 +11,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from raschet.organizations.models import Organization
-from raschet.registry.models import BenefitBase, BenefitCategory, BenefitCoverage
+from raschet.registry.models import BenefitBase, BenefitCategory, BenefitCoverage, BenefitModel
 from raschet.tariffs.models import Norm, NormBasis, RateBasis, Service, Tariff, Zone
 
 # (valid_from, valid_to, factor applied to the 2025-07-01 rate)
@@ -153,7 +153,9 @@ _COMMUNAL_SHARE = {
     for code in ("heating", "cold_water", "hot_water", "wastewater", "electricity", "solid_waste")
 }
 
-# (code, name, percent, covers, service bases, document template)
+# (code, name, percent, covers, service bases, document template); veterans get the federal
+# and regional ЕДК (rules.md §4.1, §4.2: cash from the social protection body), the others a
+# discount on the bill
 BENEFITS = (
     (
         "disabled",
@@ -190,6 +192,10 @@ BENEFITS = (
 )
 
 
+CASH_BENEFITS = frozenset({"labour-veterans", "combat-veterans"})
+"""Demo categories of the ЕДК model (`BenefitModel.CASH`)."""
+
+
 def benefit_categories_make(organization: Organization) -> list[BenefitCategory]:
     return [
         BenefitCategory(
@@ -199,6 +205,7 @@ def benefit_categories_make(organization: Organization) -> list[BenefitCategory]
             percent=Decimal(percent),
             covers=covers,
             service_bases={k: str(v) for k, v in bases.items()},
+            model=BenefitModel.CASH if code in CASH_BENEFITS else BenefitModel.DISCOUNT,
         )
         for code, name, percent, covers, bases, _ in BENEFITS
     ]

@@ -332,7 +332,7 @@ def documents_data(
             acc["premises__building__address"], acc["premises__number"], acc["premises__kind"]
         )
         lines = lines_by_account.get(account_id, [])
-        table, totals, recalcs, norms, fines = _lines(lines, services, units, month.start)
+        table, totals, recalcs, norms, fines, cash = _lines(lines, services, units, month.start)
         for n in norms:
             n["building"] = building_volumes.get(
                 (acc["premises__building_id"], n.pop("service_id")), ""
@@ -415,6 +415,13 @@ def documents_data(
             ),
             "notice": notice,
         }
+        if cash:
+            # only when there is one: the content (and its hash, `PaymentDocument`) of every
+            # other document stays as it was
+            content["cash_benefits"] = [
+                {k: r[k] for k in ("service", "month", "amount")} for r in cash
+            ]
+            content["cash_benefit_note"] = _cash_note(cash, name)
         out.append(
             Epd(
                 account_id=account_id,
@@ -553,15 +560,19 @@ def _lines(
     list[dict[str, str]],
     list[dict[str, Any]],
     list[dict[str, str]],
+    list[dict[str, Any]],
 ]:
     """The table rows per service (the month's charge plus the recalculations posted in
-    the month), the totals, the recalculation list with reasons, the norms and the
+    the month), the totals, the recalculation list with reasons, the norms, the
     contractor's fines (ПП 354 п.155(1): a separate line of the document; the fine is also
-    inside the service's «Снижение»)."""
+    inside the service's «Снижение») and the cash compensations (ЕДК) — the month's per
+    service and the recalculated ones of earlier months — which no column of the table
+    holds (`_cash_note`)."""
     by_service: dict[int, dict[str, Any]] = {}
     recalcs: list[dict[str, str]] = []
     fines: list[dict[str, str]] = []
     norms: dict[int, dict[str, Any]] = {}
+    cash: dict[tuple[int, date], int] = defaultdict(int)
 
     def row_for(service_id: int) -> dict[str, Any]:
         if service_id not in by_service:
@@ -581,6 +592,8 @@ def _lines(
         service = services.get(line.service_id)
         unit = units.get(line.service_id, "")
         row = row_for(line.service_id)
+        if line.benefit_cash:
+            cash[(line.service_id, line.corrects_period)] += line.benefit_cash
         if line.kind == LineKind.RECALCULATION or line.corrects_period != period:
             total = line.amount + line.reduction + line.benefit
             row["recalculation"] += total
@@ -652,7 +665,52 @@ def _lines(
     totals = {key: rub(value) for key, value in sums.items()}
     totals["charged"] = rub0(sums["charged"])
     totals["total"] = rub0(grand)
-    return table, totals, recalcs, sorted(norms.values(), key=lambda n: n["service"]), fines
+    cash_rows = [
+        {
+            "service": services[sid].name if sid in services else str(sid),
+            "month": f"{month:%m.%Y}",
+            "own": month == period,
+            "kopecks": -kopecks,  # the compensation paid to the citizen, > 0
+            "amount": format_rubles(-kopecks),
+        }
+        for (sid, month), kopecks in sorted(cash.items(), key=lambda i: (i[0][1], order(i[0][0])))
+        if kopecks
+    ]
+    return (
+        table,
+        totals,
+        recalcs,
+        sorted(norms.values(), key=lambda n: n["service"]),
+        fines,
+        cash_rows,
+    )
+
+
+def _cash_note(rows: list[dict[str, Any]], period_title: str) -> str:
+    """ПП 354 п.69 «з»: benefits paid in cash (ЕДК, rules.md §4.2) shown for information.
+
+    They are not a column of the table and never change what is due: the social protection
+    body pays them to the citizen. One paragraph: the month's compensation with its services,
+    then the compensation recalculated for earlier months.
+    """
+    own = [r for r in rows if r["own"]]
+    earlier = [r for r in rows if not r["own"]]
+    parts = []
+    if own:
+        total = sum(r["kopecks"] for r in own)
+        services = "; ".join(f"{r['service']} {r['amount']}" for r in own)
+        parts.append(
+            f"Справочно: компенсация (ЕДК) за {period_title}: {format_rubles(total)} ₽ ({services})"
+        )
+    if earlier:
+        recalculated = "; ".join(
+            f"{r['month']} {r['service']} {'+' if r['kopecks'] > 0 else ''}{r['amount']} ₽"
+            for r in earlier
+        )
+        parts.append(f"{'п' if own else 'Справочно: п'}ерерасчёт компенсации (ЕДК): {recalculated}")
+    if not parts:
+        return ""
+    return ", ".join(parts) + " — выплачивается органом соцзащиты, к оплате не уменьшает."
 
 
 def _last_payments(

@@ -776,7 +776,12 @@ class DirectWriter:
         widths = column_widths(rows, (True, False, False), col, BASE, 2.0, head=1)
         right_h = table(canvas, MARGIN_X + col + 6, y, widths, rows)
         y += max(left_h, right_h)
-        for note, bold in ((c["penalty_note"], False), (c.get("instalment_note", ""), True)):
+        notes = (
+            (c["penalty_note"], False),
+            (c.get("instalment_note", ""), True),
+            (c.get("cash_benefit_note", ""), False),  # ЕДК, ПП 354 п.69 «з»: information only
+        )
+        for note, bold in notes:
             if note:
                 y += 3 + canvas.paragraph(MARGIN_X, y + 3, note, CONTENT_W, bold=bold)
 

@@ -65,6 +65,8 @@ EXPORT_FIELDS: dict[str, FieldSpec] = {
     "covered": FieldSpec("Пользуются льготой", "N", 3),
     "category": FieldSpec("Код льготы", "C", 40),
     "category_name": FieldSpec("Льготная категория", "C", 100),
+    # rules.md §4.2: how the benefit reaches the citizen, 1 — скидка в ЕПД, 2 — ЕДК
+    "benefit_model": FieldSpec("Форма льготы (1 скидка, 2 ЕДК)", "N", 1),
     "service": FieldSpec("Код услуги", "C", 40),
     "service_name": FieldSpec("Услуга", "C", 100),
     "supplier": FieldSpec("Поставщик", "C", 100),
@@ -75,6 +77,7 @@ EXPORT_FIELDS: dict[str, FieldSpec] = {
     "charge": FieldSpec("Начислено, руб.", "N", 12, 2, money=True),
     "recalculation": FieldSpec("Перерасчёт, руб.", "N", 12, 2, money=True),
     "benefit": FieldSpec("Льгота, руб.", "N", 12, 2, money=True),
+    "benefit_recalculation": FieldSpec("Перерасчёт льготы, руб.", "N", 12, 2, money=True),
     "payment": FieldSpec("Оплачено, руб.", "N", 12, 2, money=True),
     "debt": FieldSpec("Долг на конец месяца, руб.", "N", 12, 2, money=True),
 }
@@ -300,7 +303,8 @@ def _columns(
 
 
 # The DBF names follow the regional formats quoted in rules.md §4.4 (FAM/IM/OT/DR, LCHET,
-# ZAR for the registered, PEOPLE_LG for the covered, SUM/SUML for charge and benefit).
+# ZAR for the registered, PEOPLE_LG for the covered, SUM/SUML for charge and benefit); VID_LG
+# (discount or ЕДК) and SUMLP (the benefit recalculated for earlier months) are our own.
 _EXPORT_DBF = (
     ("period", "PERIOD"),
     ("last_name", "FAM"),
@@ -313,6 +317,7 @@ _EXPORT_DBF = (
     ("registered", "ZAR"),
     ("covered", "PEOPLE_LG"),
     ("category", "KOD_LG"),
+    ("benefit_model", "VID_LG"),
     ("service", "USL"),
     ("service_name", "NAIM_USL"),
     ("supplier", "POSTUSL"),
@@ -321,6 +326,7 @@ _EXPORT_DBF = (
     ("volume", "FAKT"),
     ("charge", "SUM"),
     ("benefit", "SUML"),
+    ("benefit_recalculation", "SUMLP"),
     ("payment", "OPL"),
     ("debt", "DOLG"),
 )

@@ -28,9 +28,12 @@ from raschet.exchange.models import ExchangeLayout, ExchangeRun
 from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
 from raschet.organizations.models import Organization
-from raschet.registry.models import BenefitCoverage, PersonBenefit, Registration
+from raschet.registry.models import BenefitCoverage, BenefitModel, PersonBenefit, Registration
 from raschet.registry.selectors import resident_counts
 from raschet.tariffs.models import Service
+
+BENEFIT_MODEL_CODES: dict[str, int] = {BenefitModel.DISCOUNT.value: 1, BenefitModel.CASH.value: 2}
+"""The export's ``benefit_model`` (``VID_LG``): 1 — a discount on the bill, 2 — ЕДК."""
 
 
 @dataclass
@@ -43,7 +46,10 @@ class ServiceFigures:
     norm: int | None = None
     volume: int = 0
     charge: int = 0
-    benefit: int = 0
+    benefit: int = 0  # the discount of the month (≥ 0)
+    benefit_cash: int = 0  # the ЕДК of the month (≥ 0), not part of the charge
+    benefit_recalculated: int = 0  # the discount recalculated for earlier months
+    benefit_cash_recalculated: int = 0  # the ЕДК recalculated for earlier months
     recalculation: int = 0
     payment: int = 0
     debt: int = 0
@@ -91,8 +97,11 @@ def _service_figures(
             fig.volume += line.volume
             fig.charge += line.amount + line.reduction
             fig.benefit -= line.benefit
+            fig.benefit_cash -= line.benefit_cash
         else:
             fig.recalculation += line.amount + line.reduction + line.benefit
+            fig.benefit_recalculated -= line.benefit
+            fig.benefit_cash_recalculated -= line.benefit_cash
     entries = (
         LedgerEntry.objects.filter(
             organization_id=organization_id,
@@ -133,8 +142,14 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
     A beneficiary is a person with a benefit valid on at least one day of the month who is
     registered (permanently or temporarily) at an account on at least one day of it. Only
     services with a posted line of the month are listed: a month not billed yet gives no rows.
-    ``benefit`` is the benefit of the account's line — when several beneficiaries live at one
-    account, each of their rows shows the line's whole benefit.
+    ``benefit`` is the benefit of the account's line of the row's category model
+    (`BenefitModel`): a discount category's row carries the discount taken off the bill, a
+    cash category's row the ЕДК the social body pays (rules.md §4.2), which the charge and
+    the debt do not include. When several beneficiaries of one model live at one account,
+    each of their rows shows the line's whole benefit of that model.
+    ``benefit_recalculation`` is the same for the earlier months recalculated in this one —
+    for ЕДК the only place the office learns of a changed compensation of a closed month
+    (a discount's recalculation is also inside ``recalculation``).
     """
     org_id = organization.pk
     benefits = list(
@@ -192,6 +207,7 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
                 "covered": covered,
                 "category": category.code,
                 "category_name": category.name,
+                "benefit_model": BENEFIT_MODEL_CODES[category.model],
             }
             services = sorted(
                 figures.get(account_id, {}).values(),
@@ -213,7 +229,12 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
                         "volume": Decimal(fig.volume) / VOLUME_SCALE,
                         "charge": fig.charge,
                         "recalculation": fig.recalculation,
-                        "benefit": fig.benefit,
+                        "benefit": fig.benefit_cash if category.is_cash else fig.benefit,
+                        "benefit_recalculation": (
+                            fig.benefit_cash_recalculated
+                            if category.is_cash
+                            else fig.benefit_recalculated
+                        ),
                         "payment": fig.payment,
                         "debt": fig.debt,
                     }

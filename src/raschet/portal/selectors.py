@@ -66,6 +66,7 @@ class Recalculation:
     amount: int  # kopecks, signed: positive adds to the debt
     reason: str
     explanation: str
+    benefit_cash: int = 0  # the ЕДК's difference (≤ 0: more compensation), not in ``amount``
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,17 @@ class Overview:
     @property
     def charges_total(self) -> int:
         return sum(line.total for line in self.charges)
+
+    @property
+    def cash_benefit(self) -> int:
+        """The month's ЕДК (kopecks, ≥ 0 as paid to the resident; rules.md §4.2): shown for
+        information, never part of ``charges_total``."""
+        return -sum(int(getattr(line, "benefit_cash", 0) or 0) for line in self.charges)
+
+    @property
+    def cash_benefit_recalculated(self) -> int:
+        """The ЕДК of earlier months recalculated in this one (kopecks, signed: + more)."""
+        return -sum(r.benefit_cash for r in self.recalculations)
 
 
 def account_months(account: Account) -> list[date]:
@@ -155,6 +167,7 @@ def account_overview(account: Account, month: date | None = None) -> Overview:
                     amount=line.total,
                     reason=line.reason,
                     explanation=line.explanation,  # type: ignore[attr-defined]
+                    benefit_cash=line.benefit_cash,
                 )
             )
         recalculations += _manual_recalculations(account, month)

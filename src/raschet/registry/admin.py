@@ -122,9 +122,9 @@ class TemporaryResidentActAdmin(TenantScopedAdmin):
 
 @admin.register(BenefitCategory)
 class BenefitCategoryAdmin(TenantScopedAdmin):
-    list_display = ("name", "code", "percent", "covers", "organization")
+    list_display = ("name", "code", "percent", "covers", "model", "organization")
     list_select_related = ("organization",)
-    list_filter = (ORGANIZATION_FILTER, "covers")
+    list_filter = (ORGANIZATION_FILTER, "covers", "model")
     search_fields = ("name", "code")
 
 

@@ -222,11 +222,26 @@ class BenefitBase(models.TextChoices):
     CONSUMPTION_NORM = "consumption_norm", _("The consumption norm")
 
 
+class BenefitModel(models.TextChoices):
+    """How a category's benefit reaches the citizen (rules.md §4.2).
+
+    ``discount`` («льгота в квитанции»): the bill is reduced and the billing centre claims
+    the budget's reimbursement. ``cash`` (ЕДК, единая денежная компенсация): the citizen pays
+    the whole bill; the social protection body pays the same amount in cash from the data the
+    billing centre sends it; the ЕПД shows it for information only (ПП 354 п.69 «з»).
+    """
+
+    DISCOUNT = "discount", _("Discount on the bill")
+    CASH = "cash", _("Cash compensation (ЕДК) paid by the social protection body")
+
+
 class BenefitCategory(TenantModel):
     """A category of benefit holders (льготная категория) and how its benefit is computed.
 
     ``service_bases`` maps a service code to a `BenefitBase` value, e.g.
-    ``{"maintenance": "social_norm_area", "cold_water": "consumption_norm"}``.
+    ``{"maintenance": "social_norm_area", "cold_water": "consumption_norm"}``. ``model``
+    says whether the amount is taken off the bill or paid as ЕДК (`BenefitModel`); both are
+    computed by the same rules.
     """
 
     code = models.SlugField(_("code"), max_length=40)
@@ -241,6 +256,17 @@ class BenefitCategory(TenantModel):
         default=BenefitCoverage.BENEFICIARY,
     )
     service_bases = models.JSONField(_("services and bases"), default=dict, blank=True)
+    model = models.CharField(
+        _("benefit model"),
+        max_length=16,
+        choices=BenefitModel.choices,
+        default=BenefitModel.DISCOUNT,
+        help_text=_(
+            "A discount reduces the bill; a cash compensation (ЕДК) leaves the bill whole, is "
+            "paid by the social protection body and is shown on the payment document for "
+            "information."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -254,13 +280,22 @@ class BenefitCategory(TenantModel):
             models.CheckConstraint(
                 condition=Q(percent__gte=0) & Q(percent__lte=100), name="benefit_category_percent"
             ),
+            models.CheckConstraint(
+                condition=Q(model__in=BenefitModel.values), name="benefit_category_model"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_cash(self) -> bool:
+        """True for the ЕДК model: computed, reported, never taken off the bill."""
+        return self.model == BenefitModel.CASH
+
     def clean(self) -> None:
         super().clean()
+        self._check_model_change()
         if not isinstance(self.service_bases, dict):
             raise ValidationError({"service_bases": _("Expected a mapping service → base")})
         bad = {v for v in self.service_bases.values() if v not in BenefitBase.values}
@@ -269,6 +304,25 @@ class BenefitCategory(TenantModel):
                 {
                     "service_bases": _("Unknown benefit base: %(bases)s")
                     % {"bases": ", ".join(sorted(map(str, bad)))}
+                }
+            )
+
+    def _check_model_change(self) -> None:
+        """The model is not effective-dated: switched on a category with holders it would
+        apply to every closed month recomputed later (a discount taken back as ЕДК, or the
+        reverse). A region that moves a benefit to ЕДК from a date gets a new category, and
+        the holders' rights are ended and started again under it from that date."""
+        if self.pk is None:
+            return
+        was = BenefitCategory.objects.filter(pk=self.pk).values_list("model", flat=True).first()
+        if was is not None and was != self.model and self.holders.exists():
+            raise ValidationError(
+                {
+                    "model": _(
+                        "The benefit model of a category that has holders cannot be changed: "
+                        "closed months would change. Create a category of the other model and "
+                        "move the holders to it from the date of the change."
+                    )
                 }
             )
 

@@ -52,6 +52,7 @@ class BenefitCategoryDef:
     percent: Decimal
     covers: str
     services: dict[str, str]
+    model: str = "discount"  # discount | cash (ЕДК, rules.md §4.2)
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ class _Loader:
                 percent=c.percent,
                 covers=c.covers,
                 service_bases=dict(c.services),
+                model=c.model,
             )
             _save(cat, c.where)
             self.categories[c.code] = cat

@@ -90,7 +90,9 @@ DECIMAL_FIELDS = (
     "reduction",
     "fine",
     "benefit",
+    "benefit_cash",
     "recalculation",
+    "recalculation_benefit_cash",
     "total",
 )
 EXPECT_FIELDS = ("method", *DECIMAL_FIELDS, "recalculation_reasons", "explanation")
@@ -242,7 +244,7 @@ def _norm(node: Node) -> NormRow:
 
 def _category(node: Node) -> BenefitCategoryDef:
     keys = node.mapping(
-        ("code", "name", "percent", "covers", "services"),
+        ("code", "name", "percent", "covers", "services", "model"),
         required=("code", "percent", "services"),
     )
     code = keys["code"].text()
@@ -263,6 +265,7 @@ def _category(node: Node) -> BenefitCategoryDef:
             keys["covers"].choice(("beneficiary", "family")) if "covers" in keys else "beneficiary"
         ),
         services=services,
+        model=keys["model"].choice(("discount", "cash")) if "model" in keys else "discount",
     )
 
 
