@@ -822,10 +822,14 @@ def main() -> int:
     print(machine(url))
     wanted = {"accounts": accounts, "seed": args.seed, "version": STOCK_VERSION}
     marker = stock_marker(url) if args.reuse else None
+    migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
     if marker == wanted:
         t = time.perf_counter()
+        # the stock's rows stay; the engine's newer migrations (columns with defaults) apply
+        subprocess.run([*migrate, "--settings", "raschet.config.settings"],  # noqa: S603
+                       check=True, env=env, cwd=ROOT)  # fmt: skip
         reset_runs(url)
-        print(f"stock reused ({accounts} accounts); earlier runs wiped in "
+        print(f"stock reused ({accounts} accounts); migrated and earlier runs wiped in "
               f"{time.perf_counter() - t:.1f} s")  # fmt: skip
     else:
         if args.reuse:
@@ -836,7 +840,6 @@ def main() -> int:
                 Path(f"{url.split(':///', 1)[1]}{suffix}").unlink(missing_ok=True)
         else:
             recreate_database(url)
-        migrate = [sys.executable, "-m", "django", "migrate", "-v", "0"]
         subprocess.run([*migrate, "--settings", "raschet.config.settings"],  # noqa: S603
                        check=True, env=env, cwd=ROOT)  # fmt: skip
         print(f"database migrated in {time.perf_counter() - t:.1f} s")
