@@ -660,6 +660,9 @@ def child_billing(url: str) -> None:
     connection.ensure_connection()
     start = time.perf_counter()
     run = services.billing_run(organization=org, period=PERIOD, trial=True)
+    while run.state == "computing":  # a worker still computes the last batches (--workers)
+        time.sleep(0.1)
+        run.refresh_from_db()
     computed = time.perf_counter()
     if run.state != "computed":
         print(json.dumps({"ok": False, "state": run.state, "error": run.error}, ensure_ascii=False))
@@ -685,6 +688,31 @@ def child_billing(url: str) -> None:
         "accounts": run.accounts_total, "phases": phases, "calls": timers.calls,
         "lines_by_method": methods, "total_kopecks": int(total or 0),
     }, ensure_ascii=False))  # fmt: skip
+
+
+def month_with_workers(
+    child: Callable[..., dict[str, Any]], env: dict[str, str], workers: int
+) -> dict[str, Any]:
+    """The month with ``workers`` `db_worker` processes beside the starting one: batches go
+    to the database task queue (``RASCHET_TASKS=database``) and whoever is free takes the
+    next; the starting process works through the queue too (docs/billing.md)."""
+    queued = {**env, "RASCHET_TASKS": "database"}
+    command = [sys.executable, "-m", "django", "db_worker", "--settings",
+               "raschet.config.settings", "--interval", "0.2", "--no-reload",
+               "--no-startup-delay", "-v", "0"]  # fmt: skip
+    procs = [
+        subprocess.Popen(command, env=queued, cwd=ROOT)  # noqa: S603
+        for _ in range(workers)
+    ]
+    try:
+        env["RASCHET_TASKS"] = "database"  # ``child`` runs with this very mapping
+        return child("--child", "billing")
+    finally:
+        env["RASCHET_TASKS"] = "immediate"
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=30)
 
 
 def child_floor(url: str, count: int) -> None:
@@ -789,6 +817,11 @@ def main() -> int:
         "--reuse", action="store_true",
         help="keep the stock when the database holds one of the same size and seed",
     )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=0,
+        help="extra `db_worker` processes sharing the run's batches (RASCHET_TASKS=database); "
+        "the phases then count the starting process's share only",
+    )  # fmt: skip
     parser.add_argument("--child", choices=["stock", "billing", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--lines", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -849,7 +882,10 @@ def main() -> int:
 
     checkpoint(url)
     print(f"  load average before: {os.getloadavg()[0]:.2f}")
-    month = child("--child", "billing")
+    if args.workers:
+        month = month_with_workers(child, env, args.workers)
+    else:
+        month = child("--child", "billing")
     load = os.getloadavg()
     print(f"month (trial run + post): {json.dumps(month, ensure_ascii=False)}")
     print(f"  load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
