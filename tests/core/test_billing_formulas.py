@@ -394,8 +394,40 @@ def test_catch_up_after_averaged_months_may_be_negative():
             parts=(part(seg(rate="45")),),
         ),
     )
-    assert (line.amount, line.reduction, line.benefit) == (-30558, 0, 0)  # −305.58 ₽
-    assert (wastewater.volume, wastewater.amount) == (-6_000_000, -27000)
+    # rules.md §14: the negative result is a reduction (reason CATCH_UP), the amount 0; the
+    # quality reduction and the benefit have nothing to take from: −6 × 50.93 = −305.58 ₽
+    assert (line.amount, line.reduction, line.benefit) == (0, -30558, 0)
+    assert line.reduction_reasons == ReductionReason.CATCH_UP
+    assert line.total == -30558
+    # wastewater = cold + hot = −6 m³ × 45.00 = −270.00 ₽, likewise a reduction
+    assert (wastewater.volume, wastewater.amount, wastewater.reduction) == (-6_000_000, 0, -27000)
+    assert wastewater.reduction_reasons == ReductionReason.CATCH_UP
+
+
+def test_positive_catch_up_is_a_charge_without_a_catch_up_reduction():
+    (line,) = charge(metered("6"))
+    assert (line.amount, line.reduction, line.reduction_reasons) == (30558, 0, 0)
+
+
+def test_no_access_coefficient_after_the_limit_is_a_setting():
+    """п.59 «в» (rules.md §1.4 table, the default): the norm without 1.5 after 3 months;
+    with ``no_access_norm_coefficient`` (§1.3 last bullet, press citing п.60(3)) × 1.5 where
+    a meter is required, never where it cannot be installed, and not before the limit."""
+    late = {"condition": A, "spell_months": 4, "average_months": 6}
+    with_k = Settings(no_access_norm_coefficient=1)
+    (default,) = charge(volume_line(**late))
+    (raised,) = charge(volume_line(**late), settings=with_k)
+    (impossible,) = charge(volume_line(**late, meter_possible=False), settings=with_k)
+    (early,) = charge(volume_line(condition=A, spell_months=3, average_months=6), settings=with_k)
+    assert (default.method, default.amount) == (Method.NORM, 74867)  # 3 × 4.9 × 50.93
+    # 14.7 m³ × 50.93 = 748.671 → 748.67; + 7.35 m³ × 50.93 = 374.3355 → 374.34
+    assert (raised.method, raised.amount, raised.coefficient_amount) == (
+        Method.NORM_COEFFICIENT,
+        112301,
+        37434,
+    )
+    assert impossible.method == Method.NORM
+    assert early.method == Method.AVERAGE_NO_ACCESS
 
 
 # ---------------------------------------------------------------------------------------

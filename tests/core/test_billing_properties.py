@@ -329,6 +329,7 @@ engine_settings = st.builds(
     coefficient_numerator=st.integers(0, 3),
     coefficient_denominator=st.integers(1, 4),
     hot_water_maintenance_reduction=st.integers(0, 1),
+    no_access_norm_coefficient=st.integers(0, 1),
 )
 
 
@@ -365,7 +366,13 @@ def assert_invariants(lines: list[ReferenceLine], results: list[ref.ReferenceRes
         assert r.volume == sum(r.segment_volumes)
         # The reduction (the fine apart) is never more than the charge, never an addition;
         # the fine is 50 % of the over-charge whatever the charge.
-        assert 0 >= r.reduction - r.fine >= -max(r.amount, 0)
+        # A negative catch-up (rules.md §14) is a reduction of its own: the amount is never
+        # negative, and a line with one has nothing else to reduce.
+        assert r.amount >= 0
+        if r.reduction_reasons & ReductionReason.CATCH_UP:
+            assert r.amount == 0 and r.reduction - r.fine < 0
+        else:
+            assert 0 >= r.reduction - r.fine >= -max(r.amount, 0)
         assert -r.fine == (line.overcharge + 1) // 2
         assert bool(r.reduction_reasons & ReductionReason.FINE) == (line.overcharge > 0)
         # A benefit never exceeds what is left to pay (the fine does not count).

@@ -69,6 +69,10 @@ REDUCTION_REASONS_RU: dict[int, str] = {
         "работы по содержанию общего имущества не выполнялись — пропорционально дням "
         "(ПП 491 п.10, 15)"
     ),
+    ReductionReason.CATCH_UP: (
+        "снятие: расход по показаниям меньше начисленного по среднему "
+        "((R_new − R_last) − Σ V_ср < 0)"
+    ),
 }
 CASH_BENEFIT_TEXT_RU = "ЕДК (выплачивает орган соцзащиты, в счёт не входит)"
 """The cash compensation of ЕДК categories (rules.md §4.2): shown, never subtracted."""

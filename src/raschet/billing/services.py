@@ -47,6 +47,9 @@ BATCH_ACCOUNTS = 20000
 """Accounts per batch (whole buildings): what one worker holds in memory at a time."""
 FINE_NOTE = "штраф 50 % за незаконное начисление (ЖК ст.157 ч.6, ПП 354 п.155(1))"
 """The note of the ledger entry of a fine, kept apart from the line's other reductions."""
+CATCH_UP_NOTE = "снятие: по показаниям меньше, чем начислено по среднему (rules.md §14)"
+"""The note of the reduction entry of a negative catch-up after averaged months (the line's
+reduction reason `core.ReductionReason.CATCH_UP`; such a line has no other reduction)."""
 RECALCULATION_LOOKBACK_MONTHS = 36
 """Closed months older than this are not recomputed (ЖК ст.196: three-year limitation)."""
 
@@ -333,7 +336,8 @@ def _post_ledger(run: BillingRun, now: Any) -> None:
     """The run's lines as ledger entries, by one ``INSERT … SELECT`` on the server.
 
     A charge line gives up to four entries (charge, reduction, the fine for an unlawful
-    over-charge — a reduction entry of its own with its note, ЖК ст.157 ч.6 —, benefit), a
+    over-charge — a reduction entry of its own with its note, ЖК ст.157 ч.6 —, benefit; a
+    negative catch-up after averaged months is the line's reduction, noted so), a
     recalculation line one (its total difference); zero amounts write nothing.
     """
     table = LedgerEntry._meta.db_table
@@ -352,31 +356,40 @@ def _post_ledger(run: BillingRun, now: Any) -> None:
             f"INSERT INTO {table} ({cols}) {select}"
             f"FROM {lines} c CROSS JOIN LATERAL (VALUES "
             "('charge', CASE WHEN c.kind = 'charge' THEN c.amount ELSE 0 END, ''), "
-            "('reduction', CASE WHEN c.kind = 'charge' THEN c.reduction - c.fine ELSE 0 END, ''), "
+            "('reduction', CASE WHEN c.kind = 'charge' THEN c.reduction - c.fine ELSE 0 END, "
+            f"CASE WHEN (c.reduction_reasons & {int(core.ReductionReason.CATCH_UP)}) <> 0 "
+            "THEN %s ELSE '' END), "
             "('reduction', CASE WHEN c.kind = 'charge' THEN c.fine ELSE 0 END, %s), "
             "('benefit', CASE WHEN c.kind = 'charge' THEN c.benefit ELSE 0 END, ''), "
             "('recalculation', CASE WHEN c.kind = 'recalculation' "
             "THEN c.amount + c.reduction + c.benefit ELSE 0 END, '')"
             ") AS v(kind, amount, note) WHERE c.run_id = %s AND v.amount <> 0"
         )
-        params: list[Any] = [now, FINE_NOTE, run.pk]
+        params: list[Any] = [now, CATCH_UP_NOTE, FINE_NOTE, run.pk]
     else:
         parts = []
         params = []
-        for kind, amount, where, note in (
-            ("charge", "c.amount", "c.kind = 'charge'", ""),
-            ("reduction", "c.reduction - c.fine", "c.kind = 'charge'", ""),
-            ("reduction", "c.fine", "c.kind = 'charge'", FINE_NOTE),
-            ("benefit", "c.benefit", "c.kind = 'charge'", ""),
+        catch_up = (
+            f"CASE WHEN (c.reduction_reasons & {int(core.ReductionReason.CATCH_UP)}) <> 0 "
+            "THEN %s ELSE '' END"
+        )
+        for kind, amount, where, note_sql, note in (
+            ("charge", "c.amount", "c.kind = 'charge'", "%s", ""),
+            ("reduction", "c.reduction - c.fine", "c.kind = 'charge'", catch_up, CATCH_UP_NOTE),
+            ("reduction", "c.fine", "c.kind = 'charge'", "%s", FINE_NOTE),
+            ("benefit", "c.benefit", "c.kind = 'charge'", "%s", ""),
             (
                 "recalculation",
                 "c.amount + c.reduction + c.benefit",
                 "c.kind = 'recalculation'",
+                "%s",
                 "",
             ),
         ):
             parts.append(
-                select.replace("v.kind, v.amount", f"'{kind}', {amount}").replace("v.note", "%s")
+                select.replace("v.kind, v.amount", f"'{kind}', {amount}").replace(
+                    "v.note", note_sql
+                )
                 + f"FROM {lines} c WHERE c.run_id = %s AND {where} AND {amount} <> 0"
             )
             params += [now, note, run.pk]

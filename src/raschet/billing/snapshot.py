@@ -18,6 +18,7 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from raschet.billing.exemptions import BuildingExemptions, ExemptPeriod, load_exemptions, note
 from raschet.billing.models import (
@@ -36,6 +37,7 @@ from raschet.core.fixedpoint import (
     PERCENT_SCALE,
     RATE_SCALE,
     VOLUME_SCALE,
+    prorate_cumulative,
     round_half_up_int,
 )
 from raschet.core.periods import Month
@@ -210,6 +212,33 @@ def first_zone(zones: dict[str, Any]) -> str:
     if not zones:
         return Zone.SINGLE
     return min(zones, key=lambda z: ZONE_ORDER.index(z) if z in ZONE_ORDER else 99)
+
+
+def averaged_by_zone(
+    total: npt.NDArray[np.int64], weights: npt.NDArray[np.int64], fallback: npt.NDArray[np.int64]
+) -> Any:
+    """Σ averaged volumes posted for a line (``total``, per line) split over its meter's
+    zones (columns in `ZONE_ORDER`), so each zone's catch-up is ``(R_new,z − R_last,z) −
+    Σ V_avg,z`` at the zone's own tariff (rules.md §1.2 multi-rate meters, §14).
+
+    A posted line keeps one volume, the sum of its zones; each averaged month billed every
+    zone its own average of the same base (no reading came in between), so the sum is split
+    by the base's per-zone averages (``weights``), with cumulative rounding — the zones add
+    up to ``total`` exactly and each is within 1e-6 of the unit of what its months billed.
+    A line without weights (no base any more) keeps everything on its ``fallback`` column,
+    the meter's first zone (day, peak), as a single-rate meter would. Both snapshot paths
+    call this, so they split alike.
+    """
+    n, z = weights.shape
+    w = np.maximum(weights, 0).astype(np.int64)
+    w_sum = w.sum(axis=1)
+    first = (np.arange(z)[None, :] == np.asarray(fallback)[:, None]).astype(np.int64)
+    w = np.where((w_sum == 0)[:, None], first, w)
+    group = np.repeat(np.arange(n, dtype=np.int64), z)
+    parts = prorate_cumulative(
+        np.asarray(total, dtype=np.int64), w.reshape(-1), group, w.sum(axis=1)
+    )
+    return parts.reshape(n, z)
 
 
 def _in_force(rows: list[Any], day: date) -> Any | None:
@@ -732,6 +761,9 @@ class MeterInputs:
     zones: list[str] = field(default_factory=lambda: [Zone.SINGLE])
     volumes: dict[str, int] = field(default_factory=dict)
     averages: dict[str, int] = field(default_factory=dict)
+    # rules.md §14: Σ volumes billed by average since the last accepted reading, per zone
+    # (this account's own lines: already its share of a shared premises)
+    averaged: dict[str, int] = field(default_factory=dict)
 
 
 class _Builder:
@@ -881,20 +913,22 @@ class _Builder:
             min(start, since) if (out.condition == core.MeterCondition.BROKEN and since) else start
         )
         months_with = sorted(p for p in history if p < base_end)[-AVERAGE_BASE_MONTHS:]
-        if out.reading_present and out.condition == core.MeterCondition.WORKING:
-            months_with = []  # charged by the reading: no average is needed or shown
+        span = 0
+        base_averages: dict[str, int] = {}
         if months_with:
             earlier = [p for p in seen if p < months_with[0]]
             span = _months_between(max(earlier), months_with[-1]) if earlier else len(months_with)
-            out.average_months = span
             for z in out.zones:
                 total = sum(history[p][z] for p in months_with)
-                out.averages[z] = int(
+                base_averages[z] = int(
                     core.average_volume(
-                        np.asarray([total], dtype=np.int64),
-                        np.asarray([out.average_months], dtype=np.int64),
+                        np.asarray([total], dtype=np.int64), np.asarray([span], dtype=np.int64)
                     )[0]
                 )
+        if not (out.reading_present and out.condition == core.MeterCondition.WORKING):
+            # (charged by the reading: no average is needed or shown)
+            out.average_months = span
+            out.averages = base_averages
         if (out.condition == core.MeterCondition.BROKEN and since is not None) or (
             out.condition == core.MeterCondition.NO_ACCESS and since is not None
         ):
@@ -902,11 +936,17 @@ class _Builder:
         elif out.condition == core.MeterCondition.WORKING and not out.reading_present:
             ref = last_reading or Month.of(min(m.installed_on for m in installed)).start
             out.spell = _months_between(ref, start)
-        if out.reading_present:
-            # rules.md §14: readings after averaged months — subtract what the average billed
-            out.volumes[out.zones[0]] -= f.averaged.get(
-                (account_id, service_id, last_reading or start), 0
-            )
+        averaged = f.averaged.get((account_id, service_id, last_reading or start), 0)
+        if out.reading_present and averaged:
+            # rules.md §14: readings after averaged months — what the average billed, per
+            # zone; `add_line` takes it off the (shared) metered volume
+            order = sorted(out.zones, key=ZONE_ORDER.index)
+            split = averaged_by_zone(
+                np.asarray([averaged], dtype=np.int64),
+                np.asarray([[base_averages.get(z, 0) for z in order]], dtype=np.int64),
+                np.asarray([order.index(out.zones[0])], dtype=np.int64),
+            )[0]
+            out.averaged = {z: int(v) for z, v in zip(order, split, strict=True)}
         return out
 
     def add_line(
@@ -958,8 +998,11 @@ class _Builder:
             if den and num != den:
                 for values in (inputs.volumes, inputs.averages):
                     for z in list(values):
-                        # catch-up volumes keep their sign; the share is rounded half-up
-                        values[z] = round_half_up_int(values[z] * num, den)
+                        values[z] = round_half_up_int(values[z] * num, den)  # half-up
+            # rules.md §14 catch-up: the premises' volume since the last accepted reading ×
+            # the share (формула 7) − Σ this account's own averaged volumes, zone by zone
+            for z, v in inputs.averaged.items():
+                inputs.volumes[z] = inputs.volumes.get(z, 0) - v
         if len(inputs.zones) > 1:
             single = Zone.SINGLE if Zone.SINGLE in zones else inputs.zones[0]
             specs = [(z, core.PartRole.METER_ONLY) for z in inputs.zones]

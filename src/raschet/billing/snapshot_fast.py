@@ -40,6 +40,7 @@ from raschet.billing.snapshot import (
     RESOURCES,
     RULES,
     FactsError,
+    averaged_by_zone,
     cold_water_rate,
     engine_settings,
     first_zone,
@@ -892,20 +893,20 @@ class FastLoader:
             default=0,
         )
         volume = vol[line_m]
-        # rules.md §14: after averaged months subtract what the average billed (first zone)
-        # (only a reading after a gap of a month or more can follow averaged months)
+        # rules.md §14: after averaged months subtract what the average billed, zone by zone
+        # (split by the base's zone averages, `averaged_by_zone`); only a reading after a
+        # gap of a month or more can follow averaged months
         lr = last_reading[line_m]
         gap = present[line_m] & (lr >= 0) & (month_index(np.maximum(lr, 0)) < this_month - 1)
         if np.any(gap):
-            averaged = np.zeros(len(lines_idx), dtype=np.int64)
-            averaged[gap] = self._averaged(
+            averaged = self._averaged(
                 links["account"][lines_idx][gap], links["service"][lines_idx][gap], lr[gap]
             )
             first_zone_code = np.array(
-                [ZONE_CODES[ZONES_BY_COUNT[int(c)][0]] for c in meter_zones[line_m]],
+                [ZONE_CODES[ZONES_BY_COUNT[int(c)][0]] for c in meter_zones[line_m][gap]],
                 dtype=np.int64,
             )
-            volume[np.arange(len(lines_idx)), first_zone_code] -= averaged
+            volume[gap] -= averaged_by_zone(averaged, average[line_m][gap], first_zone_code)
         out["condition"][lines_idx] = condition
         out["present"][lines_idx] = present[line_m]
         out["spell"][lines_idx] = spell

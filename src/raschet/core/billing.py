@@ -23,7 +23,9 @@ need the sum of every premises' volume):
    («льгота в квитанции») reduces the line (``benefit``), a cash category (ЕДК, paid by the
    social protection body) is computed the same way but only reported (``benefit_cash``);
 6. the contractor's fine of 50 % of an unlawful over-charge (ЖК ст.157 ч.6, ПП 354
-   п.155(1)), added to the reduction after the cap and kept apart as ``fine``.
+   п.155(1)), added to the reduction after the cap and kept apart as ``fine``;
+7. a negative catch-up after averaged months (rules.md §14) moves from the amount to the
+   reduction (`catch_up_reduction`).
 
 The scalar `Decimal` reference of each step lives in `raschet.core.billing_reference`; the
 hypothesis tests in ``tests/core`` prove both agree.
@@ -164,6 +166,12 @@ class Settings:
     # ПП 354 Приложение 1 п.4) reduces a norm-billed charge is disputed; 0 = no reduction
     # (the tariff already accounts for it), 1 = reduce by the share of the month's hours.
     hot_water_maintenance_reduction: int = 0
+    # rules.md §1.3 last bullet vs §1.4 table, §12: after the п.59 «в» limit (access for a
+    # check refused) the table says the norm without a coefficient (ПП 354 п.60, the default,
+    # 0); press reports (news 12.08.2025 citing "п.60(3)", paragraph unverified) say the norm
+    # × 1.5 once the consumer has twice refused access. 1 = apply the increasing coefficient
+    # (формула 4(1)) after the «в» limit where a meter is required, as after the «а» limit.
+    no_access_norm_coefficient: int = 0
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,9 @@ class ReductionReason(IntFlag):
     MAINTENANCE = 8  # the permitted ГВС maintenance outage, when the organization grants it
     UPKEEP = 16  # poor upkeep of common property, by days (ПП 491 п.10, 15)
     FINE = 32  # 50 % of an unlawful over-charge (ЖК ст.157 ч.6, ПП 354 п.155(1))
+    # rules.md §1.2, §14: readings after averaged months gave less than the averages billed;
+    # the negative catch-up is the line's reduction, its amount 0 (`catch_up_reduction`)
+    CATCH_UP = 64
 
 
 class Resource(IntEnum):
@@ -334,7 +345,9 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
     average is used for at most 6 months (3 for non-residential; п.59 «б»), then the norm.
     A broken meter or an expired verification: average for 3 months (2), then the norm × 1.5
     where a meter is required (п.59 «а», п.60). Refused access: average for 3 months, then
-    the norm (п.59 «в»). An average needs a base of at least 3 months; with less, the norm.
+    the norm (п.59 «в»; × 1.5 where a meter is required when the organization sets
+    ``no_access_norm_coefficient``, see `Settings`). An average needs a base of at least
+    3 months; with less, the norm.
     No meter: the norm, × 1.5 when a meter could be installed (формула 4(1)).
     """
     rule = lines.rule
@@ -358,6 +371,9 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
             (cond == MeterCondition.BROKEN) & (spell <= lim_a) & avg_ok,
             (cond == MeterCondition.BROKEN) & (spell > lim_a),
             (cond == MeterCondition.NO_ACCESS) & (spell <= settings.no_access_limit) & avg_ok,
+            (cond == MeterCondition.NO_ACCESS)
+            & (spell > settings.no_access_limit)
+            & bool(settings.no_access_norm_coefficient),
         ],
         [
             norm,
@@ -367,6 +383,7 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
             Method.AVERAGE_BROKEN,
             norm,
             Method.AVERAGE_NO_ACCESS,
+            norm,
         ],
         default=Method.NORM,
     )
@@ -638,6 +655,10 @@ def compute(
     benefit = -discount
     fine = fine_amounts(lines.overcharge)
     reasons = reasons | np.where(fine > 0, int(ReductionReason.FINE), 0)
+    # 6. A negative catch-up (rules.md §14) is shown as a reduction, not a negative charge.
+    amount, catch_up = catch_up_reduction(amount)
+    reduction = reduction + catch_up
+    reasons = reasons | np.where(catch_up < 0, int(ReductionReason.CATCH_UP), 0)
     return Result(
         method=method.astype(np.int8),
         volume=line_volume,
@@ -771,6 +792,19 @@ def reduction_parts(
     ):
         reasons |= np.where(part > 0, int(reason), 0)
     return np.clip(total, 0, np.maximum(amount, 0)).astype(np.int64), reasons
+
+
+def catch_up_reduction(amount: I64) -> tuple[I64, I64]:
+    """``(max(amount, 0), min(amount, 0))``: a line's amount and its catch-up reduction.
+
+    Only the catch-up after averaged months (rules.md §1.2, §14: ``(R_new − R_last) −
+    Σ averaged volumes``, and wastewater derived from it) can make a line's amount negative;
+    §14 calls the negative result a reduction, so it is posted as one (a `reduction` ledger
+    entry, the ЕПД's reduction column) with the reason `ReductionReason.CATCH_UP` and the
+    amount is 0. Every other reduction and the benefits were capped at ``max(amount, 0)``
+    = 0 already, so the line's total is unchanged. Call it last, after the benefits.
+    """
+    return np.maximum(amount, 0).astype(np.int64), np.minimum(amount, 0).astype(np.int64)
 
 
 def fine_amounts(overcharge: I64) -> I64:
@@ -923,7 +957,8 @@ def social_norm_area(persons: int, single: int, two: int, per_person: int) -> in
 def catch_up_volume(reading_volume: I64, averaged_volume: I64) -> I64:
     """Volume charged in the month readings arrive after averaged months (rules.md §14).
 
-    ``(R_new − R_last_accepted) − Σ averaged volumes``; a negative result reduces the charge.
+    ``(R_new − R_last_accepted) − Σ averaged volumes``; a negative result reduces the charge
+    (`catch_up_reduction`).
     """
     return (reading_volume - averaged_volume).astype(np.int64)
 

@@ -303,9 +303,12 @@ def _volume_method(line: ReferenceLine, settings: Settings) -> Method:
             return no_meter_norm
         return Method.AVERAGE_BROKEN if base_ok else Method.NORM
     if line.condition == MeterCondition.NO_ACCESS:
-        # п.59 «в»: access refused — the average for 3 months, then the norm.
+        # п.59 «в»: access refused — the average for 3 months, then the norm (× 1.5 where a
+        # meter is required when the organization sets `no_access_norm_coefficient`).
         if line.spell_months <= settings.no_access_limit and base_ok:
             return Method.AVERAGE_NO_ACCESS
+        if line.spell_months > settings.no_access_limit and settings.no_access_norm_coefficient:
+            return no_meter_norm
         return Method.NORM
     return Method.NORM
 
@@ -765,13 +768,19 @@ def charge_line(
     fine = fine_amount(line)
     if fine > 0:
         reasons |= int(ReductionReason.FINE)
+    # rules.md §14: a negative catch-up after averaged months is a reduction, the amount 0
+    # (every reduction and benefit above was capped at max(amount, 0) = 0 already).
+    catch_up = min(amount, 0)
+    if catch_up < 0:
+        amount = 0
+        reasons |= int(ReductionReason.CATCH_UP)
     return ReferenceResult(
         method=method,
         volume=_millionths(volume),
         coefficient_volume=_millionths(extra_volume),
         amount=amount,
         coefficient_amount=coefficient_amount,
-        reduction=-reduction - fine,
+        reduction=-reduction - fine + catch_up,
         benefit=-benefit,
         segment_volumes=tuple(_millionths(q) for q in base),
         fine=-fine,

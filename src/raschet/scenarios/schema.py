@@ -52,6 +52,7 @@ SETTINGS_INT: dict[str, tuple[int, int]] = {
     "broken_limit_residential": (0, 36),
     "broken_limit_non_residential": (0, 36),
     "no_access_limit": (0, 36),
+    "no_access_norm_coefficient": (0, 1),
     "heating_season_start_month": (1, 12),
     "hot_water_maintenance_reduction": (0, 1),
     "heating_correction_month": (1, 12),
