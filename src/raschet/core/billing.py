@@ -31,8 +31,8 @@ hypothesis tests in ``tests/core`` prove both agree.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import IntEnum, IntFlag
 
 import numpy as np
