@@ -17,7 +17,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from raschet.core.billing import DEAD_END_SERVICES, INTERRUPTION_SERVICES
+from raschet.core.billing import (
+    DEAD_END_SERVICES,
+    INTERRUPTION_SERVICES,
+    interruption_limits,
+    waste_once_hours,
+)
 from raschet.core.billing import quality_units as core_quality_units
 from raschet.housing.models import Account, Building
 from raschet.organizations.models import Organization, TenantModel
@@ -238,6 +243,19 @@ class QualityAct(TenantModel):
             temperature=self.temperature_c if with_temperature else None,
             dead_end_accident=bool(self.dead_end_accident),
             two_sources=two_sources,
+        )
+
+    def limits(self) -> tuple[int | None, int]:
+        """The (month, at once) hours an interruption act is checked against under its
+        conditions; solid waste: ``(None, permitted deviation)``. `ValueError` as `units`."""
+        code = self.service.code
+        if code == "solid_waste":
+            return None, waste_once_hours(self.temperature_c)
+        return interruption_limits(
+            code,
+            temperature=self.temperature_c if code in TEMPERATURE_OF else None,
+            dead_end_accident=bool(self.dead_end_accident),
+            two_sources=bool(self.building.electricity_two_sources),
         )
 
     def clean(self) -> None:

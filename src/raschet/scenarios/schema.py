@@ -619,7 +619,9 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
             keys[extra].fail(
                 f"у акта вида «{kind}» задаются только: " + ", ".join(f"«{a}»" for a in allowed)
             )
-    optional = {"dead_end_accident"} | ({"temperature"} if kind == "interruption" and service == "heating" else set())
+    optional = {"dead_end_accident"} | (
+        {"temperature"} if kind == "interruption" and service == "heating" else set()
+    )
     for req in allowed:
         if req not in keys and req not in optional:
             node.fail(f"у акта вида «{kind}» нужен ключ «{req}»")
