@@ -519,7 +519,7 @@ def test_quality_units_of_interruptions(events: list[int], service: str) -> None
     assert quality_units("interruption", service, events_hours=events) == int(percent * 100)
 
 
-CONDITIONS = st.fixed_dictionaries(
+ACT_CONDITIONS = st.fixed_dictionaries(
     {
         "temperature": st.none() | st.decimals(-40, 30, places=1),
         "dead_end_accident": st.booleans(),
@@ -532,7 +532,7 @@ CONDITIONS = st.fixed_dictionaries(
 @given(
     st.lists(st.integers(0, 200), max_size=6),
     st.sampled_from(sorted({*ref.INTERRUPTION_LIMITS, "solid_waste", "internet"})),
-    CONDITIONS,
+    ACT_CONDITIONS,
 )
 def test_quality_units_of_interruptions_under_conditions(
     events: list[int], service: str, conditions: dict[str, object]
