@@ -5,6 +5,7 @@ an operator and reduces the charge in the next billing run — which the residen
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -432,3 +433,62 @@ def test_a_confirmation_that_does_not_fit_the_service_is_refused(stock, office):
     assert ru("Give whole hours separated by commas.") in text(response)
     act.refresh_from_db()
     assert act.state == ActState.DRAFT
+
+
+def test_a_dead_end_main_accident_is_confirmed_with_24_hours_permitted(stock, office):
+    appeal = report(
+        stock, aware(2025, 1, 10, 8, 0), aware(2025, 1, 11, 10, 0), now=aware(2025, 1, 20, 12)
+    )
+    act = appeal.acts.get()
+    page = reverse("backoffice:appeal", args=[appeal.pk])
+    html = text(office.get(page))
+    assert f"act{act.pk}-dead_end_accident" in html  # cold water: the accident can be given
+    assert f"act{act.pk}-temperature_c" not in html  # no temperature for water
+    prefix = f"act{act.pk}"
+    office.post(
+        page,
+        {
+            "action": "confirm",
+            "act": act.pk,
+            f"{prefix}-act_number": "16/01",
+            f"{prefix}-events_hours": "26",
+            f"{prefix}-hours": "0",
+            f"{prefix}-degrees": "0",
+            f"{prefix}-dead_end_accident": "on",
+        },
+    )
+    act.refresh_from_db()
+    assert (act.state, act.dead_end_accident) == (ActState.CONFIRMED, True)
+    # 26 h − 24 h in a row permitted = 2 h × 0.15 % = 0.3 % (not 22 h as without the accident)
+    assert any("0,30 %" in e.text for e in appeal.events.all())
+
+
+def test_a_solid_waste_report_needs_the_outdoor_temperature_to_be_confirmed(stock, office):
+    from raschet.appeals.services import ActFigures, act_confirm
+    from raschet.tariffs.models import Service
+
+    waste = Service.objects.get(organization=stock.organization, code="solid_waste")
+    appeal = appeal_file(
+        account=stock.account,
+        author=None,
+        category="quality",
+        subject="Не вывозят мусор",
+        text="Контейнеры не вывозили трое суток",
+        report=QualityReport(waste, "interruption", aware(2025, 1, 10, 8), aware(2025, 1, 13, 16)),
+        now=aware(2025, 1, 20, 12),
+    )
+    act = appeal.acts.get()
+    assert act.events_hours == [80]
+    figures = ActFigures(events_hours=[80], hours=0, degrees=0, act_number="1-ТКО")
+    with translation.override("ru"), pytest.raises(AppealError, match="наружного воздуха"):
+        act_confirm(appeal, act, None, figures)
+    act.refresh_from_db()
+    assert act.state == ActState.DRAFT and act.temperature_c is None
+    cold = ActFigures(
+        events_hours=[80], hours=0, degrees=0, act_number="1-ТКО", temperature_c=Decimal("-5")
+    )
+    act_confirm(appeal, act, None, cold)
+    act.refresh_from_db()
+    assert (act.state, act.temperature_c) == (ActState.CONFIRMED, Decimal("-5"))
+    # −5 °C: 72 h permitted; 80 − 72 = 8 h → one started 24 h → 3.3 %
+    assert any("3,30 %" in e.text for e in appeal.events.all())

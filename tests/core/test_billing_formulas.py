@@ -507,6 +507,82 @@ def test_quality_units_of_temperature_acts():
 
 
 @pytest.mark.parametrize(
+    ("service", "conditions", "events", "hours"),
+    [
+        # wastewater 8 h a month, 4 h at once: 5 + 5 → total 2, at once 1 + 1 → 2
+        ("wastewater", {}, [5, 5], 2),
+        # electricity, one source: 24 h; 30 → 6
+        ("electricity", {}, [30], 6),
+        # two independent sources: 2 h; 3 + 3 → total 6 − 2 = 4, at once 1 + 1 → 4
+        ("electricity", {"two_sources": True}, [3, 3], 4),
+        # gas 4 h: 3 + 3 → 2
+        ("gas", {}, [3, 3], 2),
+        # heating 24 h a month, 16 at once at +12 °C and above (or not given)
+        ("heating", {}, [20], 4),
+        ("heating", {"temperature": D("12.0")}, [20], 4),
+        ("heating", {"temperature": D("11.9")}, [20], 12),  # +10…+12: 8 h at once
+        ("heating", {"temperature": D("10")}, [20], 12),
+        ("heating", {"temperature": D("9.5")}, [20], 16),  # +8…+10: 4 h at once
+        ("heating", {"temperature": D("7.9")}, [20], 20),  # below +8: none permitted
+        ("heating", {"temperature": D("11")}, [10, 10, 10], 6),  # total 30 − 24 = 6
+        # water, accident on a dead-end main: 24 h in a row
+        ("cold_water", {"dead_end_accident": True}, [24], 0),
+        ("hot_water", {"dead_end_accident": True}, [30], 6),
+        ("cold_water", {}, [24], 20),
+    ],
+)
+def test_interruption_limits_by_conditions(service, conditions, events, hours):
+    assert quality_units("interruption", service, events_hours=events, **conditions) == 15 * hours
+    percent = ref.quality_percent("interruption", service, events_hours=events, **conditions)
+    assert percent == D("0.15") * hours
+
+
+@pytest.mark.parametrize(
+    ("events", "temperature", "units"),
+    [
+        ([24], D("5"), 0),  # within 24 h
+        ([25], D("5"), 330),  # 1 h beyond → a started 24 h: 3.3 %
+        ([48], D("5"), 330),  # 24 h beyond → one 24 h
+        ([49], D("5"), 660),
+        ([30, 30], D("5"), 330),  # 6 + 6 = 12 h beyond in the month → one started 24 h
+        ([72], D("0"), 0),  # 0 °C and below: 72 h permitted
+        ([73], D("-10"), 330),
+        ([72], D("0.1"), 2 * 330),  # above 0 °C: 48 h beyond → two
+    ],
+)
+def test_solid_waste_deviation(events, temperature, units):
+    got = quality_units("interruption", "solid_waste", events_hours=events, temperature=temperature)
+    assert got == units
+    assert (
+        ref.quality_percent(
+            "interruption", "solid_waste", events_hours=events, temperature=temperature
+        )
+        == D(units) / 100
+    )
+
+
+@pytest.mark.parametrize(
+    ("service", "conditions", "message"),
+    [
+        ("solid_waste", {}, "температура наружного воздуха"),
+        ("gas", {"dead_end_accident": True}, "тупиковой магистрали"),
+        ("solid_waste", {"dead_end_accident": True, "temperature": D(1)}, "тупиковой"),
+        ("cold_water", {"temperature": D(5)}, "температура"),
+    ],
+)
+def test_interruption_conditions_the_service_does_not_have_are_refused(
+    service, conditions, message
+):
+    with pytest.raises(ValueError, match=message):
+        quality_units("interruption", service, events_hours=[30], **conditions)
+
+
+def test_negative_hours_are_refused():
+    with pytest.raises(ValueError, match="отрицательными"):
+        quality_units("interruption", "gas", events_hours=[-1])
+
+
+@pytest.mark.parametrize(
     ("kind", "service"),
     [("interruption", "internet"), ("smell", "heating"), ("temperature", "gas")],
 )

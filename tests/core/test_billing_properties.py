@@ -526,6 +526,48 @@ def test_quality_units_of_interruptions(events: list[int], service: str) -> None
     assert quality_units("interruption", service, events_hours=events) == int(percent * 100)
 
 
+ACT_CONDITIONS = st.fixed_dictionaries(
+    {
+        "temperature": st.none() | st.decimals(-40, 30, places=1),
+        "dead_end_accident": st.booleans(),
+        "two_sources": st.booleans(),
+    }
+)
+
+
+@FAST
+@given(
+    st.lists(st.integers(0, 200), max_size=6),
+    st.sampled_from(sorted({*ref.INTERRUPTION_LIMITS, "solid_waste", "internet"})),
+    ACT_CONDITIONS,
+)
+def test_quality_units_of_interruptions_under_conditions(
+    events: list[int], service: str, conditions: dict[str, object]
+) -> None:
+    """Electricity by supply sources, heating by room temperature, water in an accident on a
+    dead-end main, solid waste by outdoor temperature: both statements agree, and refuse the
+    same acts (a condition the service does not have, an unknown service)."""
+    try:
+        percent = ref.quality_percent("interruption", service, events_hours=events, **conditions)
+    except ValueError:
+        with pytest.raises(ValueError):
+            quality_units("interruption", service, events_hours=events, **conditions)  # type: ignore[arg-type]
+        return
+    got = quality_units("interruption", service, events_hours=events, **conditions)  # type: ignore[arg-type]
+    assert got == int(percent * 100)
+
+
+@FAST
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=6), st.decimals(-40, 30, places=1))
+def test_solid_waste_deviation_in_started_days(events: list[int], temperature: Decimal) -> None:
+    allowed = 72 if temperature <= 0 else 24
+    beyond = sum(max(0, h - allowed) for h in events)
+    got = quality_units("interruption", "solid_waste", events_hours=events, temperature=temperature)
+    assert got % 330 == 0
+    # a started 24 h counts: one hour less than the days found would give one day less
+    assert (got // 330 - 1) * 24 < beyond <= got // 330 * 24
+
+
 @FAST
 @given(st.integers(0, 744), st.integers(0, 30), st.sampled_from(["heating", "hot_water"]))
 def test_quality_units_of_temperature(hours: int, degrees: int, service: str) -> None:

@@ -12,9 +12,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
@@ -31,14 +33,15 @@ from raschet.appeals.models import (
     AppealState,
 )
 from raschet.billing.models import RESIDENT_QUALITY_KINDS, ActState, QualityAct, QualityKind
-from raschet.core.billing import QUALITY_LIMITS, quality_units
+from raschet.core.billing import INTERRUPTION_SERVICES
 from raschet.core.calendar import add_working_days
 from raschet.core.periods import Month
 from raschet.housing.models import Account
 from raschet.tariffs.models import Service
 
-#: Services a resident can report as missing or poor (those ПП 354 Приложение 1 gives limits).
-QUALITY_SERVICES = tuple(QUALITY_LIMITS)
+#: Services a resident can report as missing or poor (those ПП 354 Приложение 1 gives limits,
+#: solid waste removal — a deviation from the schedule — included).
+QUALITY_SERVICES = INTERRUPTION_SERVICES
 #: What a temperature report can concern (the heating and hot-water rows of Приложение 1).
 TEMPERATURE_SERVICES = ("heating", "hot_water")
 
@@ -398,6 +401,10 @@ class ActFigures:
     hours: int
     degrees: int
     act_number: str
+    #: the rooms' air (heating) or the outdoor air (solid waste) during an interruption
+    temperature_c: Decimal | None = None
+    #: cold or hot water: an accident on a dead-end main (24 h in a row permitted)
+    dead_end_accident: bool = False
 
 
 def act_confirm(
@@ -411,21 +418,23 @@ def act_confirm(
         raise AppealError(_("Give the number of the act."))
     if any(h < 0 or h > 744 for h in figures.events_hours) or not 0 <= figures.hours <= 744:
         raise AppealError(_("Hours must be from 0 to 744."))
+    act.events_hours = figures.events_hours
+    act.hours = figures.hours
+    act.degrees = figures.degrees
+    if act.kind == QualityKind.INTERRUPTION:
+        act.temperature_c = figures.temperature_c
+        act.dead_end_accident = figures.dead_end_accident
     try:
-        units = quality_units(
-            act.kind,
-            act.service.code,
-            events_hours=figures.events_hours,
-            hours=figures.hours,
-            degrees=figures.degrees,
-        )
+        act.clean()  # what the billing run could not use is refused here
+        units = act.units()
+    except ValidationError as exc:
+        act.refresh_from_db()
+        raise AppealError(" ".join(exc.messages)) from exc
     except ValueError as exc:
+        act.refresh_from_db()
         raise AppealError(str(exc)) from exc
     now = now or timezone.now()
     with transaction.atomic():
-        act.events_hours = figures.events_hours
-        act.hours = figures.hours
-        act.degrees = figures.degrees
         act.act_number = figures.act_number.strip()[:40]
         act.state = ActState.CONFIRMED
         act.confirmed_at = now

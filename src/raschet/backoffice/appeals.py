@@ -38,7 +38,8 @@ from raschet.appeals.services import (
     appeal_take,
 )
 from raschet.backoffice.views import admin_context
-from raschet.billing.models import ActState, QualityAct
+from raschet.billing.models import TEMPERATURE_OF, ActState, QualityAct, QualityKind
+from raschet.core.billing import DEAD_END_SERVICES
 from raschet.organizations.models import Organization
 from raschet.organizations.selectors import organization_ids_for_user
 
@@ -127,6 +128,17 @@ class ActForm(forms.Form):
     )
     hours = forms.IntegerField(label=gettext_lazy("Hours of deviation"), min_value=0, initial=0)
     degrees = forms.IntegerField(label=gettext_lazy("Degrees of deviation"), min_value=0, initial=0)
+    temperature_c = forms.DecimalField(
+        label=gettext_lazy("Measured temperature, °C"),
+        required=False,
+        max_digits=4,
+        decimal_places=1,
+    )
+    dead_end_accident = forms.BooleanField(
+        label=gettext_lazy("Accident on a dead-end main"),
+        required=False,
+        help_text=gettext_lazy("Cold or hot water: up to 24 h in a row are permitted"),
+    )
 
     def clean_events_hours(self) -> list[int]:
         text = self.cleaned_data.get("events_hours") or ""
@@ -142,8 +154,28 @@ def _act_form(act: QualityAct, data: Any = None) -> ActForm:
         "events_hours": ", ".join(str(h) for h in act.events_hours or []),
         "hours": act.hours,
         "degrees": act.degrees,
+        "temperature_c": act.temperature_c,
+        "dead_end_accident": act.dead_end_accident,
     }
-    return ActForm(data, initial=initial, prefix=f"act{act.pk}")
+    form = ActForm(data, initial=initial, prefix=f"act{act.pk}")
+    # the conditions that change the permitted hours, only where they exist (rules.md §1.8)
+    code = act.service.code
+    interruption = act.kind == QualityKind.INTERRUPTION
+    if not (interruption and code in TEMPERATURE_OF):
+        del form.fields["temperature_c"]
+    elif code == "heating":
+        form.fields["temperature_c"].help_text = _(
+            "Air in the rooms during the interruption: 16 h at once at +12 °C and above or "
+            "when not given, 8 h at +10…+12, 4 h at +8…+10, none below +8"
+        )
+    else:
+        form.fields["temperature_c"].required = True
+        form.fields["temperature_c"].help_text = _(
+            "Outdoor air during the deviation: 72 h permitted at 0 °C and below, otherwise 24 h"
+        )
+    if not (interruption and code in DEAD_END_SERVICES):
+        del form.fields["dead_end_accident"]
+    return form
 
 
 @staff_member_required
@@ -198,6 +230,8 @@ def appeal_view(request: HttpRequest, pk: int) -> HttpResponse:
                             hours=form.cleaned_data["hours"],
                             degrees=form.cleaned_data["degrees"],
                             act_number=form.cleaned_data["act_number"],
+                            temperature_c=form.cleaned_data.get("temperature_c"),
+                            dead_end_accident=bool(form.cleaned_data.get("dead_end_accident")),
                         ),
                     )
                     messages.success(

@@ -136,7 +136,8 @@ class QualityActForm(TenantScopedModelForm):
         help_texts = {
             "period": gettext_lazy("Any day of the month: the act is stored for the whole month"),
             "events_hours": gettext_lazy(
-                "Interruptions: the hours of each one, e.g. [5, 12]; the total is their sum"
+                "Interruptions: the hours of each one, e.g. [5, 12]; the total is their sum. "
+                "Solid waste: the hours of each deviation from the removal schedule"
             ),
         }
 
@@ -214,6 +215,7 @@ class QualityActAdmin(_LogEntryHistory, _ClosedMonthGuard, TenantScopedAdmin):
         "hours",
         "degrees",
         "temperature_c",
+        "dead_end_accident",
         "days",
         "overcharge",
         "act_number",

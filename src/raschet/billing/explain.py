@@ -81,6 +81,14 @@ FINE_TEXT_RU = (
 )
 
 
+def quality_limit_ru(service: str, month: int | None, once: int) -> str:
+    """The limit an interruption act was checked against (ПП 354 Приложение 1, rules.md §1.8):
+    ``month`` / ``once`` hours (`QualityAct.limits`); solid waste has only the deviation."""
+    if service == "solid_waste":
+        return f"вывоз ТКО: допустимо отклонение {once} ч, 3,3 % за начатые 24 ч сверх"
+    return f"допустимо {month} ч в месяц и {once} ч подряд"
+
+
 def reduction_reasons_ru(bits: int) -> str:
     """The reasons of a line's reduction (the fine apart) as one Russian phrase."""
     names = [text for bit, text in REDUCTION_REASONS_RU.items() if bits & bit]
@@ -157,7 +165,9 @@ def explain_recalculation(line: Any, *, unit: str = "", service: str = "") -> st
     return "\n".join(out)
 
 
-def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
+def explain_line(
+    line: LineLike, *, unit: str = "", service: str = "", quality_limits: str = ""
+) -> str:
     """A few lines of Russian text deriving the line's amount from its facts (a charge
     line), or what a recalculation line changes (`explain_recalculation`)."""
     if getattr(line, "kind", "charge") == "recalculation":
@@ -214,9 +224,10 @@ def explain_line(line: LineLike, *, unit: str = "", service: str = "") -> str:
     fine = int(getattr(line, "fine", 0) or 0)
     reasons = int(getattr(line, "reduction_reasons", 0) or 0)
     if line.reduction - fine:
-        out.append(
-            f"снижение ({reduction_reasons_ru(reasons)}): {format_rubles(line.reduction - fine)} ₽"
-        )
+        why = reduction_reasons_ru(reasons)
+        if quality_limits and reasons & ReductionReason.QUALITY:
+            why += f"; {quality_limits}"  # which limit of Приложение 1 applied
+        out.append(f"снижение ({why}): {format_rubles(line.reduction - fine)} ₽")
     if line.benefit:
         out.append(f"льгота: {format_rubles(line.benefit)} ₽")
     cash = int(getattr(line, "benefit_cash", 0) or 0)

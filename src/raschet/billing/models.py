@@ -17,6 +17,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from raschet.core.billing import (
+    DEAD_END_SERVICES,
+    INTERRUPTION_SERVICES,
+    interruption_limits,
+    waste_once_hours,
+)
+from raschet.core.billing import quality_units as core_quality_units
 from raschet.housing.models import Account, Building
 from raschet.organizations.models import Organization, TenantModel
 from raschet.tariffs.models import Service
@@ -116,6 +123,10 @@ RESIDENT_QUALITY_KINDS = [
 ]
 """The kinds a resident can report (an appeal); the rest are the operator's acts."""
 
+TEMPERATURE_OF = ("heating", "solid_waste")
+"""Interruptions whose permitted hours depend on the act's measured temperature: heating
+(the rooms' air) and solid waste removal (the outdoor air)."""
+
 UPKEEP_EXCLUDED_SERVICES = {"capital_repair"}
 """ПП 491 concerns the upkeep of common property: a capital-repair contribution is not
 reduced for it."""
@@ -136,8 +147,12 @@ class QualityAct(TenantModel):
     §2.1).
 
     With an account it concerns that account; without, every account of the building.
-    By kind: ``interruption`` — ``events_hours``; ``temperature`` — ``hours`` × ``degrees``
-    beyond the allowance; ``below_40`` — ``hours`` of hot water below 40 °C and the measured
+    By kind: ``interruption`` — ``events_hours``, with the conditions that change the
+    permitted hours: ``temperature_c`` of the rooms (heating) or of the outdoor air (solid
+    waste removal, whose events are the deviations from the schedule) and
+    ``dead_end_accident`` (water); the building's ``electricity_two_sources``;
+    ``temperature`` — ``hours`` × ``degrees`` beyond the allowance; ``below_40`` — ``hours``
+    of hot water below 40 °C and the measured
     ``temperature_c``, billed at the cold-water tariff; ``maintenance`` — ``hours`` of the
     planned annual hot-water outage (14 days a year are permitted); ``upkeep_days`` —
     ``days`` an upkeep service was not performed (ПП 491); ``fine`` — the ``overcharge`` the
@@ -164,7 +179,22 @@ class QualityAct(TenantModel):
     hours = models.PositiveIntegerField(_("hours of deviation"), default=0)
     degrees = models.PositiveIntegerField(_("degrees of deviation"), default=0)
     temperature_c = models.DecimalField(
-        _("measured temperature, °C"), max_digits=4, decimal_places=1, null=True, blank=True
+        _("measured temperature, °C"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Hot water below 40 °C: the water at the tap; a heating interruption: the air in "
+            "the rooms (permitted at once: 16 h at +12 °C and above or when not given, 8 h at "
+            "+10…+12, 4 h at +8…+10, none below +8); solid waste: the outdoor air (72 h of "
+            "deviation permitted at 0 °C and below, otherwise 24 h)"
+        ),
+    )
+    dead_end_accident = models.BooleanField(
+        _("accident on a dead-end main"),
+        default=False,
+        help_text=_("Cold or hot water: an interruption of up to 24 h in a row is permitted"),
     )
     days = models.PositiveSmallIntegerField(_("days not performed"), default=0, blank=True)
     overcharge = models.DecimalField(
@@ -193,10 +223,53 @@ class QualityAct(TenantModel):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period:%m.%Y}"
 
+    def units(self, *, two_sources: bool | None = None) -> int:
+        """The reduction of an ``interruption`` or ``temperature`` act in 1/10 000 of the
+        month's charge (`raschet.core.billing.quality_units`), under its conditions.
+        ``two_sources`` defaults to the building's electricity supply. The measured
+        temperature is a condition only of heating and solid-waste interruptions; on other
+        acts it is the water's (below 40 °C) and not passed. Raises `ValueError` (Russian)
+        for an act the engine cannot use."""
+        code = self.service.code
+        if two_sources is None:
+            two_sources = bool(self.building.electricity_two_sources) if self.building_id else False
+        with_temperature = self.kind == QualityKind.INTERRUPTION and code in TEMPERATURE_OF
+        return core_quality_units(
+            self.kind,
+            code,
+            events_hours=[int(h) for h in (self.events_hours or [])],
+            hours=self.hours or 0,
+            degrees=self.degrees or 0,
+            temperature=self.temperature_c if with_temperature else None,
+            dead_end_accident=bool(self.dead_end_accident),
+            two_sources=two_sources,
+        )
+
+    def limits(self) -> tuple[int | None, int]:
+        """The (month, at once) hours an interruption act is checked against under its
+        conditions; solid waste: ``(None, permitted deviation)``. `ValueError` as `units`."""
+        code = self.service.code
+        if code == "solid_waste":
+            return None, waste_once_hours(self.temperature_c)
+        return interruption_limits(
+            code,
+            temperature=self.temperature_c if code in TEMPERATURE_OF else None,
+            dead_end_accident=bool(self.dead_end_accident),
+            two_sources=bool(self.building.electricity_two_sources),
+        )
+
     def clean(self) -> None:
         super().clean()
         code = self.service.code if self.service_id else ""
         errors: dict[str, Any] = {}
+        if self.kind == QualityKind.INTERRUPTION and code:
+            self._clean_interruption(code, errors)
+        if self.kind == QualityKind.TEMPERATURE and code and code not in ("heating", "hot_water"):
+            errors["service"] = _("A temperature deviation concerns heating or hot water only")
+        if self.dead_end_accident and self.kind != QualityKind.INTERRUPTION:
+            errors["dead_end_accident"] = _(
+                "An accident on a dead-end main is given for an interruption act only"
+            )
         if self.kind in (QualityKind.BELOW_40, QualityKind.MAINTENANCE) and code != "hot_water":
             errors["service"] = _("This kind of act concerns hot water only")
         if self.kind == QualityKind.BELOW_40:
@@ -213,8 +286,45 @@ class QualityAct(TenantModel):
                 errors["service"] = _("A capital-repair contribution is not reduced for upkeep")
         if self.kind == QualityKind.FINE and not self.overcharge:
             errors["overcharge"] = _("Give the amount charged unlawfully")
+        if not errors and code and self.kind in (QualityKind.INTERRUPTION, QualityKind.TEMPERATURE):
+            try:  # the engine's own check: what passes here, the billing run can use
+                self.units()
+            except ValueError as exc:
+                errors["kind"] = _("The act cannot be used in billing: %(reason)s") % {
+                    "reason": exc
+                }
         if errors:
             raise ValidationError(errors)
+
+    def _clean_interruption(self, code: str, errors: dict[str, Any]) -> None:
+        """Refuse at entry what `raschet.core.billing.quality_units` cannot compute
+        (rules.md §1.8): a service without permitted hours, a condition the service does
+        not have, a solid-waste act without the outdoor temperature."""
+        hours = self.events_hours
+        if not isinstance(hours, list) or not all(
+            isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 744 for h in hours
+        ):
+            errors["events_hours"] = _("Give a list of whole hours from 0 to 744, e.g. [5, 12]")
+        if code not in INTERRUPTION_SERVICES:
+            errors["service"] = _(
+                "ПП 354 Приложение 1 gives no permitted interruption for this service: "
+                "an interruption act cannot reduce its charge"
+            )
+            return
+        if self.dead_end_accident and code not in DEAD_END_SERVICES:
+            errors["dead_end_accident"] = _(
+                "An accident on a dead-end main concerns cold or hot water only"
+            )
+        if code == "solid_waste" and self.temperature_c is None:
+            errors["temperature_c"] = _(
+                "Give the outdoor air temperature during the deviation from the removal "
+                "schedule: at 0 °C and below 72 h are permitted, otherwise 24 h"
+            )
+        if self.temperature_c is not None and code not in TEMPERATURE_OF:
+            errors["temperature_c"] = _(
+                "A temperature is given for an interruption of heating (rooms) or solid "
+                "waste removal (outdoor air) only"
+            )
 
 
 class CommonCarry(TenantModel):

@@ -9,8 +9,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from raschet.billing.explain import explain_line
-from raschet.billing.models import BillingRun, ChargeLine, LineKind, RunState
+from raschet.billing.explain import explain_line, quality_limit_ru
+from raschet.billing.models import (
+    ActState,
+    BillingRun,
+    ChargeLine,
+    LineKind,
+    QualityAct,
+    QualityKind,
+    RunState,
+)
 from raschet.core.billing import METHOD_CODES, Method
 from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import kopecks_to_decimal
@@ -32,6 +40,43 @@ def runs_for(organization_ids: list[int]) -> QuerySet[BillingRun]:
     )
 
 
+def quality_limits(
+    organization_id: int, period: date, *, building_id: int | None = None
+) -> dict[tuple[int, int | None, int], str]:
+    """The limits the month's confirmed interruption acts were checked against, in Russian,
+    per ``(building, account or None for the whole building, service)`` — for the derivation
+    (`explain_line`). An act the engine cannot use is left out (the run names it)."""
+    acts = (
+        QualityAct.objects.filter(
+            organization_id=organization_id,
+            period=period,
+            state=ActState.CONFIRMED,
+            kind=QualityKind.INTERRUPTION,
+        )
+        .select_related("service", "building")
+        .order_by("pk")
+    )
+    if building_id is not None:
+        acts = acts.filter(building_id=building_id)
+    out: dict[tuple[int, int | None, int], list[str]] = defaultdict(list)
+    for act in acts:
+        try:
+            text = quality_limit_ru(act.service.code, *act.limits())
+        except ValueError:
+            continue
+        key = (act.building_id, act.account_id, act.service_id)
+        if text not in out[key]:
+            out[key].append(text)
+    return {k: "; ".join(v) for k, v in out.items()}
+
+
+def _limits_of(
+    limits: dict[tuple[int, int | None, int], str], building: int, account: int, service: int
+) -> str:
+    texts = [limits.get((building, a, service), "") for a in (None, account)]
+    return "; ".join(dict.fromkeys(t for t in texts if t))
+
+
 def account_lines(
     account: Account, period: date, *, run: BillingRun | None = None
 ) -> list[ChargeLine]:
@@ -43,6 +88,8 @@ def account_lines(
         ).order_by("corrects_period", "service_id", "pk")
     )
     services = {s.pk: s for s in Service.objects.filter(organization_id=account.organization_id)}
+    building = account.premises.building_id
+    limits = quality_limits(account.organization_id, period, building_id=building)
     for line in lines:
         service = services.get(line.service_id)
         line.service = service  # type: ignore[attr-defined]
@@ -50,6 +97,9 @@ def account_lines(
             line,
             unit=service.get_unit_display() if service else "",
             service=service.name if service else "",
+            quality_limits=_limits_of(limits, building, account.pk, line.service_id)
+            if line.corrects_period == period
+            else "",
         )
     lines.sort(
         key=lambda ln: (ln.corrects_period, getattr(services.get(ln.service_id), "sort_order", 0))
@@ -107,6 +157,12 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
     numbers = dict(
         Account.objects.filter(organization_id=organization_id).values_list("pk", "number")
     )
+    buildings = dict(
+        Account.objects.filter(organization_id=organization_id).values_list(
+            "pk", "premises__building_id"
+        )
+    )
+    limits = quality_limits(organization_id, period)
     own: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     recalc: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     for line in lines:
@@ -134,6 +190,7 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
                 line,
                 unit=service.get_unit_display() if service else "",
                 service=service.name if service else "",
+                quality_limits=_limits_of(limits, buildings.get(key[0], 0), key[0], key[1]),
             )
             amount_total = line.amount + line.reduction + line.benefit
         else:

@@ -334,7 +334,7 @@ def load_acts(building_ids: list[int], month: Month) -> ActFacts:
         period__gte=month.start.replace(month=1),
         period__lte=month.start,
         state=ActState.CONFIRMED,
-    ).select_related("service")
+    ).select_related("service", "building")
     for qa in acts:
         key = (qa.building_id, qa.account_id, qa.service_id)
         if qa.kind == QualityKind.MAINTENANCE:
@@ -350,13 +350,14 @@ def load_acts(building_ids: list[int], month: Month) -> ActFacts:
         elif qa.kind == QualityKind.FINE:
             out.overcharge[key] = out.overcharge.get(key, 0) + to_scaled(qa.overcharge, 100)
         else:
-            out.units[key] = out.units.get(key, 0) + core.quality_units(
-                qa.kind,
-                qa.service.code,
-                events_hours=[int(h) for h in (qa.events_hours or [])],
-                hours=qa.hours,
-                degrees=qa.degrees,
-            )
+            try:
+                units = qa.units()  # the limits under the act's and the building's conditions
+            except ValueError as exc:  # entered before `QualityAct.clean` refused such acts
+                raise FactsError(
+                    f"акт качества {qa.act_number or qa.pk} ({qa.service.name}, "
+                    f"{qa.period:%m.%Y}) не может быть учтён: {exc}"
+                ) from exc
+            out.units[key] = out.units.get(key, 0) + units
     return out
 
 

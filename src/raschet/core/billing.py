@@ -34,6 +34,7 @@ hypothesis tests in ``tests/core`` prove both agree.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import IntEnum, IntFlag
 
 import numpy as np
@@ -814,16 +815,36 @@ def fine_amounts(overcharge: I64) -> I64:
     return mul_div_round([overcharge, FINE_PERCENT], 100)
 
 
-# The limits of ПП 354 Приложение 1 (hours) used by `quality_units`.
+# The limits of ПП 354 Приложение 1 (hours) used by `quality_units`; the conditions that
+# change them are applied by `interruption_limits`.
 QUALITY_LIMITS: dict[str, tuple[int, int]] = {
-    # resource: (total hours a month, hours at once)
+    # resource: (total hours a month, hours at once) in the ordinary case
     "cold_water": (8, 4),
     "hot_water": (8, 4),
     "wastewater": (8, 4),
-    "electricity": (24, 24),
+    "electricity": (24, 24),  # one supply source
     "gas": (4, 4),
-    "heating": (24, 16),
+    "heating": (24, 16),  # room temperature from +12 °C to the normative
 }
+INTERRUPTION_SERVICES = (*QUALITY_LIMITS, "solid_waste")
+"""Services an interruption act can concern: those with limits, and solid waste (whose act
+records the deviations from the removal schedule)."""
+DEAD_END_SERVICES = ("cold_water", "hot_water")
+"""Water supply: an accident on a dead-end main permits 24 h in a row (Приложение 1)."""
+DEAD_END_ACCIDENT_HOURS = 24
+ELECTRICITY_TWO_SOURCES_HOURS = 2
+"""Electricity with two independent mutually backing supply sources: 2 h (Приложение 1)."""
+HEATING_ONCE_BY_ROOM_TEMPERATURE: tuple[tuple[int, int], ...] = (
+    # (room temperature from, °C; hours at once) — the first band the temperature reaches
+    (12, 16),
+    (10, 8),
+    (8, 4),
+)
+"""Heating: at once ≤ 16 h at +12 °C…normative, ≤ 8 h at +10…+12, ≤ 4 h at +8…+10 (room
+temperature during the interruption); below +8 °C no interruption is permitted (0 h)."""
+WASTE_ONCE_HOURS = 24
+WASTE_COLD_ONCE_HOURS = 72  # outdoor air temperature 0 °C and below
+WASTE_UNITS_PER_DAY = 330  # 3.3 % per started 24 h beyond the permitted deviation
 INTERRUPTION_UNITS_PER_HOUR = 15  # 0.15 % per hour beyond the limits
 MAINTENANCE_ALLOWANCE_HOURS = 14 * 24  # Приложение 1 п.4: the yearly ГВС maintenance outage
 HEATING_TEMPERATURE_UNITS = 15  # 0.15 % per hour per degree
@@ -837,21 +858,97 @@ def excess_hours(events_hours: list[int], total_limit: int, once_limit: int) -> 
     return max(over_total, over_once, 0)
 
 
+def interruption_limits(
+    service: str,
+    *,
+    temperature: Decimal | None = None,
+    dead_end_accident: bool = False,
+    two_sources: bool = False,
+) -> tuple[int, int]:
+    """``(hours a month, hours at once)`` permitted for an interruption act of ``service``
+    (ПП 354 Приложение 1, rules.md §1.8) under the act's conditions:
+
+    * electricity: 2 h with two independent supply sources (``two_sources``, an attribute
+      of the building), otherwise 24 h — either as both limits;
+    * heating: 24 h a month; at once by the room ``temperature`` during the interruption:
+      16 h at +12 °C and above (also when not given: the ordinary case), 8 h at +10…+12,
+      4 h at +8…+10, 0 h below +8 (no interruption is permitted there);
+    * cold and hot water in an accident on a dead-end main (``dead_end_accident``): 24 h in
+      a row; the act's events are checked against 24 h at once and 24 h in the month (the
+      accident raises both limits; the month's ordinary interruptions are a separate act
+      with 8/4 h).
+
+    Raises `ValueError` for a condition the service does not have, so that an act the
+    engine cannot use is refused where it is entered (`QualityAct.clean`).
+    """
+    if service not in QUALITY_LIMITS:
+        raise ValueError(f"для услуги {service} нет допустимой продолжительности перерыва")
+    if dead_end_accident and service not in DEAD_END_SERVICES:
+        raise ValueError("авария на тупиковой магистрали бывает только у водоснабжения")
+    if temperature is not None and service != "heating":
+        raise ValueError(f"температура в акте перерыва не задаётся для услуги {service}")
+    if service == "electricity" and two_sources:
+        return ELECTRICITY_TWO_SOURCES_HOURS, ELECTRICITY_TWO_SOURCES_HOURS
+    if dead_end_accident:
+        return DEAD_END_ACCIDENT_HOURS, DEAD_END_ACCIDENT_HOURS
+    total_limit, once_limit = QUALITY_LIMITS[service]
+    if service == "heating" and temperature is not None:
+        once_limit = next((h for t, h in HEATING_ONCE_BY_ROOM_TEMPERATURE if temperature >= t), 0)
+    return total_limit, once_limit
+
+
+def waste_once_hours(temperature: Decimal | None) -> int:
+    """Solid waste: the permitted deviation from the removal schedule, 24 h, or 72 h at an
+    outdoor air temperature of 0 °C and below (rules.md §1.8). The temperature is required."""
+    if temperature is None:
+        raise ValueError("для акта по вывозу ТКО нужна температура наружного воздуха")
+    return WASTE_COLD_ONCE_HOURS if temperature <= 0 else WASTE_ONCE_HOURS
+
+
+def waste_days(events_hours: list[int], once_limit: int) -> int:
+    """Started 24-hour periods of the month's deviations beyond the permitted one:
+    ``⌈Σ max(0, h − L) / 24⌉`` (each deviation measured against its own limit; the 24-hour
+    periods counted over the month's sum; a started one counts, like a started hour of an
+    interruption — docs/billing.md «Quality: limits per event»)."""
+    beyond = sum(max(0, h - once_limit) for h in events_hours)
+    return -(-beyond // 24)
+
+
 def quality_units(
-    kind: str, service: str, *, events_hours: list[int], hours: int = 0, degrees: int = 0
+    kind: str,
+    service: str,
+    *,
+    events_hours: list[int],
+    hours: int = 0,
+    degrees: int = 0,
+    temperature: Decimal | None = None,
+    dead_end_accident: bool = False,
+    two_sources: bool = False,
 ) -> int:
     """Reduction of one act in 1/10 000 of the month's charge (ПП 354 Приложение 1).
 
-    ``interruption``: 15 per hour beyond the limits of the service;
+    ``interruption``: 15 per hour beyond the limits of the service under the act's
+    conditions (`interruption_limits`); for solid waste 330 per started 24 h of deviation
+    from the schedule beyond the permitted one (`waste_days`);
     ``temperature`` of heating: 15 per hour per degree of deviation;
     ``temperature`` of hot water: 10 per hour for each full 3 °C beyond the allowed deviation;
     ``maintenance`` of hot water: 15 per hour of the outage beyond the yearly allowance
     (``hours`` are those beyond it, see `maintenance_split`).
     """
+    if any(h < 0 for h in events_hours) or hours < 0 or degrees < 0:
+        raise ValueError("часы и градусы акта качества не могут быть отрицательными")
+    if kind == "interruption" and service == "solid_waste":
+        if dead_end_accident:
+            raise ValueError("авария на тупиковой магистрали бывает только у водоснабжения")
+        days = waste_days(events_hours, waste_once_hours(temperature))
+        return WASTE_UNITS_PER_DAY * days
     if kind == "interruption":
-        if service not in QUALITY_LIMITS:
-            raise ValueError(f"для услуги {service} нет допустимой продолжительности перерыва")
-        total_limit, once_limit = QUALITY_LIMITS[service]
+        total_limit, once_limit = interruption_limits(
+            service,
+            temperature=temperature,
+            dead_end_accident=dead_end_accident,
+            two_sources=two_sources,
+        )
         return INTERRUPTION_UNITS_PER_HOUR * excess_hours(events_hours, total_limit, once_limit)
     if kind == "maintenance" and service == "hot_water":
         return INTERRUPTION_UNITS_PER_HOUR * hours  # hours beyond the yearly allowance

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Context, Decimal, localcontext
 
 import numpy as np
 import numpy.typing as npt
@@ -855,18 +855,82 @@ INTERRUPTION_LIMITS = {
     "gas": (4, 4),
     "heating": (24, 16),
 }
+HEATING_BANDS = (
+    # room temperature [from, to) during a heating interruption → hours permitted at once
+    (Decimal("-1000"), Decimal(8), 0),
+    (Decimal(8), Decimal(10), 4),
+    (Decimal(10), Decimal(12), 8),
+    (Decimal(12), Decimal("1000"), 16),
+)
+
+
+def interruption_limits(
+    service: str,
+    *,
+    temperature: Decimal | None = None,
+    dead_end_accident: bool = False,
+    two_sources: bool = False,
+) -> tuple[int, int]:
+    """The (month, at once) limits of an interruption act under its conditions (rules.md §1.8:
+    electricity 2 h with two independent sources, else 24 h; heating at once by the room
+    temperature 16/8/4 h, none below +8 °C; water 24 h in an accident on a dead-end main)."""
+    if service not in INTERRUPTION_LIMITS:
+        raise ValueError(f"нет допустимой продолжительности перерыва для {service}")
+    if dead_end_accident and service not in ("cold_water", "hot_water"):
+        raise ValueError("авария на тупиковой магистрали — только водоснабжение")
+    if temperature is not None and service != "heating":
+        raise ValueError("температура задаётся только для перерыва отопления")
+    month, once = INTERRUPTION_LIMITS[service]
+    if service == "electricity":
+        return (2, 2) if two_sources else (24, 24)
+    if dead_end_accident:
+        return 24, 24
+    if service == "heating" and temperature is not None:
+        once = next(h for low, high, h in HEATING_BANDS if low <= temperature < high)
+    return month, once
+
+
+def waste_percent(events_hours: Sequence[int], temperature: Decimal | None) -> Decimal:
+    """Solid waste removal (rules.md §1.8): each deviation may last 24 h (72 h when the
+    outdoor air is at 0 °C or colder); 3.3 % for each started 24 h of the month's sum of
+    deviations beyond that."""
+    if temperature is None:
+        raise ValueError("нет температуры наружного воздуха")
+    allowed = 72 if temperature <= 0 else 24
+    beyond = Decimal(sum(h - allowed for h in events_hours if h > allowed))
+    days = (beyond / 24).to_integral_value(rounding=ROUND_CEILING)
+    return Decimal("3.3") * days
 
 
 def quality_percent(
-    kind: str, service: str, *, events_hours: Sequence[int], hours: int = 0, degrees: int = 0
+    kind: str,
+    service: str,
+    *,
+    events_hours: Sequence[int],
+    hours: int = 0,
+    degrees: int = 0,
+    temperature: Decimal | None = None,
+    dead_end_accident: bool = False,
+    two_sources: bool = False,
 ) -> Decimal:
     """Reduction of one act, in percent of the month's charge (Приложение 1, rules.md §1.8).
 
-    Interruptions 0.15 % per hour beyond the limits; heating temperature 0.15 % per hour per
-    degree; hot water temperature 0.1 % per hour for each full 3 °C beyond the allowance.
+    Interruptions 0.15 % per hour beyond the limits (`interruption_limits`); solid waste
+    3.3 % per started 24 h beyond the permitted deviation; heating temperature 0.15 % per
+    hour per degree; hot water temperature 0.1 % per hour for each full 3 °C beyond the
+    allowance.
     """
-    if kind == "interruption" and service in INTERRUPTION_LIMITS:
-        total_limit, once_limit = INTERRUPTION_LIMITS[service]
+    if min([*events_hours, hours, degrees], default=0) < 0:
+        raise ValueError("отрицательные часы или градусы")
+    if kind == "interruption" and service == "solid_waste" and not dead_end_accident:
+        return waste_percent(events_hours, temperature)
+    if kind == "interruption":
+        total_limit, once_limit = interruption_limits(
+            service,
+            temperature=temperature,
+            dead_end_accident=dead_end_accident,
+            two_sources=two_sources,
+        )
         return Decimal("0.15") * excess_hours(events_hours, total_limit, once_limit)
     if kind == "maintenance" and service == "hot_water":
         # the outage beyond the yearly 14 days (`maintenance_split`) is an interruption

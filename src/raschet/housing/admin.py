@@ -64,7 +64,14 @@ class BuildingAdmin(TenantScopedAdmin):
         ),
         (
             _("Charging"),
-            {"fields": ("heating_mode", "heating_season_months", "common_property_mode")},
+            {
+                "fields": (
+                    "heating_mode",
+                    "heating_season_months",
+                    "common_property_mode",
+                    "electricity_two_sources",
+                )
+            },
         ),
     )
     readonly_fields = ("premises_link",)

@@ -96,6 +96,14 @@ class Building(TenantModel):
         choices=CommonPropertyMode.choices,
         default=CommonPropertyMode.NORM_CAP,
     )
+    electricity_two_sources = models.BooleanField(
+        _("electricity from two independent sources"),
+        default=False,
+        help_text=_(
+            "Two independent mutually backing supply sources: an electricity interruption is "
+            "permitted for 2 h instead of 24 h (ПП 354 Приложение 1)"
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

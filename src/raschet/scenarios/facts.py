@@ -138,6 +138,7 @@ class QualityActDef:
     temperature: Decimal | None = None
     days: int = 0
     overcharge: Decimal = Decimal(0)
+    dead_end_accident: bool = False  # water: an accident on a dead-end main (24 h in a row)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ class BuildingDef:
     premises: tuple[PremisesDef, ...]
     quality_acts: tuple[QualityActDef, ...]
     exemptions: tuple[ExemptionDef, ...] = ()
+    electricity_two_sources: bool = False  # 2 h of electricity interruption, not 24 h
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,7 @@ class _Loader:
             heating_mode=b.heating_mode,
             heating_season_months=b.heating_season_months,
             common_property_mode=b.common_property,
+            electricity_two_sources=b.electricity_two_sources,
         )
         _save(building, b.where)
         self.buildings[b.id] = building
@@ -355,6 +356,7 @@ class _Loader:
                 hours=act.hours if act.kind != "interruption" else sum(act.events_hours),
                 degrees=act.degrees,
                 temperature_c=act.temperature,
+                dead_end_accident=act.dead_end_accident,
                 days=act.days,
                 overcharge=act.overcharge,
             ),

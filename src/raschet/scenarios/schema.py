@@ -288,6 +288,7 @@ def _building(node: Node) -> BuildingDef:
             "area_common_m2",
             "heating",
             "common_property",
+            "electricity_two_sources",
             "building_meters",
             "quality_acts",
             "capital_repair_exemptions",
@@ -322,6 +323,11 @@ def _building(node: Node) -> BuildingDef:
             keys["common_property"].choice(("norm_cap", "actual"))
             if "common_property" in keys
             else "norm_cap"
+        ),
+        electricity_two_sources=(
+            keys["electricity_two_sources"].boolean()
+            if "electricity_two_sources" in keys
+            else False
         ),
         building_meters=tuple(meters),
         premises=tuple(_premises(n) for n in keys["premises"].items()),
@@ -579,14 +585,22 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
             "hours",
             "deviation_degrees",
             "temperature",
+            "dead_end_accident",
             "days",
             "overcharge",
         ),
         required=("service", "period", "kind"),
     )
     kind = keys["kind"].choice(QUALITY_KINDS)
+    service = _service_code(keys["service"])
+    # the conditions of an interruption (rules.md §1.8): the rooms' air during a heating
+    # interruption, the outdoor air for solid waste; an accident on a dead-end main (water)
+    conditions: tuple[str, ...] = ()
+    if kind == "interruption":
+        conditions = ("temperature",) if service in ("heating", "solid_waste") else ()
+        conditions += ("dead_end_accident",) if service in ("cold_water", "hot_water") else ()
     allowed = {
-        "interruption": ("events_hours",),
+        "interruption": ("events_hours", *conditions),
         "temperature": ("hours", "deviation_degrees"),
         "below_40": ("hours", "temperature"),
         "maintenance": ("hours",),
@@ -598,6 +612,7 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
         "hours",
         "deviation_degrees",
         "temperature",
+        "dead_end_accident",
         "days",
         "overcharge",
     ):
@@ -605,18 +620,25 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
             keys[extra].fail(
                 f"у акта вида «{kind}» задаются только: " + ", ".join(f"«{a}»" for a in allowed)
             )
+    optional = {"dead_end_accident"} | (
+        {"temperature"} if kind == "interruption" and service == "heating" else set()
+    )
     for req in allowed:
-        if req not in keys:
+        if req not in keys and req not in optional:
             node.fail(f"у акта вида «{kind}» нужен ключ «{req}»")
     events: tuple[int, ...] = ()
     hours = degrees = days = 0
     temperature: Decimal | None = None
     overcharge = Decimal(0)
-    service = _service_code(keys["service"])
+    dead_end = False
     if kind == "interruption":
         events = tuple(n.integer(low=1, high=744) for n in keys["events_hours"].items())
         if not events:
             keys["events_hours"].fail("список перерывов пуст")
+        if "temperature" in keys:  # the outdoor air may be below zero
+            temperature = keys["temperature"].decimal(non_negative=False)
+        if "dead_end_accident" in keys:
+            dead_end = keys["dead_end_accident"].boolean()
     if "hours" in allowed:
         hours = keys["hours"].integer(low=1, high=744)
     if kind == "temperature":
@@ -644,6 +666,7 @@ def _quality(node: Node, *, building_level: bool) -> QualityActDef:
         temperature=temperature,
         days=days,
         overcharge=overcharge,
+        dead_end_accident=dead_end,
     )
 
 
