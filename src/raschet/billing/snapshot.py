@@ -346,6 +346,15 @@ class HeatMeters:
     buildings_last_year: dict[int, int] = field(default_factory=dict)
 
 
+def heated_individually(premises: Premises, month: Month) -> bool:
+    """Whether the premises is heated by its own installation in the month (rules.md §1.5,
+    last row): from the first whole month on or after ``individual_heating_from`` — a month
+    in which the change happens is still heated from the building's system (the project's
+    default; a conversion is a project carried out over days, ПП 354 п.40)."""
+    since = premises.individual_heating_from
+    return since is not None and since <= month.start
+
+
 def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
     """The month's heat-meter volumes (VOLUME_SCALE) of the buildings' premises: a premises
     counts as metered when a heating meter of it has a current regular reading for the
@@ -360,6 +369,7 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             kind=ReadingKind.REGULAR,
         )
         .exclude(state="rejected")
+        .exclude(meter__premises__individual_heating_from__lte=month.start)
         .values_list("meter__premises_id", "meter__premises__building_id", "volume")
     )
     by_building: dict[int, set[int]] = defaultdict(set)
@@ -394,10 +404,14 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             out.premises_last_year[premises_id] = year_volume[premises_id]
     if not by_building and not year_building:
         return out
+    # a premises heated by its own installation (rules.md §1.5) takes no heat from the
+    # building's system: formulas 3(3)/3(4) do not wait for a heat meter there
     counts: dict[int, int] = defaultdict(int)
-    for bid in Premises.objects.filter(
-        building_id__in=list(set(by_building) | set(year_building))
-    ).values_list("building_id", flat=True):
+    for bid in (
+        Premises.objects.filter(building_id__in=list(set(by_building) | set(year_building)))
+        .exclude(individual_heating_from__lte=month.start)
+        .values_list("building_id", flat=True)
+    ):
         counts[bid] += 1
     for bid, metered in by_building.items():
         if len(metered) == counts[bid]:
@@ -682,7 +696,9 @@ def concat(a: Batch, b: Batch) -> Batch:
         **{
             name: cat(getattr(a.lines, name), getattr(b.lines, name))
             for name in core.Lines.__dataclass_fields__
-        }
+            if name != "own_heating"
+        },
+        own_heating=cat(a.lines.own_heating_flags, b.lines.own_heating_flags),
     )
     role_a = a.parts.role if a.parts.role is not None else np.zeros(n_parts, dtype=np.int8)
     role_b = (
@@ -1108,6 +1124,7 @@ class _Builder:
         L["common_carry"].append(
             f.carry.get((building.pk, service_id), 0) if rule == core.Rule.COMMON else 0
         )
+        L["own_heating"].append(rule == core.Rule.HEATING and heated_individually(premises, month))
         if h_den != 1:
             area = round_half_up_int(h_num, h_den)  # provenance: the area heating is charged on
         self.add_benefits(account, line_no, code, l_end, residents, last_norm)
@@ -1175,6 +1192,7 @@ class _Builder:
             "heating_in_season",
             "absence_service",
             "norm_by_area",
+            "own_heating",
         }
         int8_keys = {"rule", "condition", "resource", "heating_mode", "common_mode"}
         line_kwargs = {

@@ -207,6 +207,12 @@ class FastLoader:
         exempt = exempt_building_ids(org.pk, self.building_ids, self.month)
         if exempt:
             complex_acc |= np.isin(acc["building"], np.asarray(sorted(exempt), dtype=np.int64))
+        # a premises heated by its own installation (rules.md §1.5) → general builder
+        own_heating = Premises.objects.filter(
+            building_id__in=self.building_ids, individual_heating_from__lte=self.month.start
+        ).values_list("pk", flat=True)
+        if own_heating:
+            complex_acc |= np.isin(acc["premises"], np.asarray(list(own_heating), dtype=np.int64))
 
         def acc_pos(ids: I64) -> I64:
             return np.searchsorted(acc["id"], ids)
