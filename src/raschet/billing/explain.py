@@ -63,6 +63,17 @@ METHOD_NAMES_RU: dict[int, str] = {
 }
 
 
+def heat_substitute_note(basis: int, months: int) -> str:
+    """Why a premises' heat volume in формула 3(3) is not its reading (ПП 354 п.59, п.60;
+    `raschet.core.heating_meters.HeatBasis`: 2 average, 3 norm)."""
+    if basis == 2:
+        return (
+            "показаний прибора учёта тепла нет: объём помещения — средний за "
+            f"{months} мес. отопительного сезона (ПП 354 п.59)"
+        )
+    return "показаний прибора учёта тепла нет сверх срока п.59: объём помещения по нормативу"
+
+
 REDUCTION_REASONS_RU: dict[int, str] = {
     ReductionReason.ABSENCE: "временное отсутствие (ПП 354 п.86–97)",
     ReductionReason.QUALITY: (
