@@ -48,3 +48,23 @@ def test_a_conversion_entered_late_recalculates_from_its_first_whole_month():
     )
     # March has no building-meter volume: by the norm, 0.02 × 200 × 50 / 1 000 = 0.2 Gcal
     assert (march.method, march.amount) == (Method.HEATING_OWN_SOURCE_NORM, 57000)
+
+
+def test_the_yearly_correction_leaves_out_a_premises_heated_individually():
+    """формула 3(2) in January 2025: premises 2 heated individually from June 2024 is not
+    corrected; premises 1's correction is the same as without the conversion (S_ob whole)."""
+    scenario = parse_file(
+        Path(__file__).parent.parent / "scenarios" / "heating_year_correction.yaml"
+    )
+    loaded = scenario_load(scenario)
+    org = loaded.organization
+    Premises.objects.filter(organization=org, number="2").update(
+        individual_heating_from=date(2024, 6, 1)
+    )
+    for period in scenario.periods[:-1]:  # 2024 billed and closed
+        billing_run(organization=org, period=period)
+        billing_month_close(organization=org, period=period)
+    run = billing_run(organization=org, period=date(2025, 1, 1))
+    number = dict(Account.objects.filter(organization=org).values_list("pk", "number"))
+    corrections = ChargeLine.objects.filter(run_id=run.pk, method=Method.HEATING_CORRECTION)
+    assert [(number[c.account_id], c.amount) for c in corrections] == [("100001", 143370)]

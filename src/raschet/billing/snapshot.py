@@ -401,6 +401,7 @@ def load_heat_meters(
             kind=ReadingKind.REGULAR,
         )
         .exclude(state="rejected")
+        .exclude(meter__premises__individual_heating_from__lte=month.start)
         .values_list("meter__premises_id", "meter__premises__building_id", "period", "volume")
     )
     year_volume: dict[int, int] = defaultdict(int)
