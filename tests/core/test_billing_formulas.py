@@ -1151,3 +1151,56 @@ def test_a_benefit_on_a_line_beyond_int64_is_refused_with_a_clear_error():
     )
     with pytest.raises(OverflowError, match="льгот"):
         compute(*ref.to_arrays([line]))
+
+
+def test_heating_of_a_premises_heated_individually_is_the_common_share_only():
+    """rules.md §1.5 (last row), the project's default: S_ob = 1 000, S_oi = 200, S_i = 50.
+    Building meter, season: the common areas' heat 120 × 200 / 1 200 = 20 Gcal, the premises'
+    share 20 × 50 / 1 000 = 1.0 Gcal × 2 850.00 = 2 850.00. Norm: 0.02 × 200 × 50 / 1 000 =
+    0.2 Gcal → 570.00; evenly with 6 season months 0.1 Gcal → 285.00; evenly by last year's
+    1 440 Gcal: 1 440 / 12 × 200 / 1 200 × 50 / 1 000 = 1.0 Gcal. Out of season: no line.
+    The neighbour heated from the building's system keeps формула 3: 120 × 60 / 1 000."""
+
+    def line(**facts) -> ReferenceLine:
+        base = {
+            "rule": Rule.HEATING,
+            "resource": Resource.HEATING,
+            "heating_mode": HeatingMode.SEASON,
+            "area": D(50),
+            "building_area": D(1000),
+            "building_common_area": D(200),
+            "own_heating": True,
+            "parts": (
+                part(
+                    seg(days=10, rate="2850", norm="0.02"), seg(days=21, rate="2850", norm="0.02")
+                ),
+            ),
+        }
+        return ReferenceLine(**{**base, **facts})
+
+    meter, norm, evenly_norm, evenly_meter, off, neighbour = charge(
+        line(building_volume=D(120)),
+        line(),
+        line(heating_mode=HeatingMode.EVENLY, heating_season_months=6),
+        line(heating_mode=HeatingMode.EVENLY, building_volume_last_year=D(1440)),
+        line(heating_in_season=False, building_volume=D(120)),
+        line(own_heating=False, area=D(60), building_volume=D(120)),
+    )
+    assert (meter.method, meter.volume, meter.amount) == (
+        Method.HEATING_OWN_SOURCE_METER,
+        1_000_000,
+        285000,
+    )
+    assert METHOD_CODES[meter.method] == "common_share"
+    assert (norm.method, norm.volume, norm.amount) == (
+        Method.HEATING_OWN_SOURCE_NORM,
+        200_000,
+        57000,
+    )
+    assert (evenly_norm.volume, evenly_norm.amount) == (100_000, 28500)
+    assert (evenly_meter.method, evenly_meter.volume) == (
+        Method.HEATING_OWN_SOURCE_METER,
+        1_000_000,
+    )
+    assert (off.method, off.amount) == (Method.NONE, 0)
+    assert (neighbour.method, neighbour.volume) == (Method.HEATING_BUILDING, 7_200_000)

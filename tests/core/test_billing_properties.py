@@ -291,6 +291,8 @@ def batches(
                         heat_meters_total_last_year=(
                             units(draw(ints(0, 30_000_000_000)), 6) if bit(b_flags, 4) else None
                         ),
+                        # rules.md §1.5: heated by its own installation (common share only)
+                        own_heating=draw(st.booleans()),
                         **facts,
                     )
                 elif kind in COMMON_RESOURCE:

@@ -51,7 +51,27 @@ METHOD_NAMES_RU: dict[int, str] = {
         "показаний приборов учёта тепла всех помещений за все 12 месяцев прошлого года нет, "
         "формула 3(4) не применяется"
     ),
+    # rules.md §1.5 (last row): the project's default formula, docs/billing.md
+    Method.HEATING_OWN_SOURCE_METER: (
+        "помещение с индивидуальным отоплением: только доля тепла на общее имущество по "
+        "общедомовому прибору (V × S_oi / (S_ob + S_oi) × S_i / S_ob)"
+    ),
+    Method.HEATING_OWN_SOURCE_NORM: (
+        "помещение с индивидуальным отоплением: только доля тепла на общее имущество по "
+        "нормативу (N × S_oi × S_i / S_ob)"
+    ),
 }
+
+
+def heat_substitute_note(basis: int, months: int) -> str:
+    """Why a premises' heat volume in формула 3(3) is not its reading (ПП 354 п.59, п.60;
+    `raschet.core.heating_meters.HeatBasis`: 2 average, 3 norm)."""
+    if basis == 2:
+        return (
+            "показаний прибора учёта тепла нет: объём помещения — средний за "
+            f"{months} мес. отопительного сезона (ПП 354 п.59)"
+        )
+    return "показаний прибора учёта тепла нет сверх срока п.59: объём помещения по нормативу"
 
 
 REDUCTION_REASONS_RU: dict[int, str] = {

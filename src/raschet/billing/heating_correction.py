@@ -228,7 +228,15 @@ def correction_rows(run: BillingRun, building_ids: list[int]) -> list[tuple[Any,
                 corrected[acc_id] += amount
         else:
             charged[acc_id] += amount
-    ids = sorted(set(area_days) | set(charged))
+
+    # a premises heated by its own installation in any month of the year paid the
+    # common-property share, not формула 3(1): it is not corrected by формула 3(2)/3(6)
+    # (docs/billing.md, «Premises heated individually»); the others' shares keep S_ob whole
+    def centrally_heated(account_id: int) -> bool:
+        since = accounts[account_id].premises.individual_heating_from
+        return since is None or since > date(year, 12, 1)
+
+    ids = sorted(a for a in set(area_days) | set(charged) if centrally_heated(a))
     if not ids:
         return []
     index = {bid: k for k, bid in enumerate(full)}

@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from raschet.billing import explain
 from raschet.billing.exemptions import BuildingExemptions, ExemptPeriod, load_exemptions, note
+from raschet.billing.heat_meters import Substitute, heat_substitutes
 from raschet.billing.models import (
     Absence,
     ActState,
@@ -372,14 +374,32 @@ class HeatMeters:
 
     premises: dict[int, int] = field(default_factory=dict)
     buildings: dict[int, int] = field(default_factory=dict)
+    # ПП 354 п.59, п.60: premises taken at an average or the norm instead of a reading
+    substitutes: dict[int, Substitute] = field(default_factory=dict)
     premises_last_year: dict[int, int] = field(default_factory=dict)
     buildings_last_year: dict[int, int] = field(default_factory=dict)
 
 
-def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
+def heated_individually(premises: Premises, month: Month) -> bool:
+    """Whether the premises is heated by its own installation in the month (rules.md §1.5,
+    last row): from the first whole month on or after ``individual_heating_from`` — a month
+    in which the change happens is still heated from the building's system (the project's
+    default; a conversion is a project carried out over days, ПП 354 п.40)."""
+    since = premises.individual_heating_from
+    return since is not None and since <= month.start
+
+
+def load_heat_meters(
+    building_ids: list[int],
+    month: Month,
+    settings: core.Settings | None = None,
+    season_start: int = 10,
+) -> HeatMeters:
     """The month's heat-meter volumes (VOLUME_SCALE) of the buildings' premises: a premises
     counts as metered when a heating meter of it has a current regular reading for the
-    month. Shared by both loaders."""
+    month; in a building heated in season, a premises whose meter has none is taken at the
+    average of the heating-season months or, after the п.59 limits, at the norm
+    (`raschet.billing.heat_meters`). Shared by both loaders."""
     out = HeatMeters()
     rows = (
         Reading.objects.filter(
@@ -390,6 +410,7 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             kind=ReadingKind.REGULAR,
         )
         .exclude(state="rejected")
+        .exclude(meter__premises__individual_heating_from__lte=month.start)
         .values_list("meter__premises_id", "meter__premises__building_id", "volume")
     )
     by_building: dict[int, set[int]] = defaultdict(set)
@@ -410,6 +431,7 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             kind=ReadingKind.REGULAR,
         )
         .exclude(state="rejected")
+        .exclude(meter__premises__individual_heating_from__lte=month.start)
         .values_list("meter__premises_id", "meter__premises__building_id", "period", "volume")
     )
     year_volume: dict[int, int] = defaultdict(int)
@@ -424,14 +446,46 @@ def load_heat_meters(building_ids: list[int], month: Month) -> HeatMeters:
             out.premises_last_year[premises_id] = year_volume[premises_id]
     if not by_building and not year_building:
         return out
+    # a premises heated by its own installation (rules.md §1.5) takes no heat from the
+    # building's system: formulas 3(3)/3(4) do not wait for a heat meter there
     counts: dict[int, int] = defaultdict(int)
-    for bid in Premises.objects.filter(
-        building_id__in=list(set(by_building) | set(year_building))
-    ).values_list("building_id", flat=True):
+    for bid in (
+        Premises.objects.filter(building_id__in=list(set(by_building) | set(year_building)))
+        .exclude(individual_heating_from__lte=month.start)
+        .values_list("building_id", flat=True)
+    ):
         counts[bid] += 1
+    # ПП 354 п.59, п.60 (rules.md §1.4): a premises meter without a reading in a building
+    # heated in season whose other premises were read — its average or its norm
+    gaps = [
+        bid
+        for bid, metered in by_building.items()
+        if len(metered) < counts[bid]
+        and Building.objects.filter(pk=bid, heating_mode="season").exists()
+    ]
+    if gaps:
+        unread = list(
+            Premises.objects.filter(building_id__in=gaps)
+            .exclude(individual_heating_from__lte=month.start)
+            .exclude(pk__in=list(out.premises))
+        )
+        out.substitutes = heat_substitutes(
+            premises=unread,
+            read=set(out.premises),
+            month=month,
+            settings=settings or core.Settings(),
+            season_start=season_start,
+        )
+        for p in unread:
+            if p.pk in out.substitutes:
+                by_building[p.building_id].add(p.pk)
     for bid, metered in by_building.items():
         if len(metered) == counts[bid]:
-            out.buildings[bid] = sum(out.premises[p] for p in metered)
+            out.buildings[bid] = sum(
+                out.premises[p] if p in out.premises else out.substitutes[p].volume for p in metered
+            )
+    for pid, sub in out.substitutes.items():
+        out.premises.setdefault(pid, sub.volume)
     for bid, metered in year_building.items():
         whole = [p for p in metered if p in out.premises_last_year]
         if len(whole) == counts[bid]:
@@ -628,7 +682,12 @@ def load_facts(
             lambda ab: ab.account_id,
         ),
         acts=load_acts(building_ids, month),
-        heat=load_heat_meters(building_ids, month),
+        heat=load_heat_meters(
+            building_ids,
+            month,
+            engine_settings(organization),
+            int(extra.get("heating_season_start_month", 10)),
+        ),
         carry=_carry(organization, building_ids, month),
         benefits_by_person=_grouped(
             during(PersonBenefit.objects.filter(person_id__in=person_ids)),
@@ -712,7 +771,9 @@ def concat(a: Batch, b: Batch) -> Batch:
         **{
             name: cat(getattr(a.lines, name), getattr(b.lines, name))
             for name in core.Lines.__dataclass_fields__
-        }
+            if name != "own_heating"
+        },
+        own_heating=cat(a.lines.own_heating_flags, b.lines.own_heating_flags),
     )
     role_a = a.parts.role if a.parts.role is not None else np.zeros(n_parts, dtype=np.int8)
     role_b = (
@@ -1141,6 +1202,11 @@ class _Builder:
         if rule == core.Rule.HEATING and heat_total >= 0:
             own_heat = self.heat_share(account, f.heat.premises.get(premises.pk, 0))
         L["heat_meter_volume"].append(own_heat)
+        substitute = f.heat.substitutes.get(premises.pk)
+        if own_heat >= 0 and substitute is not None:
+            self.notes[line_no] = explain.heat_substitute_note(
+                int(substitute.basis), substitute.base_months
+            )
         L["heat_meters_total"].append(heat_total if rule == core.Rule.HEATING else -1)
         own_year, year_total = -1, f.heat.buildings_last_year.get(building.pk, -1)
         if rule != core.Rule.HEATING:
@@ -1152,6 +1218,7 @@ class _Builder:
         L["common_carry"].append(
             f.carry.get((building.pk, service_id), 0) if rule == core.Rule.COMMON else 0
         )
+        L["own_heating"].append(rule == core.Rule.HEATING and heated_individually(premises, month))
         if h_den != 1:
             area = round_half_up_int(h_num, h_den)  # provenance: the area heating is charged on
         self.add_benefits(account, line_no, code, l_end, residents, last_norm)
@@ -1219,6 +1286,7 @@ class _Builder:
             "heating_in_season",
             "absence_service",
             "norm_by_area",
+            "own_heating",
         }
         int8_keys = {"rule", "condition", "resource", "heating_mode", "common_mode"}
         line_kwargs = {

@@ -208,6 +208,24 @@ class FastLoader:
         exempt = exempt_building_ids(org.pk, self.building_ids, self.month)
         if exempt:
             complex_acc |= np.isin(acc["building"], np.asarray(sorted(exempt), dtype=np.int64))
+        # a premises heat meter taken at its average or norm (ПП 354 п.59, п.60) → general
+        # builder, which writes the note of it into the line's derivation
+        extra = org.billing_settings or {}
+        self.heat = load_heat_meters(
+            self.building_ids,
+            self.month,
+            engine_settings(org),
+            int(extra.get("heating_season_start_month", 10)),
+        )
+        if self.heat.substitutes:
+            substituted = np.asarray(sorted(self.heat.substitutes), dtype=np.int64)
+            complex_acc |= np.isin(acc["premises"], substituted)
+        # a premises heated by its own installation (rules.md §1.5) → general builder
+        own_heating = Premises.objects.filter(
+            building_id__in=self.building_ids, individual_heating_from__lte=self.month.start
+        ).values_list("pk", flat=True)
+        if own_heating:
+            complex_acc |= np.isin(acc["premises"], np.asarray(list(own_heating), dtype=np.int64))
 
         def acc_pos(ids: I64) -> I64:
             return np.searchsorted(acc["id"], ids)
@@ -502,7 +520,7 @@ class FastLoader:
         acts = self._acts(links["account"], building, service, tariffs, services)
         carry = load_common_carry(self.org, self.building_ids, self.month)  # rules.md §1.6
         # формула 3(3): heat meters in every premises of the building
-        heat = load_heat_meters(self.building_ids, self.month)
+        heat = self.heat
         is_heating = rule == core.Rule.HEATING
         heat_total = np.asarray(
             [heat.buildings.get(b, -1) for b in building.tolist()], dtype=np.int64

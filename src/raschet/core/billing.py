@@ -97,6 +97,11 @@ class Method(IntEnum):
     # формула 3(1) in a building whose every premises has a heat meter this month, but whose
     # previous year is not metered whole (so формула 3(4) cannot apply; said in the derivation)
     HEATING_BUILDING_NO_METER_YEAR = 22
+    # A premises heated by its own installation (rules.md §1.5, last row; the premises'
+    # ``individual_heating_from``): only the common-property share of the building's heat —
+    # by the building meter (season: V_D; evenly: last year / 12) or by the norm.
+    HEATING_OWN_SOURCE_METER = 23
+    HEATING_OWN_SOURCE_NORM = 24
 
 
 METHOD_CODES: dict[Method, str] = {
@@ -123,6 +128,8 @@ METHOD_CODES: dict[Method, str] = {
     Method.HEATING_INDIVIDUAL_EVENLY: "heat_meter",
     Method.HEATING_CORRECTION_METERED: "heating_correction",
     Method.HEATING_BUILDING_NO_METER_YEAR: "building_meter",
+    Method.HEATING_OWN_SOURCE_METER: "common_share",
+    Method.HEATING_OWN_SOURCE_NORM: "common_share",
 }
 """The method names of the scenario format (scenario-format.md, "Output")."""
 
@@ -227,6 +234,17 @@ class Lines:
     # rules.md §1.6 (organization setting): a negative building volume of earlier months not
     # used yet, taken off this month's (V_D − Σ V_u); VOLUME_SCALE, 0 without the setting
     common_carry: I64
+    # rules.md §1.5 (last row): the premises is heated by its own installation (converted
+    # with an approved project) and pays only the common-property share of the building's
+    # heat (`own_source_heating`); None: no such premises in the batch
+    own_heating: Bool | None = None
+
+    @property
+    def own_heating_flags(self) -> Bool:
+        """``own_heating`` as an array, all False when not given."""
+        if self.own_heating is None:
+            return np.zeros(len(self.rule), dtype=np.bool_)
+        return np.asarray(self.own_heating, dtype=np.bool_)
 
 
 @dataclass(frozen=True)
@@ -423,6 +441,19 @@ def select_methods(lines: Lines, settings: Settings = Settings()) -> I8:
             ),
         ),
     )
+    # rules.md §1.5 (last row): a premises heated by its own installation pays only the
+    # common-property share — by the building meter when the building has the volume the
+    # mode needs (3: the month's; 3(1): last year's), otherwise by the norm
+    own_meter = np.where(
+        lines.heating_mode == HeatingMode.EVENLY,
+        lines.building_volume_last_year >= 0,
+        lines.building_volume >= 0,
+    )
+    heating = np.where(
+        lines.own_heating_flags & (heating != Method.NONE),
+        np.where(own_meter, Method.HEATING_OWN_SOURCE_METER, Method.HEATING_OWN_SOURCE_NORM),
+        heating,
+    )
     # a norm per m² of the premises (ТКО where the region sets it so, gas for heating)
     volume_method = np.where(
         lines.norm_by_area & (volume_method == Method.NORM), Method.NORM_AREA, volume_method
@@ -485,6 +516,8 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
         | (method == Method.HEATING_BUILDING_NO_METER_YEAR)
         | (method == Method.HEATING_INDIVIDUAL)
         | (method == Method.HEATING_INDIVIDUAL_EVENLY)
+        | (method == Method.HEATING_OWN_SOURCE_METER)
+        | (method == Method.HEATING_OWN_SOURCE_NORM)
         | (lines.rule == Rule.COMMON)
     )
     if np.any(needs_area & (lines.building_area <= 0)):
@@ -494,6 +527,51 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
 def _prorate(quantity_num: list[I64 | int], den: I64 | int, days: I64, month_days: I64) -> I64:
     """``round(Π quantity_num × days / (den × month_days))`` — a monthly quantity by days."""
     return mul_div_round([*quantity_num, days], np.asarray(den) * month_days)
+
+
+def own_source_heating(
+    lines: Lines, seg_line: I64, norm: I64, days: I64, dim: I64
+) -> tuple[I64, I64]:
+    """Heating of a premises heated by its own installation, per segment (VOLUME_SCALE): the
+    common-property share of the building's heat only (rules.md §1.5, last row: «premises
+    heated individually pay only the common-property share», the Constitutional Court's line
+    of cases 2018–2021). rules.md gives no formula; the project's default (docs/billing.md,
+    «Premises heated individually»):
+
+    * by the building meter — the heat of the common areas is the building's volume taken as
+      spread evenly over every heated m², ``V × S_oi / (S_ob + S_oi)``, and the premises
+      pays its area share ``× S_i / S_ob``; ``V`` is the month's ``V_D`` (season) or last
+      year's volume / 12 (evenly, like формула 3(1));
+    * by the norm — ``N_T × S_oi × S_i / S_ob``, × season months / 12 when paid evenly
+      (K of формула 2).
+
+    ``S_ob`` stays the total area of every premises, the converted one included, so the other
+    premises' формулы 2, 3, 3(1) are not changed by it. ``S_i`` is the heating area (формула 8
+    in a communal flat). Returns ``(by_meter, by_norm)``, each rounded once to 1e-6 Gcal.
+    """
+    b_area = np.maximum(lines.building_area[seg_line], 1)
+    s_oi = lines.building_common_area[seg_line]
+    h_num = lines.heating_area_num[seg_line]
+    h_den = lines.heating_area_den[seg_line]
+    evenly = lines.heating_mode[seg_line] == HeatingMode.EVENLY
+    season_months = lines.heating_season_months[seg_line]
+    volume = np.maximum(
+        np.where(
+            evenly, lines.building_volume_last_year[seg_line], lines.building_volume[seg_line]
+        ),
+        0,
+    )
+    by_meter = mul_div_round(
+        [h_num, volume, s_oi, days], [h_den, b_area, b_area + s_oi, np.where(evenly, 12, 1), dim]
+    )
+    by_norm = np.where(
+        evenly,
+        mul_div_round(
+            [h_num, norm, s_oi, season_months, days], [h_den, b_area, AREA_SCALE * 12, dim]
+        ),
+        mul_div_round([h_num, norm, s_oi, days], [h_den, b_area, AREA_SCALE, dim]),
+    )
+    return by_meter.astype(np.int64), by_norm.astype(np.int64)
 
 
 def compute(
@@ -573,6 +651,7 @@ def compute(
     heat_ind_even_q = _prorate([own_year], 12, days, dim) + _prorate(
         [h_num, common_year], b_area * 12 * h_den, days, dim
     )
+    own_meter_q, own_norm_q = own_source_heating(lines, seg_line, norm, days, dim)
 
     q = np.select(
         [
@@ -588,6 +667,8 @@ def compute(
             (m == Method.HEATING_BUILDING) | (m == Method.HEATING_BUILDING_NO_METER_YEAR),
             m == Method.HEATING_INDIVIDUAL,
             m == Method.HEATING_INDIVIDUAL_EVENLY,
+            m == Method.HEATING_OWN_SOURCE_METER,
+            m == Method.HEATING_OWN_SOURCE_NORM,
         ],
         [
             meter_q,
@@ -600,6 +681,8 @@ def compute(
             heat_bm_q,
             heat_ind_q,
             heat_ind_even_q,
+            own_meter_q,
+            own_norm_q,
         ],
         default=0,
     ).astype(np.int64)

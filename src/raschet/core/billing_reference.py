@@ -152,6 +152,8 @@ class ReferenceLine:
     heat_meter_volume_last_year: Decimal | None = None
     heat_meters_total_last_year: Decimal | None = None
     common_carry: Decimal = ZERO  # §1.6 carry-over: negative volume of earlier months left
+    # rules.md §1.5 (last row): heated by its own installation — the common-property share only
+    own_heating: bool = False
     benefits: tuple[ReferenceBenefit, ...] = ()
 
     @property
@@ -232,30 +234,16 @@ def select_method(line: ReferenceLine, settings: Settings = DEFAULT_SETTINGS) ->
             return Method.DERIVED
         return Method.NORM_AREA if line.norm_by_area else Method.NORM
     if line.rule == Rule.HEATING:
-        if line.heating_mode == HeatingMode.NONE:
-            return Method.NONE
-        if line.heating_mode == HeatingMode.SEASON and not line.heating_in_season:
-            return Method.NONE
-        if line.heating_mode == HeatingMode.EVENLY:
-            # формула 3(1) needs only last year's volume; without it, формула 2, said so
-            if line.building_volume_last_year is None:
-                return Method.HEATING_NORM
-            if (
-                line.heat_meters_total_last_year is not None
-                and line.heat_meter_volume_last_year is not None
-            ):
-                return Method.HEATING_INDIVIDUAL_EVENLY  # формула 3(4): a whole metered year
-            if line.heat_meters_total is not None and line.heat_meter_volume is not None:
-                # every premises metered now, but not the whole last year: 3(1), said so
-                return Method.HEATING_BUILDING_NO_METER_YEAR
-            return Method.HEATING_BUILDING
-        if line.building_volume is None:
-            return Method.HEATING_NORM
-        if line.heating_mode == HeatingMode.SEASON and (
-            line.heat_meters_total is not None and line.heat_meter_volume is not None
-        ):
-            return Method.HEATING_INDIVIDUAL  # формула 3(3): every premises has a heat meter
-        return Method.HEATING_BUILDING
+        method = _heating_method(line)
+        if line.own_heating and method != Method.NONE:
+            # rules.md §1.5 (last row): the common-property share, by the building meter when
+            # there is the volume the mode needs, otherwise by the norm
+            if line.heating_mode == HeatingMode.EVENLY:
+                by_meter = line.building_volume_last_year is not None
+            else:
+                by_meter = line.building_volume is not None
+            return Method.HEATING_OWN_SOURCE_METER if by_meter else Method.HEATING_OWN_SOURCE_NORM
+        return method
     if line.rule == Rule.AREA:
         return Method.AREA
     if line.rule == Rule.PERSON:
@@ -387,6 +375,34 @@ def fixed_quantity(days: int, days_in_month: int) -> Decimal:
         return _round_quantity(Decimal(days) / days_in_month)
 
 
+def _heating_method(line: ReferenceLine) -> Method:
+    """Формулы 2, 3, 3(1), 3(3), 3(4) for a premises heated from the building's system."""
+    if line.heating_mode == HeatingMode.NONE:
+        return Method.NONE
+    if line.heating_mode == HeatingMode.SEASON and not line.heating_in_season:
+        return Method.NONE
+    if line.heating_mode == HeatingMode.EVENLY:
+        # формула 3(1) needs only last year's volume; without it, формула 2, said so
+        if line.building_volume_last_year is None:
+            return Method.HEATING_NORM
+        if (
+            line.heat_meters_total_last_year is not None
+            and line.heat_meter_volume_last_year is not None
+        ):
+            return Method.HEATING_INDIVIDUAL_EVENLY  # формула 3(4): a whole metered year
+        if line.heat_meters_total is not None and line.heat_meter_volume is not None:
+            # every premises metered now, but not the whole last year: 3(1), said so
+            return Method.HEATING_BUILDING_NO_METER_YEAR
+        return Method.HEATING_BUILDING
+    if line.building_volume is None:
+        return Method.HEATING_NORM
+    if line.heating_mode == HeatingMode.SEASON and (
+        line.heat_meters_total is not None and line.heat_meter_volume is not None
+    ):
+        return Method.HEATING_INDIVIDUAL  # формула 3(3): every premises has a heat meter
+    return Method.HEATING_BUILDING
+
+
 def _norm_base(line: ReferenceLine, segment: ReferenceSegment) -> int | Decimal:
     """What a norm multiplies: persons, or the area for a norm per m² (rules.md §1.10)."""
     return line.area if line.norm_by_area else segment.persons
@@ -439,6 +455,31 @@ def heating_building_volume(line: ReferenceLine, norm: Decimal, days: int) -> De
         return _round_quantity(
             heating_area(line) * volume * days / (line.building_area * line.days_in_month)
         )
+
+
+def own_source_heating_volume(line: ReferenceLine, norm: Decimal, days: int) -> Decimal:
+    """A premises heated by its own installation (rules.md §1.5, last row; the project's
+    default, docs/billing.md «Premises heated individually»): the common-property share only.
+
+    By the building meter ``V × S_oi / (S_ob + S_oi) × S_i / S_ob`` (``V`` = the month's
+    ``V_D``, or last year's volume / 12 when paid evenly); by the norm
+    ``N_T × S_oi × S_i / S_ob`` (× season months / 12 when paid evenly)."""
+    _check_month(line.days_in_month)
+    _check_building_area(line.building_area)
+    s_ob, s_oi = line.building_area, line.building_common_area
+    evenly = line.heating_mode == HeatingMode.EVENLY
+    with _context():
+        area = heating_area(line)
+        if select_method(line) == Method.HEATING_OWN_SOURCE_METER:
+            volume = (line.building_volume_last_year if evenly else line.building_volume) or ZERO
+            share = area * max(volume, ZERO) * s_oi / ((s_ob + s_oi) * s_ob)
+            if evenly:
+                share = share / 12
+        else:
+            share = area * norm * s_oi / s_ob
+            if evenly:
+                share = share * line.heating_season_months / 12
+        return _round_quantity(share * days / line.days_in_month)
 
 
 def heating_common_share(line: ReferenceLine, days: int) -> Decimal:
@@ -727,6 +768,8 @@ def charge_line(
                     q = heating_norm_volume(line, s.norm, s.days)
                 elif method == Method.HEATING_INDIVIDUAL_EVENLY:
                     q = heating_individual_evenly_volume(line, s.days)
+                elif method in (Method.HEATING_OWN_SOURCE_METER, Method.HEATING_OWN_SOURCE_NORM):
+                    q = own_source_heating_volume(line, s.norm, s.days)
                 elif method in (Method.HEATING_BUILDING, Method.HEATING_BUILDING_NO_METER_YEAR):
                     q = heating_building_volume(line, s.norm, s.days)
                 elif method in (Method.COMMON_NORM, Method.COMMON_METER):
@@ -1109,6 +1152,7 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
         heating_area_den=_i64([_heating_den(x) for x in lines]),
         heat_meter_volume=_i64([_optional_volume(x.heat_meter_volume, "ИПУ тепла") for x in lines]),
         common_carry=_i64([_scaled(x.common_carry, VOLUME_SCALE, "перенос") for x in lines]),
+        own_heating=_bool([x.own_heating for x in lines]),
         heat_meters_total=_i64(
             [_optional_volume(x.heat_meters_total, "ИПУ тепла дома") for x in lines]
         ),

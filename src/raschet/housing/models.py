@@ -228,6 +228,19 @@ class Premises(TenantModel):
     floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
     entrance = models.PositiveSmallIntegerField(_("entrance"), null=True, blank=True)
     is_communal_flat = models.BooleanField(_("communal flat"), default=False)
+    # rules.md §1.5 (last row), ПП 354 п.40: a premises converted to its own heating
+    # installation with an approved project pays only the common-property share of the
+    # building's heat from the first whole month on or after this date (docs/billing.md,
+    # «Premises heated individually»); empty: heated from the building's system.
+    individual_heating_from = models.DateField(
+        _("individual heating from"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Date the premises went over to its own heating installation (approved project); "
+            "from the first whole month on it pays only the common-property share of heating."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

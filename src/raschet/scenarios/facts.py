@@ -167,6 +167,8 @@ class PremisesDef:
     rooms: int | None
     accounts: tuple[AccountDef, ...]
     communal: bool = False
+    # rules.md §1.5: the date the premises went over to its own heating installation
+    individual_heating_from: date | None = None
 
 
 @dataclass(frozen=True)

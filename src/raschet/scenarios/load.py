@@ -186,6 +186,7 @@ class _Loader:
                 area_total_m2=p.area_m2,
                 rooms=p.rooms,
                 is_communal_flat=p.communal,
+                individual_heating_from=p.individual_heating_from,
             )
             _save(premises, p.where)
             for a in p.accounts:

@@ -378,7 +378,7 @@ def _service_code(node: Node) -> str:
 
 def _premises(node: Node) -> PremisesDef:
     keys = node.mapping(
-        ("number", "kind", "area_m2", "rooms", "communal", "accounts"),
+        ("number", "kind", "area_m2", "rooms", "communal", "individual_heating_from", "accounts"),
         required=("number", "area_m2"),
     )
     return PremisesDef(
@@ -393,6 +393,9 @@ def _premises(node: Node) -> PremisesDef:
         rooms=keys["rooms"].integer(low=0, high=50) if "rooms" in keys else None,
         accounts=tuple(_account(n) for n in keys["accounts"].items()) if "accounts" in keys else (),
         communal=keys["communal"].boolean() if "communal" in keys else False,
+        individual_heating_from=(
+            keys["individual_heating_from"].date() if "individual_heating_from" in keys else None
+        ),
     )
 
 
