@@ -87,7 +87,9 @@ def test_debt_months_by_hand(overdue, billed, months):
 
 
 def test_default_dbf_carries_the_new_fields(billed):
-    table = read_dbf(exchange_export(organization=billed.organization, period=JAN, today=TODAY).data)
+    table = read_dbf(
+        exchange_export(organization=billed.organization, period=JAN, today=TODAY).data
+    )
     names = [f.name for f in table.fields]
     assert {"NKW", "SOBSTV", "IPU", "MES_DOLG"} <= set(names)
     first = next(r for _, r in table.rows())
@@ -152,4 +154,3 @@ def test_a_bad_file_name_pattern_is_refused(stock, pattern, direction, message):
             name="x", title="x", direction=direction, format="dbf", encoding="cp866",
             delimiter=";", columns=layout.columns, file_name=pattern,
         )  # fmt: skip
-

@@ -70,7 +70,9 @@ def test_an_open_ended_tariff_is_compared_with_every_later_minimum(region):
 def test_only_capital_repair_per_m2_is_compared(region):
     org, fund = region
     water = ServiceFactory(organization=org, code="cold_water")
-    Tariff(organization=org, service=water, rate=Decimal("1"), valid_from=date(2025, 1, 1)).full_clean()
+    Tariff(
+        organization=org, service=water, rate=Decimal("1"), valid_from=date(2025, 1, 1)
+    ).full_clean()
     tariff(org, fund, "1", date(2025, 1, 1), basis="per_premises").full_clean()
 
 
@@ -86,7 +88,7 @@ def test_minimums_must_not_overlap(region):
     clash = CapitalRepairMinimum(
         organization=org, rate=Decimal("11"), valid_from=date(2026, 7, 1), act="другой акт"
     )
-    with pytest.raises(ValidationError, match="Overlaps|Пересекается"):
+    with pytest.raises(ValidationError, match=r"Overlaps|Пересекается"):
         clash.full_clean()
 
 

@@ -172,7 +172,7 @@ def _refuse_capital_repair_below_minimum(organization: Organization, month: Mont
         return
     parts = []
     for tariff, minimum in found[:5]:
-        where = tariff.building.address if tariff.building_id else "все дома"
+        where = tariff.building.address if tariff.building is not None else "все дома"
         parts.append(
             f"{tariff.service.name} ({where}, с {tariff.valid_from:%d.%m.%Y}): тариф "
             f"{rate_text(tariff.rate)} ₽/м² ниже минимального взноса {minimum.rate_text} ₽/м² "

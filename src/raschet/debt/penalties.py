@@ -9,11 +9,12 @@ month adds nothing; a payment or a recalculation entered late changes the next d
 Tranches (rules.md §3.1): one per account × service × payee × payment-document month, the
 charges billed in that month's document (charges, recalculations, reductions, benefits —
 never penalties); their due date by `raschet.core.penalties.due_date` with the
-organization's settings (capital repair: the region's day, ``capital_repair_due_day``). Payments are the ledger's payment entries of that debt month on
-their payment date; a reversed payment counts as never made. Write-offs count on the day
-they were posted. A tranche whose base is not positive accrues nothing, and payments beyond
-the base are capped at it (the rest was an advance). The capital-repair service accrues by
-ЖК ст.155 ч.14.1 (1/300 from day one).
+organization's settings (capital repair: the region's day, ``capital_repair_due_day``).
+Payments are the ledger's payment entries of that debt month on their payment date; a
+reversed payment counts as never made. Write-offs count on the day they were posted. A
+tranche whose base is not positive accrues nothing, and payments beyond the base are capped
+at it (the rest was an advance). The capital-repair service accrues by ЖК ст.155 ч.14.1
+(1/300 from day one).
 """
 
 from __future__ import annotations

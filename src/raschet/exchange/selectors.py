@@ -167,7 +167,7 @@ def _service_figures(
         fig.debt = int(row["balance"] or 0)
         overdue[(row["account_id"], row["service_id"])] = fig.debt - int(row["penalties"] or 0)
     billed: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
-    for row in (
+    for month_row in (
         LedgerEntry.objects.filter(
             organization_id=organization_id,
             account_id__in=account_ids,
@@ -180,7 +180,8 @@ def _service_figures(
         .annotate(t=Sum("amount_kopecks"))
         .order_by()
     ):
-        billed[(row["account_id"], row["service_id"])].append((row["period"], int(row["t"])))
+        key = (month_row["account_id"], month_row["service_id"])
+        billed[key].append((month_row["period"], int(month_row["t"])))
     for key, principal in overdue.items():
         months = sorted(billed.get(key, []), reverse=True)
         own = sum(t for period, t in months if period == month.start)  # not due yet

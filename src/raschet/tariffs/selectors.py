@@ -158,6 +158,7 @@ def capital_repair_below_minimum(
     """The ``capital_repair`` tariffs per m² in force on a day of ``[start, end)`` that are
     below the regional minimum in force on a day they share inside it (rules.md §2.2, ЖК
     ст.156 ч.8.1), each with that minimum — the highest one it is below. Two queries."""
+
     def overlap(qs: Any) -> Any:
         return qs.filter(valid_from__lt=end).filter(
             Q(valid_to__isnull=True) | Q(valid_to__gt=start)
@@ -170,13 +171,17 @@ def capital_repair_below_minimum(
     )
     if not minimums:
         return []
-    tariffs = overlap(
-        Tariff.objects.filter(
-            organization_id=organization_id,
-            service__code=CAPITAL_REPAIR_CODE,
-            basis=RateBasis.PER_M2,
+    tariffs = (
+        overlap(
+            Tariff.objects.filter(
+                organization_id=organization_id,
+                service__code=CAPITAL_REPAIR_CODE,
+                basis=RateBasis.PER_M2,
+            )
         )
-    ).select_related("service", "building").order_by("building_id", "valid_from", "pk")
+        .select_related("service", "building")
+        .order_by("building_id", "valid_from", "pk")
+    )
     out = []
     for tariff in tariffs:
         for minimum in minimums:
