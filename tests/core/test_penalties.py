@@ -167,6 +167,27 @@ def test_due_days_vectorised_equals_due_date() -> None:
     assert got.tolist() == expected
 
 
+def test_the_regional_capital_repair_day_applies_in_every_month() -> None:
+    """ЖК ст.171 ч.1: a region's law (Красноярский край: the 20th) sets the contribution's
+    day; it is the law, not a contract, so the 177-ФЗ months keep it (rules.md §2.2)."""
+    assert due_date(Month(2025, 6), regional_day=20) == date(2025, 7, 20)
+    assert due_date(Month(2025, 6), override_day=25, regional_day=20) == date(2025, 7, 20)
+    assert due_date(Month(2026, 2), regional_day=20) == date(2026, 3, 20)
+    assert due_date(Month(2026, 3), regional_day=20) == date(2026, 4, 20)
+    assert due_date(Month(2026, 3), regional_day=10) == date(2026, 4, 10)  # earlier too
+    assert due_date(Month(2027, 1), regional_day=31) == date(2027, 2, 28)
+    # 20.09.2026 is a Sunday
+    assert due_date(Month(2026, 8), regional_day=20, shift_weekends=True) == date(2026, 9, 21)
+    months = np.asarray([2025 * 12 + 5, 2026 * 12 + 1, 2026 * 12 + 2])
+    assert due_days(months, regional_day=20).tolist() == [
+        date(2025, 7, 20).toordinal(),
+        date(2026, 3, 20).toordinal(),
+        date(2026, 4, 20).toordinal(),
+    ]
+    with pytest.raises(ValueError, match="срока взноса должен быть от 1 до 31"):
+        due_date(Month(2025, 1), regional_day=32)
+
+
 def test_bad_override_day() -> None:
     with pytest.raises(ValueError, match="от 1 до 31"):
         due_date(Month(2025, 1), override_day=0)

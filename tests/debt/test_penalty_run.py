@@ -80,6 +80,51 @@ def test_capital_repair_accrues_from_the_first_day(books):
     assert penalties(books, fund) == 6_65
 
 
+def test_capital_repair_regional_due_day_moves_only_the_contribution(books):
+    """Красноярский край: the contribution is due the 20th of the next month (rules.md §2.2),
+    the ЖКУ keep the 10th; the statement of the account shows the same due date."""
+    from raschet.debt import penalties as run
+    from raschet.debt.claim import account_penalty
+    from tests.factories import ServiceFactory
+
+    fund = ServiceFactory(organization=books.org, code="capital_repair", name="Взнос на капремонт")
+    books.charge(books.account, fund, date(2025, 4, 1), 1000_00)
+
+    def by_service():
+        got = run.compute_penalties(books.org, date(2025, 5, 31))
+        return {
+            s: int(got["penalty"][got["service"] == s].sum())
+            for s in (fund.pk, books.water.pk, books.heat.pk)
+        }
+
+    without = by_service()
+    assert without[fund.pk] == 6_65  # due 10.05.2025 like the ЖКУ
+    books.org.billing_settings = {**books.org.billing_settings, "capital_repair_due_day": 20}
+    books.org.save()
+    penalties_post(organization=books.org, period=MAY)
+    # due 20.05.2025: days 21.05…31.05 = 11 days at 1/300 of 9.5 %:
+    # 1000 × 0.095 × 11 / 300 = 3.483… → 3.48
+    assert penalties(books, fund) == 3_48
+    # the ЖКУ keep their due date
+    assert penalties(books, books.water) == without[books.water.pk] > 0
+    assert penalties(books, books.heat) == without[books.heat.pk] > 0
+    statement = account_penalty(account=books.account, until=date(2025, 5, 31))
+    (april,) = [t for t in statement.tranches if t.month == date(2025, 4, 1)]
+    assert april.due == date(2025, 5, 20) and april.calculation.penalty_kopecks == 3_48
+
+
+@pytest.mark.parametrize("bad", [0, 32, "двадцатое", 20.5, True])
+def test_a_bad_capital_repair_due_day_is_refused_by_name(books, bad):
+    from tests.factories import ServiceFactory
+
+    books.org.billing_settings = {"capital_repair_due_day": bad}
+    books.org.save()
+    fund = ServiceFactory(organization=books.org, code="capital_repair", name="Взнос на капремонт")
+    books.charge(books.account, fund, date(2025, 4, 1), 1000_00)
+    with pytest.raises(PenaltyError, match="capital_repair_due_day"):
+        penalties_post(organization=books.org, period=MAY)
+
+
 def test_a_closed_month_is_refused(books):
     ClosedMonth.objects.create(organization=books.org, month=MAY)
     with pytest.raises(PenaltyError, match="закрыт"):

@@ -96,7 +96,8 @@ def test_csv_and_xlsx_layouts(billed):
     header, first = text.splitlines()[:2]
     assert header.startswith("Период (ГГГГ-ММ);Фамилия;Имя")
     # charge, benefit, benefit recalculated for earlier months, paid, debt
-    assert first.split(";")[-5:] == ["499.11", "124.78", "0.00", "100.00", "274.33"]
+    # ... and the months in debt (none: January is not due yet)
+    assert first.split(";")[-6:] == ["499.11", "124.78", "0.00", "100.00", "274.33", "0"]
     assert "Форма льготы (1 скидка, 2 ЕДК)" in header
     assert "09.03.1950" in first
     from openpyxl import load_workbook

@@ -188,6 +188,44 @@ def test_no_debt_leaves_out_what_is_not_due_yet(flat):
         certificate_issue(account=account, kind="no_debt", on=date(2026, 3, 11), now=NOW)
 
 
+def test_no_debt_gives_capital_repair_its_regional_due_date(flat):
+    """With the region's capital-repair day (the 20th, rules.md §2.2) the March 2026
+    contribution is not due on 16 April while the ЖКУ of March (due the 15th) are."""
+    from tests.factories import ServiceFactory
+
+    account = flat[0]
+    org = account.organization
+    fund = ServiceFactory(organization=org, code="capital_repair", name="Взнос на капремонт")
+    water = ServiceFactory(organization=org, code="cold_water", name="ХВС")
+    march = date(2026, 3, 1)
+    for service, kopecks in ((water, 700_00), (fund, 300_00)):
+        LedgerEntry.objects.create(
+            organization=org, account=account, period=march, corrects_period=march,
+            kind=EntryKind.CHARGE, service=service, amount_kopecks=kopecks,
+            posted_at=datetime(2026, 3, 31, 12, tzinfo=UTC),
+        )  # fmt: skip
+    on = date(2026, 4, 16)
+    # the same for both without the setting: both due 15.04.2026
+    with pytest.raises(CertificateError, match="задолженность 1\u00a0000,00 руб"):
+        certificate_issue(account=account, kind="no_debt", on=on, now=NOW)
+    org.billing_settings = {"capital_repair_due_day": 20}
+    org.save()
+    assert certificates.not_yet_due(account, on) == [(march, date(2026, 4, 20), 300_00)]
+    with pytest.raises(CertificateError, match="задолженность 700,00 руб"):
+        certificate_issue(account=account, kind="no_debt", on=on, now=NOW)
+    LedgerEntry.objects.create(
+        organization=org, account=account, period=date(2026, 4, 1),
+        corrects_period=date(2026, 4, 1), kind=EntryKind.PAYMENT, service=water,
+        amount_kopecks=-700_00, posted_at=datetime(2026, 4, 10, 12, tzinfo=UTC),
+    )  # fmt: skip
+    cert = certificate_issue(account=account, kind="no_debt", on=on, now=NOW)
+    text = text_of(cert)
+    assert "Начислено к оплате 300,00 руб., срок оплаты не наступил" in text
+    assert "(до 20.04.2026 включительно)" in text
+    with pytest.raises(CertificateError, match="задолженность 300,00 руб"):
+        certificate_issue(account=account, kind="no_debt", on=date(2026, 4, 21), now=NOW)
+
+
 def test_no_debt_refuses_an_overdue_part_beside_a_charge_not_yet_due(flat):
     account = flat[0]
     _entry(account, date(2026, 1, 1), EntryKind.CHARGE, 1000_00)

@@ -134,6 +134,7 @@ def billing_run(
     month = Month.of(period)
     if is_closed(organization.pk, month.start):
         raise BillingError(f"Месяц {month} закрыт: начисления в нём не меняются")
+    _refuse_capital_repair_below_minimum(organization, month)
     recompute = months_to_recompute(organization, month.start)
     plan = _plan_batches(organization)
     with transaction.atomic():
@@ -158,6 +159,33 @@ def billing_run(
         run_work(run=run, progress=progress)
     run.refresh_from_db()
     return run
+
+
+def _refuse_capital_repair_below_minimum(organization: Organization, month: Month) -> None:
+    """Stop a run whose capital-repair tariff is below the regional minimum in force in the
+    month (rules.md §2.2, ЖК ст.156 ч.8.1). Refused rather than warned: a contribution below
+    the minimum is unlawful, every ЕПД of the month would carry it, and a warning beside a
+    posted run is easily missed; the fix (a new tariff row, or the minimum's row if that one
+    is wrong) takes a minute. docs/billing.md "Capital repair minimum"."""
+    from raschet.tariffs.models import rate_text
+    from raschet.tariffs.selectors import capital_repair_below_minimum
+
+    found = capital_repair_below_minimum(organization.pk, month.start, month.end)
+    if not found:
+        return
+    parts = []
+    for tariff, minimum in found[:5]:
+        where = tariff.building.address if tariff.building is not None else "все дома"
+        parts.append(
+            f"{tariff.service.name} ({where}, с {tariff.valid_from:%d.%m.%Y}): тариф "
+            f"{rate_text(tariff.rate)} ₽/м² ниже минимального взноса {minimum.rate_text} ₽/м² "
+            f"({minimum.act}, с {minimum.valid_from:%d.%m.%Y})"
+        )
+    more = f"; и ещё {len(found) - 5}" if len(found) > 5 else ""
+    raise BillingError(
+        f"Расчёт за {month} не выполнен: взнос на капремонт ниже установленного регионом "
+        f"минимального размера (ЖК ст.156 ч.8.1) — " + "; ".join(parts) + more
+    )
 
 
 def billing_run_resume(*, run: BillingRun, progress: Progress | None = None) -> BillingRun:

@@ -157,6 +157,7 @@ def due_date(
     month: Month,
     *,
     override_day: int | None = None,
+    regional_day: int | None = None,
     shift_weekends: bool = False,
     holidays: Collection[date] = (),
 ) -> date:
@@ -168,14 +169,26 @@ def due_date(
     From March 2026: the 15th of the next month; an override no longer applies (ФЗ от
     24.06.2025 № 177-ФЗ). With ``shift_weekends`` a due date on a Saturday, Sunday or one
     of ``holidays`` moves to the next working day (ГК ст.193; rules.md §3.1, a setting
-    because courts differ). Regional capital-repair due dates are an ``override_day``.
+    because courts differ).
+
+    ``regional_day`` is the capital-repair due day set by the region's law (ЖК ст.171 ч.1
+    "если иное не установлено законом субъекта", rules.md §2.2 — e.g. Красноярский край,
+    закон № 4-1451 ст.6 ч.1: the 20th of the next month): it is the law, not a contract, so
+    it applies in every month, the 177-ФЗ months included, and replaces both the federal
+    day and ``override_day`` (a day past the end of a short month is its last day). Pass it
+    for capital-repair charges only. Whether 177-ФЗ's amendment of ст.171 leaves regional
+    days in force could not be checked here [M]: a region that aligned its law with the
+    15th is configured by leaving the day empty (docs/credit-control.md).
     Not included: transferred working Saturdays (pass them as not-holidays: they are
     never shifted to, only from).
     """
-    if override_day is not None and not 1 <= override_day <= 31:
-        raise ValueError(f"день срока оплаты должен быть от 1 до 31, получено {override_day}")
+    for name, value in (("срока оплаты", override_day), ("срока взноса", regional_day)):
+        if value is not None and not 1 <= value <= 31:
+            raise ValueError(f"день {name} должен быть от 1 до 31, получено {value}")
     following = month.next()
-    if month >= NEW_DUE_DATE_FROM:
+    if regional_day is not None:
+        day = date(following.year, following.month, min(regional_day, following.days))
+    elif month >= NEW_DUE_DATE_FROM:
         day = date(following.year, following.month, 15)
     elif month == TRANSITION_MONTH:
         day = date(2026, 3, 10)
@@ -193,6 +206,7 @@ def due_days(
     months: I64,
     *,
     override_day: int | None = None,
+    regional_day: int | None = None,
     shift_weekends: bool = False,
     holidays: Collection[date] = (),
 ) -> I64:
@@ -204,6 +218,7 @@ def due_days(
         due_date(
             Month(m // 12, m % 12 + 1),
             override_day=override_day,
+            regional_day=regional_day,
             shift_weekends=shift_weekends,
             holidays=holidays,
         ).toordinal()

@@ -20,6 +20,7 @@ from raschet.debt.penalties import (
     CAPITAL_REPAIR_CODE,
     EPOCH,
     _read_history,
+    capital_repair_due_options,
     penalty_settings,
     penalty_tables,
 )
@@ -55,6 +56,7 @@ def account_penalty(*, account: Account, until: date) -> AccountPenalty:
     """The penalty of every late tranche of ``account`` up to ``until``, with segments."""
     organization = account.organization
     settings, due_options = penalty_settings(organization)
+    capital_options = capital_repair_due_options(organization)
     tables = penalty_tables()
     t, s = _read_history(organization.pk, until, account.pk, account.pk)
     names = dict(Service.objects.filter(organization=organization).values_list("pk", "name"))
@@ -62,7 +64,6 @@ def account_penalty(*, account: Account, until: date) -> AccountPenalty:
     rows = []
     for i in range(len(t["amount"])):
         month = date.fromordinal(int(t["month"][i]) + EPOCH)
-        due = core.due_date(Month.of(month), **due_options)
         key = (t["service"][i], t["payee"][i], t["month"][i])
         payments = [
             Payment(date.fromordinal(int(s["day"][k]) + EPOCH), int(s["amount"][k]))
@@ -76,6 +77,8 @@ def account_penalty(*, account: Account, until: date) -> AccountPenalty:
             if codes.get(service) == CAPITAL_REPAIR_CODE
             else core.Regime.HOUSING
         )
+        options = capital_options if regime == core.Regime.CAPITAL_REPAIR else due_options
+        due = core.due_date(Month.of(month), **options)
         calc = calculate(
             Tranche(int(t["amount"][i]), due, regime),
             payments,

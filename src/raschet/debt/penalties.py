@@ -9,11 +9,12 @@ month adds nothing; a payment or a recalculation entered late changes the next d
 Tranches (rules.md §3.1): one per account × service × payee × payment-document month, the
 charges billed in that month's document (charges, recalculations, reductions, benefits —
 never penalties); their due date by `raschet.core.penalties.due_date` with the
-organization's settings. Payments are the ledger's payment entries of that debt month on
-their payment date; a reversed payment counts as never made. Write-offs count on the day
-they were posted. A tranche whose base is not positive accrues nothing, and payments beyond
-the base are capped at it (the rest was an advance). The capital-repair service accrues by
-ЖК ст.155 ч.14.1 (1/300 from day one).
+organization's settings (capital repair: the region's day, ``capital_repair_due_day``).
+Payments are the ledger's payment entries of that debt month on their payment date; a
+reversed payment counts as never made. Write-offs count on the day they were posted. A
+tranche whose base is not positive accrues nothing, and payments beyond the base are capped
+at it (the rest was an advance). The capital-repair service accrues by ЖК ст.155 ч.14.1
+(1/300 from day one).
 """
 
 from __future__ import annotations
@@ -81,6 +82,39 @@ def penalty_settings(organization: Organization) -> tuple[core.PenaltySettings, 
         "shift_weekends": bool(raw.get("penalty_shift_weekends", False)),
     }
     return settings, due
+
+
+CAPITAL_REPAIR_DUE_DAY = "capital_repair_due_day"
+"""``billing_settings`` key: the capital-repair due day of the next month set by the
+region's law (ЖК ст.171 ч.1, rules.md §2.2); empty — the same as for ЖКУ."""
+
+
+def capital_repair_due_options(organization: Organization) -> dict[str, Any]:
+    """`raschet.core.penalties.due_date` options for capital-repair charges: the ЖКУ ones
+    plus the regional day (``billing_settings["capital_repair_due_day"]``, 1–31) when set.
+    A value that is not a day of a month is a `PenaltyError` naming the setting."""
+    _settings, due = penalty_settings(organization)
+    raw = (organization.billing_settings or {}).get(CAPITAL_REPAIR_DUE_DAY)
+    if raw is None or raw == "":
+        return due
+    try:
+        day = int(raw)
+    except (TypeError, ValueError):
+        day = 0
+    if isinstance(raw, bool) or not 1 <= day <= 31 or str(day) != str(raw).strip():
+        raise PenaltyError(
+            f"Настройка {CAPITAL_REPAIR_DUE_DAY} (день срока взноса на капремонт): нужно число "
+            f"от 1 до 31 или пусто, указано «{raw}»"
+        )
+    return {**due, "regional_day": day}
+
+
+def due_options_for(organization: Organization, *, capital_repair: bool) -> dict[str, Any]:
+    """The due-date options of a service: capital repair (`capital_repair_due_options`) or
+    everything else (`penalty_settings`)."""
+    if capital_repair:
+        return capital_repair_due_options(organization)
+    return penalty_settings(organization)[1]
 
 
 @dataclass(frozen=True)
@@ -193,10 +227,15 @@ def compute_penalties(
     month_ordinals = (np.datetime64("2000-01-01", "D") + t["month"]).astype("datetime64[M]").astype(
         np.int64
     ) + 1970 * 12
+    due = core.due_days(month_ordinals, **due_options)
+    if capital.any():  # the regional capital-repair day (rules.md §2.2), if the region sets one
+        capital_options = capital_repair_due_options(organization)
+        if capital_options != due_options:
+            due = np.where(capital, core.due_days(month_ordinals, **capital_options), due)
     accrued = core.accrue_penalties(
         core.Tranches(
             amount=t["amount"],
-            due=core.due_days(month_ordinals, **due_options),
+            due=due,
             regime=np.where(capital, core.Regime.CAPITAL_REPAIR, core.Regime.HOUSING).astype(
                 np.int64
             ),

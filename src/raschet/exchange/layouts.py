@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 EXPORT = "export"
@@ -57,10 +58,15 @@ EXPORT_FIELDS: dict[str, FieldSpec] = {
     "birth_date": FieldSpec("Дата рождения", "D", 8),
     "snils": FieldSpec("СНИЛС", "C", 14),
     "address": FieldSpec("Адрес", "C", 200),
+    # the premises number is the only address part stored apart: settlement, street, house
+    # and korpus are one text (`housing.Building.address`), so they are not fields here
+    "flat": FieldSpec("Квартира (помещение)", "C", 10),
     "fias_guid": FieldSpec("ФИАС/ГАР дома", "C", 36),
     "account": FieldSpec("Лицевой счёт", "C", 30),
     "gis_account": FieldSpec("ЕЛС", "C", 10),
     "area": FieldSpec("Площадь, кв. м", "N", 9, 2),
+    # 1 — the beneficiary owns a share of the premises in the month (ЕГРН ownership), 0 — not
+    "owner": FieldSpec("Собственник (1 да, 0 нет)", "N", 1),
     "registered": FieldSpec("Зарегистрировано", "N", 3),
     "covered": FieldSpec("Пользуются льготой", "N", 3),
     "category": FieldSpec("Код льготы", "C", 40),
@@ -73,6 +79,8 @@ EXPORT_FIELDS: dict[str, FieldSpec] = {
     "supplier_inn": FieldSpec("ИНН поставщика", "C", 12),
     "tariff": FieldSpec("Тариф, руб.", "N", 14, 4),
     "norm": FieldSpec("Норматив", "N", 14, 6),
+    # 1 — the service is connected by an individual meter in the month, 0 — by norm/area
+    "metered": FieldSpec("Прибор учёта (1 есть, 0 нет)", "N", 1),
     "volume": FieldSpec("Объём", "N", 16, 6),
     "charge": FieldSpec("Начислено, руб.", "N", 12, 2, money=True),
     "recalculation": FieldSpec("Перерасчёт, руб.", "N", 12, 2, money=True),
@@ -80,6 +88,8 @@ EXPORT_FIELDS: dict[str, FieldSpec] = {
     "benefit_recalculation": FieldSpec("Перерасчёт льготы, руб.", "N", 12, 2, money=True),
     "payment": FieldSpec("Оплачено, руб.", "N", 12, 2, money=True),
     "debt": FieldSpec("Долг на конец месяца, руб.", "N", 12, 2, money=True),
+    # whole months of charges the overdue debt covers (`selectors.debt_months`)
+    "debt_months": FieldSpec("Месяцев долга", "N", 3),
 }
 
 RESPONSE_FIELDS: dict[str, FieldSpec] = {
@@ -120,9 +130,45 @@ class Column:
         }
 
 
+FILE_NAME_TOKENS = ("DD", "MM", "Y", "YYYY", "PERIOD", "ORG", "OFFICE", "EXT")
+"""What an export layout's ``file_name`` pattern may hold in braces: the file's day, month,
+last digit and whole year (the day it is written), the billing month ``YYYY-MM``, the
+organization's code, the office code given on export and the format's extension."""
+PR243_FILE_NAME = "{DD}{MM}{Y}RRR.{OFFICE}"
+"""Приказ Минздравсоцразвития № 243 от 28.03.2005 ``DDMMYRRR.EEE`` (rules.md §4.4): day,
+month, last digit of the year, the PFR region code (``RRR``: write the region's 3 digits in
+place, e.g. ``{DD}{MM}{Y}046.{OFFICE}``) and the district code as the extension (the
+office code given on export)."""
+_FILE_NAME_TOKEN = re.compile(r"\{([A-Za-z]*)\}")
+_FILE_NAME_CHARS = re.compile(r"^[0-9A-Za-z_.\-]+$")
+MAX_FILE_NAME = 100
+
+
+def file_name_problems(pattern: str) -> list[str]:
+    """What is wrong with an export file name pattern (empty: usable, or no pattern)."""
+    if not pattern:
+        return []
+    problems = []
+    unknown = [t for t in _FILE_NAME_TOKEN.findall(pattern) if t not in FILE_NAME_TOKENS]
+    if unknown:
+        problems.append(
+            f"имя файла: неизвестные поля {', '.join('{' + t + '}' for t in unknown)} "
+            f"(возможны: {', '.join('{' + t + '}' for t in FILE_NAME_TOKENS)})"
+        )
+    literal = _FILE_NAME_TOKEN.sub("x", pattern)
+    if not _FILE_NAME_CHARS.match(literal) or literal.startswith("."):
+        problems.append(
+            "имя файла: только латинские буквы, цифры, «_», «-», «.» и поля в фигурных скобках"
+        )
+    if len(pattern) > MAX_FILE_NAME:
+        problems.append(f"имя файла длиннее {MAX_FILE_NAME} знаков")
+    return problems
+
+
 @dataclass(frozen=True)
 class Layout:
-    """A usable layout (checked by `build_layout`)."""
+    """A usable layout (checked by `build_layout`). ``file_name``: the export file's name
+    pattern (`FILE_NAME_TOKENS`), empty for the default name."""
 
     name: str
     title: str
@@ -131,6 +177,30 @@ class Layout:
     encoding: str
     delimiter: str
     columns: tuple[Column, ...]
+    file_name: str = ""
+
+    def render_file_name(
+        self, *, written: date, period: date, organization_code: str, office: str
+    ) -> str | None:
+        """The export file's name by ``file_name`` (None: no pattern, use the default). A
+        pattern naming ``{OFFICE}`` needs the office code: `LayoutError` without one."""
+        if not self.file_name:
+            return None
+        if "{OFFICE}" in self.file_name and not office:
+            raise LayoutError(
+                f"Макет «{self.name}»: имя файла содержит код отдела соцзащиты — укажите его"
+            )
+        values = {
+            "DD": f"{written:%d}",
+            "MM": f"{written:%m}",
+            "Y": str(written.year % 10),
+            "YYYY": f"{written:%Y}",
+            "PERIOD": f"{period:%Y-%m}",
+            "ORG": organization_code,
+            "OFFICE": office,
+            "EXT": self.extension,
+        }
+        return _FILE_NAME_TOKEN.sub(lambda m: values[m.group(1)], self.file_name)
 
     @property
     def extension(self) -> str:
@@ -151,12 +221,16 @@ def layout_problems(
     encoding: str,
     delimiter: str,
     columns: object,
+    file_name: str = "",
 ) -> list[str]:
     """Everything wrong with a layout, as Russian sentences (empty: it can be used)."""
     problems: list[str] = []
     if direction not in DIRECTIONS:
         problems.append(f"направление «{direction}» неизвестно (возможны: export, response)")
         return problems
+    if file_name and direction != EXPORT:
+        problems.append("имя файла задаётся только в макете выгрузки")
+    problems.extend(file_name_problems(file_name))
     if format not in FORMATS:
         problems.append(f"формат «{format}» неизвестен (возможны: {', '.join(FORMATS)})")
     if encoding not in ENCODINGS:
@@ -252,10 +326,16 @@ def build_layout(
     encoding: str,
     delimiter: str,
     columns: object,
+    file_name: str = "",
 ) -> Layout:
     """A `Layout` from stored settings; `LayoutError` lists every problem."""
     problems = layout_problems(
-        direction=direction, format=format, encoding=encoding, delimiter=delimiter, columns=columns
+        direction=direction,
+        format=format,
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=columns,
+        file_name=file_name,
     )
     if problems:
         raise LayoutError(f"Макет «{name}»: " + "; ".join(problems))
@@ -280,6 +360,7 @@ def build_layout(
         encoding=encoding,
         delimiter=delimiter,
         columns=tuple(cols),
+        file_name=file_name,
     )
 
 
@@ -303,8 +384,9 @@ def _columns(
 
 
 # The DBF names follow the regional formats quoted in rules.md §4.4 (FAM/IM/OT/DR, LCHET,
-# ZAR for the registered, PEOPLE_LG for the covered, SUM/SUML for charge and benefit); VID_LG
-# (discount or ЕДК) and SUMLP (the benefit recalculated for earlier months) are our own.
+# ZAR for the registered, PEOPLE_LG for the covered, SUM/SUML for charge and benefit, NKW
+# for the flat); VID_LG (discount or ЕДК), SUMLP (the benefit recalculated for earlier
+# months), SOBSTV (owner 1/0), IPU (meter 1/0) and MES_DOLG (months in debt) are our own.
 _EXPORT_DBF = (
     ("period", "PERIOD"),
     ("last_name", "FAM"),
@@ -313,7 +395,9 @@ _EXPORT_DBF = (
     ("birth_date", "DR"),
     ("snils", "SNILS"),
     ("address", "ADRES"),
+    ("flat", "NKW"),
     ("account", "LCHET"),
+    ("owner", "SOBSTV"),
     ("registered", "ZAR"),
     ("covered", "PEOPLE_LG"),
     ("category", "KOD_LG"),
@@ -323,12 +407,14 @@ _EXPORT_DBF = (
     ("supplier", "POSTUSL"),
     ("tariff", "TARIF"),
     ("norm", "NORM"),
+    ("metered", "IPU"),
     ("volume", "FAKT"),
     ("charge", "SUM"),
     ("benefit", "SUML"),
     ("benefit_recalculation", "SUMLP"),
     ("payment", "OPL"),
     ("debt", "DOLG"),
+    ("debt_months", "MES_DOLG"),
 )
 _RESPONSE_DBF = (
     ("snils", "SNILS"),

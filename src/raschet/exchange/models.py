@@ -65,6 +65,16 @@ class ExchangeLayout(TenantModel):
     )
     delimiter = models.CharField(_("CSV delimiter"), max_length=1, default=";")
     columns = models.JSONField(_("columns"), default=list)
+    file_name = models.CharField(
+        _("file name pattern"),
+        max_length=100,
+        blank=True,
+        help_text=_(
+            "Export only; empty: the default name. Fields in braces: {DD}, {MM}, {Y} (last "
+            "digit of the year), {YYYY}, {PERIOD}, {ORG}, {OFFICE}, {EXT}; Order 243: "
+            "{DD}{MM}{Y}046.{OFFICE} with the region's PFR code in place of 046"
+        ),
+    )
 
     class Meta:
         verbose_name = _("exchange file layout")
@@ -88,8 +98,14 @@ class ExchangeLayout(TenantModel):
             delimiter=self.delimiter,
             columns=self.columns,
         )
-        if problems:
-            raise ValidationError({"columns": problems})
+        errors = {"columns": problems} if problems else {}
+        name_problems = layouts.file_name_problems(self.file_name)
+        if self.file_name and self.direction != LayoutDirection.EXPORT:
+            name_problems.insert(0, "имя файла задаётся только в макете выгрузки")
+        if name_problems:
+            errors["file_name"] = name_problems
+        if errors:
+            raise ValidationError(errors)
 
     def as_layout(self) -> layouts.Layout:
         return layouts.build_layout(
@@ -100,6 +116,7 @@ class ExchangeLayout(TenantModel):
             encoding=self.encoding,
             delimiter=self.delimiter,
             columns=self.columns,
+            file_name=self.file_name,
         )
 
 

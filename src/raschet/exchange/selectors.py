@@ -28,9 +28,15 @@ from raschet.exchange.models import ExchangeLayout, ExchangeRun
 from raschet.housing.models import Account
 from raschet.ledger.models import EntryKind, LedgerEntry
 from raschet.organizations.models import Organization
-from raschet.registry.models import BenefitCoverage, BenefitModel, PersonBenefit, Registration
+from raschet.registry.models import (
+    BenefitCoverage,
+    BenefitModel,
+    Ownership,
+    PersonBenefit,
+    Registration,
+)
 from raschet.registry.selectors import resident_counts
-from raschet.tariffs.models import Service
+from raschet.tariffs.models import AccountService, Method, Service
 
 BENEFIT_MODEL_CODES: dict[str, int] = {BenefitModel.DISCOUNT.value: 1, BenefitModel.CASH.value: 2}
 """The export's ``benefit_model`` (``VID_LG``): 1 — a discount on the bill, 2 — ЕДК."""
@@ -53,6 +59,8 @@ class ServiceFigures:
     recalculation: int = 0
     payment: int = 0
     debt: int = 0
+    debt_months: int = 0
+    metered: bool = False
 
 
 def snils_digits(value: str) -> str:
@@ -71,10 +79,34 @@ def _overlapping(month: Month) -> Q:
     return Q(valid_from__lt=month.end) & (Q(valid_to__isnull=True) | Q(valid_to__gt=month.start))
 
 
+DEBT_KINDS = (EntryKind.CHARGE, EntryKind.RECALCULATION, EntryKind.REDUCTION, EntryKind.BENEFIT)
+"""The entries that bill a month (what `debt_months` counts)."""
+
+
+def debt_months(overdue: int, billed_newest_first: Sequence[int]) -> int:
+    """How many months the overdue principal covers: the latest billed months before the
+    export month, newest first, until their charges reach ``overdue`` (a part of a month
+    counts as a month). Payments settle the oldest months first (rules.md §14 "Payment
+    allocation"), so what stays unpaid is the latest months. When the history runs out
+    first (a debt brought in as an opening balance), the months there are."""
+    if overdue <= 0:
+        return 0
+    covered, months = 0, 0
+    for billed in billed_newest_first:
+        if billed <= 0:
+            continue
+        months += 1
+        covered += billed
+        if covered >= overdue:
+            break
+    return months
+
+
 def _service_figures(
     organization_id: int, month: Month, account_ids: Sequence[int]
 ) -> dict[int, dict[int, ServiceFigures]]:
-    """Account → service → figures of the month (posted lines and ledger entries)."""
+    """Account → service → figures of the month (posted lines and ledger entries, the
+    connected services for the meter flag)."""
     services = {s.pk: s for s in Service.objects.filter(organization_id=organization_id)}
     by_account: dict[int, dict[int, ServiceFigures]] = defaultdict(dict)
     lines = ChargeLine.objects.filter(
@@ -122,15 +154,49 @@ def _service_figures(
                 )
             ),
             balance=Sum("amount_kopecks"),
+            penalties=Sum(Case(When(penalty=True, then="amount_kopecks"), default=0)),
         )
         .order_by()
     )
+    overdue: dict[tuple[int, int], int] = {}
     for row in entries:
         fig = by_account.get(row["account_id"], {}).get(row["service_id"])
         if fig is None:
             continue  # a service not charged this month is not a row of the file
         fig.payment = -int(row["paid"] or 0)
         fig.debt = int(row["balance"] or 0)
+        overdue[(row["account_id"], row["service_id"])] = fig.debt - int(row["penalties"] or 0)
+    billed: dict[tuple[int, int], list[tuple[date, int]]] = defaultdict(list)
+    for month_row in (
+        LedgerEntry.objects.filter(
+            organization_id=organization_id,
+            account_id__in=account_ids,
+            service_id__isnull=False,
+            period__lte=month.start,
+            penalty=False,
+            kind__in=DEBT_KINDS,
+        )
+        .values("account_id", "service_id", "period")
+        .annotate(t=Sum("amount_kopecks"))
+        .order_by()
+    ):
+        key = (month_row["account_id"], month_row["service_id"])
+        billed[key].append((month_row["period"], int(month_row["t"])))
+    for key, principal in overdue.items():
+        months = sorted(billed.get(key, []), reverse=True)
+        own = sum(t for period, t in months if period == month.start)  # not due yet
+        before = [t for period, t in months if period < month.start]
+        by_account[key[0]][key[1]].debt_months = debt_months(principal - own, before)
+    metered = AccountService.objects.filter(
+        _overlapping(month),
+        organization_id=organization_id,
+        account_id__in=account_ids,
+        method=Method.METER,
+    ).values_list("account_id", "service_id")
+    for account_id, service_id in metered:
+        fig = by_account.get(account_id, {}).get(service_id)
+        if fig is not None:
+            fig.metered = True
     return by_account
 
 
@@ -171,6 +237,11 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
     for reg in regs:
         accounts_of[reg.person_id][reg.account_id] = reg.account
     account_ids = sorted({a for accs in accounts_of.values() for a in accs})
+    owned = set(
+        Ownership.objects.filter(
+            _overlapping(month), organization_id=org_id, person_id__in=person_ids
+        ).values_list("person_id", "premises_id")
+    )
     last_day = month.end - timedelta(days=1)
     residents = resident_counts(organization_id=org_id, on=last_day, account_ids=account_ids)
     figures = _service_figures(org_id, month, account_ids)
@@ -199,10 +270,12 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
                 "birth_date": person.birth_date,
                 "snils": snils_formatted(person.snils),
                 "address": str(premises),
+                "flat": premises.number,
                 "fias_guid": str(building.fias_guid or ""),
                 "account": account.number,
                 "gis_account": account.gis_account_id,
                 "area": account.charged_area_m2,
+                "owner": 1 if (person.pk, premises.pk) in owned else 0,
                 "registered": registered,
                 "covered": covered,
                 "category": category.code,
@@ -226,6 +299,7 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
                             Decimal(fig.rate) / RATE_SCALE if fig.rate is not None else None
                         ),
                         "norm": Decimal(fig.norm) / NORM_SCALE if fig.norm is not None else None,
+                        "metered": 1 if fig.metered else 0,
                         "volume": Decimal(fig.volume) / VOLUME_SCALE,
                         "charge": fig.charge,
                         "recalculation": fig.recalculation,
@@ -237,6 +311,7 @@ def beneficiary_rows(*, organization: Organization, month: Month) -> list[dict[s
                         ),
                         "payment": fig.payment,
                         "debt": fig.debt,
+                        "debt_months": fig.debt_months,
                     }
                 )
     rows.sort(key=lambda r: (r["address"], r["account"], r["last_name"], r["first_name"]))

@@ -164,7 +164,12 @@ def exchange_export(
         data = write_export(layout, rows, today=today)
     except ExchangeFileError as exc:
         raise ExchangeError(str(exc)) from None
-    name = export_file_name(organization, period, office, layout.extension)
+    try:
+        name = layout.render_file_name(
+            written=today, period=period, organization_code=organization.code, office=office
+        ) or export_file_name(organization, period, office, layout.extension)
+    except layouts.LayoutError as exc:
+        raise ExchangeError(str(exc)) from None
     run = ExchangeRun.objects.create(
         organization=organization,
         direction=Direction.EXPORT,

@@ -37,7 +37,7 @@ from typing import Any
 import typst
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import BooleanField, Case, Sum, Value, When
 from django.utils import timezone
 
 from raschet.core.money import format_rubles
@@ -327,11 +327,16 @@ CHARGE_KINDS = (
 def not_yet_due(account: Account, on: date) -> list[tuple[date, date, int]]:
     """(month, due date, amount) of what was charged for the months whose payment is not
     due yet on ``on`` (their due date is ``on`` or later: paying on it is on time), among the
-    entries posted up to the end of ``on``."""
+    entries posted up to the end of ``on``. The capital-repair contribution has its own due
+    date where the region's law sets one (``capital_repair_due_day``, rules.md §2.2), so one
+    month may give two rows: the contribution not yet due while the ЖКУ already are."""
     from raschet.core.penalties import due_date
-    from raschet.debt.penalties import penalty_settings
+    from raschet.debt.penalties import CAPITAL_REPAIR_CODE, due_options_for
 
-    _settings, due_options = penalty_settings(account.organization)
+    organization = account.organization
+    options = {
+        capital: due_options_for(organization, capital_repair=capital) for capital in (False, True)
+    }
     end = timezone.make_aware(datetime.combine(on + timedelta(days=1), time.min))
     rows = (
         LedgerEntry.objects.filter(
@@ -339,19 +344,28 @@ def not_yet_due(account: Account, on: date) -> list[tuple[date, date, int]]:
             account_id=account.pk,
             posted_at__lt=end,
             kind__in=CHARGE_KINDS,
-            # a month's charges are due in the next month at the latest (rules.md §3.2)
+            # a month's charges are due in the next month at the latest (rules.md §3.2),
+            # the capital repair's regional day included (ЖК ст.171 ч.1: "следующего месяца")
             period__gte=Month.of(on).previous().start,
         )
-        .values("period")
+        .annotate(
+            capital=Case(
+                When(service__code=CAPITAL_REPAIR_CODE, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .values("period", "capital")
         .annotate(t=Sum("amount_kopecks"))
-        .order_by("period")
+        .order_by("period", "capital")
     )
-    out = []
+    by_due: dict[tuple[date, date], int] = {}
     for row in rows:
-        due = due_date(Month.of(row["period"]), **due_options)
+        due = due_date(Month.of(row["period"]), **options[bool(row["capital"])])
         if due >= on and row["t"]:
-            out.append((row["period"], due, int(row["t"])))
-    return out
+            key = (row["period"], due)
+            by_due[key] = by_due.get(key, 0) + int(row["t"])
+    return [(month, due, amount) for (month, due), amount in sorted(by_due.items()) if amount]
 
 
 def no_debt(account: Account, on: date) -> dict[str, Any]:

@@ -8,7 +8,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from raschet.organizations.admin import ORGANIZATION_FILTER, InForceFilter, TenantScopedAdmin
-from raschet.tariffs.models import AccountService, Norm, Service, ServiceContract, Tariff
+from raschet.tariffs.models import (
+    AccountService,
+    CapitalRepairMinimum,
+    Norm,
+    Service,
+    ServiceContract,
+    Tariff,
+)
 
 SERVICE_FILTER = ("service", admin.RelatedOnlyFieldListFilter)
 
@@ -121,3 +128,13 @@ class AccountServiceAdmin(TenantScopedAdmin):
     )
     search_fields = ("=account__number", "account__payer_name", "service__name")
     autocomplete_fields = ("account",)
+
+
+@admin.register(CapitalRepairMinimum)
+class CapitalRepairMinimumAdmin(TenantScopedAdmin):
+    """The region's minimum capital repair contribution per period (ЖК ст.156 ч.8.1)."""
+
+    list_display = ("rate", "valid_from", "valid_to", "act", "organization")
+    list_select_related = ("organization",)
+    list_filter = (ORGANIZATION_FILTER, InForceFilter, "valid_from")
+    search_fields = ("act",)

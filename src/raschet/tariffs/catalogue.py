@@ -1,4 +1,11 @@
-"""The standard service catalogue (codes from the glossary) an organization starts with."""
+"""The standard service catalogue (codes from the glossary) an organization starts with.
+
+A service's place in the payment document is its ``sort_order``: the catalogue's position
+× 10, or the entry's own ``sort_order`` for entries added later, so that the housing
+sub-lines sit together at the top (rules.md §2.1: «наём», «содержание», «управление»,
+«текущий ремонт», then the capital repair) and organizations that installed the catalogue
+earlier keep the order they have.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ class CatalogueEntry:
     resource: str = ""
     metered: bool = False
     max_zones: int = 1
+    sort_order: int = 0  # 0: the catalogue's position × 10
 
 
 CATALOGUE: tuple[CatalogueEntry, ...] = (
@@ -65,6 +73,19 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
         "kwh",
         "common",
         resource="electricity",
+    ),
+    # rules.md §2.1, ЖК ст.154 ч.1 п.1, ст.156 ч.4: the social tenant's rent per m², set by
+    # the municipality and paid to it (its payee contract names the municipality, a payee
+    # block of its own on the ЕПД)
+    CatalogueEntry("social_rent", "Плата за наём", "housing", "m2", "area", sort_order=5),
+    # rules.md §2.1, ЖК ст.154 ч.2 п.1: the sub-lines of «содержание» shown separately when
+    # the owners' decision sets a rate for each; ``maintenance`` then carries the upkeep of
+    # the common property only (docs/billing.md "Housing sub-lines")
+    CatalogueEntry(
+        "management", "Управление многоквартирным домом", "housing", "m2", "area", sort_order=12
+    ),
+    CatalogueEntry(
+        "current_repair", "Текущий ремонт общего имущества", "housing", "m2", "area", sort_order=14
     ),
 )
 

@@ -7,6 +7,9 @@ building of the organization; one with a building overrides it there.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -187,6 +190,116 @@ class Tariff(TenantModel, EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.rate} ₽ с {self.valid_from:%d.%m.%Y}"
+
+    def clean(self) -> None:
+        super().clean()
+        problem = self.below_capital_repair_minimum()
+        if problem is not None:
+            raise ValidationError({"rate": problem})
+
+    def below_capital_repair_minimum(self) -> str | None:
+        """Why this capital-repair tariff is below the regional minimum in force on a day of
+        its range (a Russian sentence naming the minimum), or None (rules.md §2.2, ЖК ст.156
+        ч.8.1: owners may set more, never less). Only a ``capital_repair`` tariff per m² is
+        compared: the minimum is ₽ per m² per month."""
+        if not self.service_id or self.rate is None or not self.valid_from:
+            return None
+        if self.service.code != CAPITAL_REPAIR_CODE or self.basis != RateBasis.PER_M2:
+            return None
+        minimum = (
+            CapitalRepairMinimum.objects.overlapping(
+                self.organization_id, self.valid_from, self.valid_to
+            )
+            .filter(rate__gt=self.rate)
+            .order_by("-rate", "valid_from")
+            .first()
+        )
+        if minimum is None:
+            return None
+        return str(
+            _(
+                "The rate is below the regional minimum capital repair contribution of "
+                "%(minimum)s ₽ per m² in force from %(start)s (%(act)s): owners may set a "
+                "higher rate, never a lower one (ЖК ст.156 ч.8.1)"
+            )
+            % {
+                "minimum": minimum.rate_text,
+                "start": f"{minimum.valid_from:%d.%m.%Y}",
+                "act": minimum.act,
+            }
+        )
+
+
+CAPITAL_REPAIR_CODE = "capital_repair"
+
+
+def rate_text(rate: Decimal) -> str:
+    """``Decimal("12.5000")`` → ``12,50``: rubles with at least two decimals, a decimal
+    comma (for messages)."""
+    whole, _dot, fraction = f"{rate.normalize():f}".partition(".")
+    return f"{whole},{fraction.ljust(2, '0')}"
+
+
+class CapitalRepairMinimumQuerySet(models.QuerySet["CapitalRepairMinimum"]):
+    def overlapping(
+        self, organization_id: int | None, start: date, end: date | None
+    ) -> CapitalRepairMinimumQuerySet:
+        """The minimums in force on at least one day of ``[start, end)`` (``end`` None: open)."""
+        qs = self.filter(organization_id=organization_id).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+        )
+        return qs.filter(valid_from__lt=end) if end else qs
+
+
+class CapitalRepairMinimum(TenantModel, EffectiveDated):
+    """The minimum capital repair contribution, ₽ per m² of the premises per month, set by
+    the region (ЖК ст.156 ч.8.1, ст.169 ч.1; rules.md §2.2), in force on ``[valid_from,
+    valid_to)`` — usually one row per year, by the region's act (ADR 0002: no overlaps).
+
+    One minimum per organization: an organization bills in one region. Regions that set
+    different minimums by type of building (lift, storeys) are not modelled — keep the
+    lowest here, or the building's own tariff above its minimum. A ``capital_repair`` tariff
+    per m² below the minimum in force is refused by `Tariff.clean()` and stops a billing
+    run (`raschet.billing.services.billing_run`, docs/billing.md).
+    """
+
+    overlap_key = ("organization",)
+
+    rate = models.DecimalField(
+        _("minimum rate, ₽ per m²"),
+        max_digits=10,
+        decimal_places=4,
+        validators=[MinValueValidator(0)],
+    )
+    act = models.CharField(
+        _("regional act"), max_length=200, help_text=_("The act of the region that set it")
+    )
+    history = HistoricalRecords()
+
+    objects = CapitalRepairMinimumQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("minimum capital repair contribution")
+        verbose_name_plural = _("minimum capital repair contributions")
+        ordering = ["organization", "-valid_from"]
+        constraints = [
+            valid_range_constraint("capital_repair_minimum_valid_range"),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0), name="capital_repair_minimum_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rate_text} ₽/м² {self.period_text}"
+
+    @property
+    def rate_text(self) -> str:
+        return rate_text(self.rate)
+
+    @property
+    def period_text(self) -> str:
+        start = f"с {self.valid_from:%d.%m.%Y}"
+        return f"{start} по {self.valid_to:%d.%m.%Y} (не включая)" if self.valid_to else start
 
 
 class NormBasis(models.TextChoices):

@@ -13,11 +13,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 from django.db.models import Q
 
 from raschet.housing.models import Account
-from raschet.tariffs.models import AccountService, Norm, Service, ServiceContract, Tariff, Zone
+from raschet.tariffs.models import (
+    CAPITAL_REPAIR_CODE,
+    AccountService,
+    CapitalRepairMinimum,
+    Norm,
+    RateBasis,
+    Service,
+    ServiceContract,
+    Tariff,
+    Zone,
+)
 
 _ZONE_ORDER = {z: i for i, z in enumerate(Zone.values)}
 
@@ -139,3 +150,44 @@ def contracts_for(
         service_id__in=_service_ids(services),
     ).select_related("payee")
     return {row.service_id: row for row in rows}
+
+
+def capital_repair_below_minimum(
+    organization_id: int, start: date, end: date
+) -> list[tuple[Tariff, CapitalRepairMinimum]]:
+    """The ``capital_repair`` tariffs per m² in force on a day of ``[start, end)`` that are
+    below the regional minimum in force on a day they share inside it (rules.md §2.2, ЖК
+    ст.156 ч.8.1), each with that minimum — the highest one it is below. Two queries."""
+
+    def overlap(qs: Any) -> Any:
+        return qs.filter(valid_from__lt=end).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gt=start)
+        )
+
+    minimums = list(
+        overlap(CapitalRepairMinimum.objects.filter(organization_id=organization_id)).order_by(
+            "-rate", "valid_from"
+        )
+    )
+    if not minimums:
+        return []
+    tariffs = (
+        overlap(
+            Tariff.objects.filter(
+                organization_id=organization_id,
+                service__code=CAPITAL_REPAIR_CODE,
+                basis=RateBasis.PER_M2,
+            )
+        )
+        .select_related("service", "building")
+        .order_by("building_id", "valid_from", "pk")
+    )
+    out = []
+    for tariff in tariffs:
+        for minimum in minimums:
+            shared_start = max(tariff.valid_from, minimum.valid_from, start)
+            ends = [e for e in (tariff.valid_to, minimum.valid_to, end) if e is not None]
+            if tariff.rate < minimum.rate and shared_start < min(ends):
+                out.append((tariff, minimum))
+                break
+    return out

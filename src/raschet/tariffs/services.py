@@ -24,7 +24,7 @@ def services_install_catalogue(*, organization: Organization) -> list[Service]:
             resource=e.resource,
             metered=e.metered,
             max_zones=e.max_zones,
-            sort_order=(i + 1) * 10,
+            sort_order=e.sort_order or (i + 1) * 10,
         )
         for i, e in enumerate(CATALOGUE)
         if e.code not in existing
