@@ -9,12 +9,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from raschet.billing.explain import explain_line
+from raschet.billing.derivation import charge_line_details
+from raschet.billing.explain import LineDetails, explain_line
 from raschet.billing.models import BillingRun, ChargeLine, LineKind, RunState
 from raschet.core.billing import METHOD_CODES, Method
 from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import kopecks_to_decimal
 from raschet.housing.models import Account
+from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
 
 
@@ -43,6 +45,7 @@ def account_lines(
         ).order_by("corrects_period", "service_id", "pk")
     )
     services = {s.pk: s for s in Service.objects.filter(organization_id=account.organization_id)}
+    details = _details(account.organization, lines, [account.pk])
     for line in lines:
         service = services.get(line.service_id)
         line.service = service  # type: ignore[attr-defined]
@@ -50,11 +53,27 @@ def account_lines(
             line,
             unit=service.get_unit_display() if service else "",
             service=service.name if service else "",
+            details=details.get((line.account_id, line.service_id, line.corrects_period)),
         )
     lines.sort(
         key=lambda ln: (ln.corrects_period, getattr(services.get(ln.service_id), "sort_order", 0))
     )
     return lines
+
+
+def _details(
+    organization: Any, lines: list[ChargeLine], account_ids: list[int]
+) -> dict[tuple[int, int, date], LineDetails]:
+    """The derivation details of the charge lines (`raschet.billing.derivation`), per
+    (account, service, month); recalculation lines need none."""
+    months = sorted(
+        {ln.corrects_period for ln in lines if ln.kind == LineKind.CHARGE and ln.amount}
+    )
+    out: dict[tuple[int, int, date], LineDetails] = {}
+    for month in months:
+        for (acc, svc), d in charge_line_details(organization, month, account_ids).items():
+            out[(acc, svc, month)] = d
+    return out
 
 
 def _volume(v: int) -> str:
@@ -107,6 +126,11 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
     numbers = dict(
         Account.objects.filter(organization_id=organization_id).values_list("pk", "number")
     )
+    lines = list(lines)
+    organization = Organization.objects.get(pk=organization_id)
+    details = _details(
+        organization, [ln for ln in lines if ln.corrects_period == period], sorted(numbers)
+    )
     own: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     recalc: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     for line in lines:
@@ -134,6 +158,7 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
                 line,
                 unit=service.get_unit_display() if service else "",
                 service=service.name if service else "",
+                details=details.get((line.account_id, line.service_id, line.corrects_period)),
             )
             amount_total = line.amount + line.reduction + line.benefit
         else:

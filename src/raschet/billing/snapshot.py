@@ -732,6 +732,10 @@ class MeterInputs:
     zones: list[str] = field(default_factory=lambda: [Zone.SINGLE])
     volumes: dict[str, int] = field(default_factory=dict)
     averages: dict[str, int] = field(default_factory=dict)
+    # provenance for the derivation only (`raschet.billing.derivation`): the month the last
+    # accepted reading is of, and Σ averaged volumes taken off this month's readings
+    last_reading: date | None = None
+    averaged_taken: int = 0
 
 
 class _Builder:
@@ -904,9 +908,9 @@ class _Builder:
             out.spell = _months_between(ref, start)
         if out.reading_present:
             # rules.md §14: readings after averaged months — subtract what the average billed
-            out.volumes[out.zones[0]] -= f.averaged.get(
-                (account_id, service_id, last_reading or start), 0
-            )
+            out.last_reading = last_reading
+            out.averaged_taken = f.averaged.get((account_id, service_id, last_reading or start), 0)
+            out.volumes[out.zones[0]] -= out.averaged_taken
         return out
 
     def add_line(
@@ -1160,6 +1164,7 @@ class _Builder:
             self.B["social_norm_area"].append(core.social_norm_area(residents, *f.social))
             self.B["norm"].append(norm or 0)
             self.B["cash"].append(int(cat.is_cash))
+            self.B["category"].append(cat_id)  # provenance: the derivation names it
 
     def batch(self) -> Batch:
         def arr(d: dict[str, list[int]], key: str, dtype: Any = np.int64) -> Any:
