@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from raschet.billing.explain import explain_line, quality_limit_ru
+from raschet.billing.derivation import charge_line_details
+from raschet.billing.explain import LineDetails, explain_line, quality_limit_ru
 from raschet.billing.models import (
     ActState,
     BillingRun,
@@ -23,6 +24,7 @@ from raschet.core.billing import METHOD_CODES, Method
 from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import kopecks_to_decimal
 from raschet.housing.models import Account
+from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
 
 
@@ -78,9 +80,13 @@ def _limits_of(
 
 
 def account_lines(
-    account: Account, period: date, *, run: BillingRun | None = None
+    account: Account, period: date, *, run: BillingRun | None = None, derive: bool = True
 ) -> list[ChargeLine]:
-    """Lines posted in ``period`` for ``account`` (or the lines of ``run``), service order."""
+    """Lines posted in ``period`` for ``account`` (or the lines of ``run``), service order.
+
+    ``derive`` computes the month of the account's buildings again for the figures the lines
+    do not store (`raschet.billing.derivation`): a fixed number of reads, but a recompute of
+    whole buildings — the portal's overview, a benchmarked page, goes without it."""
     run_ids = [run.pk] if run is not None else posted_run_ids(account.organization_id)
     lines = list(
         ChargeLine.objects.filter(
@@ -90,6 +96,7 @@ def account_lines(
     services = {s.pk: s for s in Service.objects.filter(organization_id=account.organization_id)}
     building = account.premises.building_id
     limits = quality_limits(account.organization_id, period, building_id=building)
+    details = _details(account.organization, lines, [account.pk]) if derive else {}
     for line in lines:
         service = services.get(line.service_id)
         line.service = service  # type: ignore[attr-defined]
@@ -100,11 +107,27 @@ def account_lines(
             quality_limits=_limits_of(limits, building, account.pk, line.service_id)
             if line.corrects_period == period
             else "",
+            details=details.get((line.account_id, line.service_id, line.corrects_period)),
         )
     lines.sort(
         key=lambda ln: (ln.corrects_period, getattr(services.get(ln.service_id), "sort_order", 0))
     )
     return lines
+
+
+def _details(
+    organization: Any, lines: list[ChargeLine], account_ids: list[int]
+) -> dict[tuple[int, int, date], LineDetails]:
+    """The derivation details of the charge lines (`raschet.billing.derivation`), per
+    (account, service, month); recalculation lines need none."""
+    months = sorted(
+        {ln.corrects_period for ln in lines if ln.kind == LineKind.CHARGE and ln.amount}
+    )
+    out: dict[tuple[int, int, date], LineDetails] = {}
+    for month in months:
+        for (acc, svc), d in charge_line_details(organization, month, account_ids).items():
+            out[(acc, svc, month)] = d
+    return out
 
 
 def _volume(v: int) -> str:
@@ -152,7 +175,7 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
     recalculations of earlier months posted in it (``recalculation``, with reasons).
     """
     run_ids = posted_run_ids(organization_id)
-    lines = ChargeLine.objects.filter(run_id__in=run_ids, period=period).order_by("pk")
+    lines = list(ChargeLine.objects.filter(run_id__in=run_ids, period=period).order_by("pk"))
     services = {s.pk: s for s in Service.objects.filter(organization_id=organization_id)}
     numbers = dict(
         Account.objects.filter(organization_id=organization_id).values_list("pk", "number")
@@ -163,6 +186,10 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
         )
     )
     limits = quality_limits(organization_id, period)
+    organization = Organization.objects.get(pk=organization_id)
+    details = _details(
+        organization, [ln for ln in lines if ln.corrects_period == period], sorted(numbers)
+    )
     own: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     recalc: dict[tuple[int, int], list[ChargeLine]] = defaultdict(list)
     for line in lines:
@@ -191,6 +218,7 @@ def scenario_lines(organization_id: int, period: date) -> list[dict[str, Any]]:
                 unit=service.get_unit_display() if service else "",
                 service=service.name if service else "",
                 quality_limits=_limits_of(limits, buildings.get(key[0], 0), key[0], key[1]),
+                details=details.get((line.account_id, line.service_id, line.corrects_period)),
             )
             amount_total = line.amount + line.reduction + line.benefit
         else:

@@ -826,6 +826,10 @@ class MeterInputs:
     # rules.md §14: Σ volumes billed by average since the last accepted reading, per zone
     # (this account's own lines: already its share of a shared premises)
     averaged: dict[str, int] = field(default_factory=dict)
+    # provenance for the derivation only (`raschet.billing.derivation`): the month the last
+    # accepted reading is of, and Σ averaged volumes taken off this month's readings
+    last_reading: date | None = None
+    averaged_taken: int = 0
 
 
 class _Builder:
@@ -1009,6 +1013,10 @@ class _Builder:
                 np.asarray([order.index(out.zones[0])], dtype=np.int64),
             )[0]
             out.averaged = {z: int(v) for z, v in zip(order, split, strict=True)}
+        if out.reading_present:
+            # provenance for the derivation only (`raschet.billing.derivation`)
+            out.last_reading = last_reading
+            out.averaged_taken = averaged
         return out
 
     def add_line(
@@ -1271,6 +1279,7 @@ class _Builder:
             self.B["social_norm_area"].append(core.social_norm_area(residents, *f.social))
             self.B["norm"].append(norm or 0)
             self.B["cash"].append(int(cat.is_cash))
+            self.B["category"].append(cat_id)  # provenance: the derivation names it
 
     def batch(self) -> Batch:
         def arr(d: dict[str, list[int]], key: str, dtype: Any = np.int64) -> Any:

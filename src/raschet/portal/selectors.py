@@ -155,7 +155,7 @@ def account_overview(account: Account, month: date | None = None) -> Overview:
     charges: list[Any] = []
     recalculations: list[Recalculation] = []
     if month is not None:
-        for line in account_lines(account, month):
+        for line in account_lines(account, month, derive=False):
             if line.kind == LineKind.CHARGE and line.corrects_period == month:
                 charges.append(line)
                 continue
