@@ -318,19 +318,19 @@ def _acts(facts: Any) -> list[QualityAct]:
             period=facts.month.start,
             state=ActState.CONFIRMED,
             kind__in=[QualityKind.INTERRUPTION, QualityKind.TEMPERATURE],
-        ).select_related("service")
+        ).select_related("service", "building")
     )
 
 
 def _quality(act: QualityAct) -> QualityDetail:
-    """One act's share of the month's charge, as `core.quality_units` takes it."""
-    code = act.service.code
+    """One act's share of the month's charge, as the engine takes it (`QualityAct.units`,
+    under the act's conditions: `QualityAct.limits`)."""
     hours = [int(h) for h in (act.events_hours or [])]
-    units = core.quality_units(
-        act.kind, code, events_hours=hours, hours=act.hours, degrees=act.degrees
-    )
+    units = act.units()
     if act.kind == QualityKind.INTERRUPTION:
-        total, once = core.QUALITY_LIMITS[code]
+        total, once = act.limits()
+        if total is None:  # solid waste: each deviation against its permitted one, by days
+            return QualityDetail(kind="waste", units=units, hours=sum(hours), once_limit=once)
         return QualityDetail(
             kind=str(act.kind),
             units=units,

@@ -8,7 +8,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from raschet.core.billing import BenefitBase, HeatingMode, Method, ReductionReason
+from raschet.core.billing import (
+    WASTE_UNITS_PER_DAY,
+    BenefitBase,
+    HeatingMode,
+    Method,
+    ReductionReason,
+)
 from raschet.core.fixedpoint import (
     AREA_SCALE,
     NORM_SCALE,
@@ -171,7 +177,7 @@ class BenefitDetail:
 class QualityDetail:
     """One confirmed quality act of the line's month, as a share of the charge."""
 
-    kind: str  # QualityKind value
+    kind: str  # QualityKind value, or "waste" for a solid-waste removal deviation
     units: int  # 1/10 000 of the month's charge
     hours: int = 0  # interruption: Σ hours; temperature: hours
     excess_hours: int = 0  # interruption: hours beyond the limits
@@ -458,6 +464,11 @@ def _quality_text(q: QualityDetail) -> str:
         return (
             f"перерыв {q.hours} ч при допустимых {q.total_limit} ч за месяц и {q.once_limit} ч "
             f"подряд: сверх допустимого {q.excess_hours} ч × 0,15 %/ч = {_percent(q.units)} %"
+        )
+    if q.kind == "waste":  # solid waste: 3.3 % per started 24 h beyond the permitted
+        return (
+            f"отклонение от графика вывоза ТКО {q.hours} ч при допустимых {q.once_limit} ч "
+            f"на каждое: {q.units // WASTE_UNITS_PER_DAY} сут. × 3,3 % = {_percent(q.units)} %"
         )
     if q.kind == "temperature" and q.degrees and q.units == 15 * q.hours * q.degrees:
         return (
