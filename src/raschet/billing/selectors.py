@@ -95,7 +95,9 @@ def account_lines(
     )
     services = {s.pk: s for s in Service.objects.filter(organization_id=account.organization_id)}
     building = account.premises.building_id
-    limits = quality_limits(account.organization_id, period, building_id=building)
+    limits = (  # the short derivation (the portal's overview) goes without them too
+        quality_limits(account.organization_id, period, building_id=building) if derive else {}
+    )
     details = _details(account.organization, lines, [account.pk]) if derive else {}
     for line in lines:
         service = services.get(line.service_id)
