@@ -146,6 +146,9 @@ class ReferenceLine:
     # None: not every premises of the building has one
     heat_meter_volume: Decimal | None = None
     heat_meters_total: Decimal | None = None
+    # rules.md §14 for формула 3(3): Σ heat volumes charged at the п.59 average since the last
+    # accepted reading, taken off ``heat_meter_volume`` (≥ 0)
+    heat_meter_catch_up: Decimal = ZERO
     # формула 3(4), heating 'evenly' (ПП 354 п.42(1)): own heat-meter volume of the previous
     # calendar year and Σ of all the building's premises; None: not every premises of the
     # building has a reading for all twelve months of that year
@@ -727,6 +730,11 @@ def charge_line(
     the building's premises for the resource). `charge_batch` supplies both.
     """
     _check_month(line.days_in_month)
+    if line.heat_meter_catch_up < 0:
+        raise ValueError(
+            "объёмы тепла, начисленные по среднему (доначисление, rules.md §14), "
+            "не могут быть отрицательными"
+        )
     method = select_method(line, settings)
     segments = line.segments
     dim = line.days_in_month
@@ -738,7 +746,9 @@ def charge_line(
             base.extend(split_by_days(part.meter_volume, [s.days for s in part.segments]))
     elif method == Method.HEATING_INDIVIDUAL:
         for part in line.parts:
-            own = split_by_days(line.heat_meter_volume or ZERO, [s.days for s in part.segments])
+            # rules.md §14: after averaged months, the reading's volume − Σ the averages
+            own_volume = catch_up_volume(line.heat_meter_volume or ZERO, (line.heat_meter_catch_up,))
+            own = split_by_days(own_volume, [s.days for s in part.segments])
             base.extend(
                 o + heating_common_share(line, s.days)
                 for o, s in zip(own, part.segments, strict=True)
@@ -1152,6 +1162,9 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
         heating_area_den=_i64([_heating_den(x) for x in lines]),
         heat_meter_volume=_i64([_optional_volume(x.heat_meter_volume, "ИПУ тепла") for x in lines]),
         common_carry=_i64([_scaled(x.common_carry, VOLUME_SCALE, "перенос") for x in lines]),
+        heat_meter_catch_up=_i64(
+            [_scaled(x.heat_meter_catch_up, VOLUME_SCALE, "доначисление тепла") for x in lines]
+        ),
         own_heating=_bool([x.own_heating for x in lines]),
         heat_meters_total=_i64(
             [_optional_volume(x.heat_meters_total, "ИПУ тепла дома") for x in lines]
