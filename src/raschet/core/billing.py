@@ -243,6 +243,10 @@ class Lines:
     # months since its last accepted reading, taken off ``heat_meter_volume`` (the difference
     # of the cumulative readings) in the month the reading arrives; None: none in the batch
     heat_meter_catch_up: I64 | None = None
+    # Σ ``heat_meter_catch_up`` of every premises of the building: Σ V_ИПУ of формула 3(3) is
+    # ``heat_meters_total`` less it — each premises' volume as charged this month (the
+    # averages entered Σ V_ИПУ of their own months; ПП 354 п.42(1)); it may exceed the total
+    heat_meters_catch_up_total: I64 | None = None
 
     @property
     def own_heating_flags(self) -> Bool:
@@ -257,6 +261,13 @@ class Lines:
         if self.heat_meter_catch_up is None:
             return np.zeros(len(self.rule), dtype=np.int64)
         return np.asarray(self.heat_meter_catch_up, dtype=np.int64)
+
+    @property
+    def heat_catch_up_total(self) -> I64:
+        """``heat_meters_catch_up_total`` as an array, all 0 when not given."""
+        if self.heat_meters_catch_up_total is None:
+            return np.zeros(len(self.rule), dtype=np.int64)
+        return np.asarray(self.heat_meters_catch_up_total, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -521,6 +532,7 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
         ("overcharge", "сумма незаконного начисления"),
         ("common_carry", "перенесённый отрицательный объём КР на СОИ"),
         ("heat_catch_up", "объёмы тепла, начисленные по среднему (доначисление, rules.md §14)"),
+        ("heat_catch_up_total", "объёмы тепла дома, начисленные по среднему (rules.md §14)"),
     ):
         if np.any(getattr(lines, name) < 0):
             raise ValueError(f"{what} не могут быть отрицательными")
@@ -657,7 +669,8 @@ def compute(
         np.maximum(lines.heat_meter_volume[parts.line], 0), lines.heat_catch_up[parts.line]
     )
     own_heat_q = prorate_cumulative(own_heat, days, segments.part, part_days)
-    common_heat = np.maximum(b_vol - lines.heat_meters_total[seg_line], 0)
+    heat_charged_total = lines.heat_meters_total[seg_line] - lines.heat_catch_up_total[seg_line]
+    common_heat = np.maximum(b_vol - heat_charged_total, 0)
     heat_ind_q = own_heat_q + _prorate([h_num, common_heat], b_area * h_den, days, dim)
     # формула 3(4) (ПП 354 п.42(1)), heating paid evenly: the average month of the previous
     # year — the own meter's year / 12 plus the area share of (V_D,year − Σ V_ИПУ,year) / 12,
