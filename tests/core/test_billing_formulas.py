@@ -753,8 +753,8 @@ def test_heating_by_own_heat_meter_and_a_share_of_the_common_part():
 def test_heating_by_own_heat_meter_after_averaged_months_catches_up():
     """rules.md §14 for формула 3(3): the reading's volume 4.5 Gcal covers the month and two
     months charged at 1.2 Gcal each — own 4.5 − 2.4 = 2.1 Gcal + (10 − 8) × 54 / 100 = 3.18
-    Gcal × 2 850.00 = 9 063.00. Two averages of 3.0 Gcal: own 4.5 − 6.0 = −1.5, + 1.08 = −0.42 Gcal ×
-    2 850.00 = −1 197.00, posted as the reduction (CATCH_UP), the amount 0. Σ V_ИПУ as
+    Gcal × 2 850.00 = 9 063.00. Two averages of 3.0 Gcal: own 4.5 − 6.0 = −1.5, + 1.08 =
+    −0.42 Gcal × 2 850.00 = −1 197.00, posted as the reduction (CATCH_UP), the amount 0. Σ V_ИПУ as
     charged (the building's averages 2.4 taken off Σ 8): common 10 − 5.6 = 4.4 × 0.54 =
     2.376 + 2.1 = 4.476 Gcal → 12 756.60."""
 

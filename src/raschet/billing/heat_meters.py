@@ -210,13 +210,17 @@ def heat_catch_ups(
     account_premises = dict(
         Account.objects.filter(premises_id__in=list(gaps)).values_list("pk", "premises_id")
     )
-    posted = BillingRun.objects.filter(state=RunState.POSTED).values_list("pk", flat=True)
+    orgs = {p.organization_id for p in premises}
+    posted = BillingRun.objects.filter(organization_id__in=orgs, state=RunState.POSTED).values_list(
+        "pk", flat=True
+    )
+    heating_services = Service.objects.filter(organization_id__in=orgs, code="heating")
     billed: set[tuple[int, date]] = {
         (account_premises[account_id], period)
         for account_id, period in ChargeLine.objects.filter(
             run_id__in=list(posted),
             account_id__in=list(account_premises),
-            service_id__in=list(Service.objects.filter(code="heating").values_list("pk", flat=True)),
+            service_id__in=list(heating_services.values_list("pk", flat=True)),
             method=int(core.Method.HEATING_INDIVIDUAL),
             corrects_period__in=sorted({m for ms in gaps.values() for m in ms}),
         ).values_list("account_id", "corrects_period")

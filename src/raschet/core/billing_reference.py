@@ -752,7 +752,9 @@ def charge_line(
     elif method == Method.HEATING_INDIVIDUAL:
         for part in line.parts:
             # rules.md §14: after averaged months, the reading's volume − Σ the averages
-            own_volume = catch_up_volume(line.heat_meter_volume or ZERO, (line.heat_meter_catch_up,))
+            own_volume = catch_up_volume(
+                line.heat_meter_volume or ZERO, (line.heat_meter_catch_up,)
+            )
             own = split_by_days(own_volume, [s.days for s in part.segments])
             base.extend(
                 o + heating_common_share(line, s.days)
