@@ -174,6 +174,20 @@ def heat_catch_ups(
     the п.59 limit (billed at the norm, п.60) are not averaged and are not taken off, as for
     every other meter (`raschet.billing.snapshot._posted_averages`).
     """
+    # the usual case first: a reading last month leaves no month in between
+    previous = month.previous().start
+    read_before = set(
+        Reading.objects.filter(
+            meter__premises_id__in=[p.pk for p in premises],
+            meter__service__code="heating",
+            period=previous,
+            is_current=True,
+            kind__in=[ReadingKind.REGULAR, ReadingKind.INITIAL],
+        )
+        .exclude(state="rejected")
+        .values_list("meter__premises_id", flat=True)
+    )
+    premises = [p for p in premises if p.pk not in read_before]
     ids = [p.pk for p in premises]
     if not ids:
         return {}
