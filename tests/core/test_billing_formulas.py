@@ -750,6 +750,60 @@ def test_heating_by_own_heat_meter_and_a_share_of_the_common_part():
     assert (negative.volume, negative.amount) == (1_500_000, 427500)
 
 
+def test_heating_by_own_heat_meter_after_averaged_months_catches_up():
+    """rules.md §14 for формула 3(3): the reading's volume 4.5 Gcal covers the month and two
+    months charged at 1.2 Gcal each — own 4.5 − 2.4 = 2.1 Gcal + (10 − 8) × 54 / 100 = 3.18
+    Gcal × 2 850.00 = 9 063.00. Two averages of 3.0 Gcal: own 4.5 − 6.0 = −1.5, + 1.08 =
+    −0.42 Gcal × 2 850.00 = −1 197.00, posted as the reduction (CATCH_UP), the amount 0. Σ V_ИПУ as
+    charged (the building's averages 2.4 taken off Σ 8): common 10 − 5.6 = 4.4 × 0.54 =
+    2.376 + 2.1 = 4.476 Gcal → 12 756.60."""
+
+    def line(catch_up: str, building: str = "0") -> ReferenceLine:
+        return ReferenceLine(
+            rule=Rule.HEATING,
+            resource=Resource.HEATING,
+            heating_mode=HeatingMode.SEASON,
+            area=D(54),
+            building_area=D(100),
+            building_volume=D(10),
+            heat_meter_volume=D("4.5"),
+            heat_meters_total=D(8),
+            heat_meter_catch_up=D(catch_up),
+            heat_meters_catch_up_total=D(building),
+            parts=(part(seg(days=16, rate="2850"), seg(days=15, rate="2850")),),
+        )
+
+    more, less, charged = charge(line("2.4"), line("6"), line("2.4", building="2.4"))
+    assert (charged.volume, charged.amount) == (4_476_000, 1275660)
+    assert (more.method, more.volume, more.amount, more.reduction) == (
+        Method.HEATING_INDIVIDUAL,
+        3_180_000,
+        906300,
+        0,
+    )
+    assert (less.volume, less.amount, less.reduction) == (-420_000, 0, -119700)
+    assert less.reduction_reasons == ReductionReason.CATCH_UP
+
+
+def test_a_negative_heat_catch_up_is_refused():
+    line = ReferenceLine(
+        rule=Rule.HEATING,
+        resource=Resource.HEATING,
+        heating_mode=HeatingMode.SEASON,
+        area=D(54),
+        building_area=D(100),
+        building_volume=D(10),
+        heat_meter_volume=D("4.5"),
+        heat_meters_total=D(8),
+        heat_meter_catch_up=D(-1),
+        parts=(part(seg(days=31, rate="2850")),),
+    )
+    with pytest.raises(ValueError, match="отрицательными"):
+        ref.charge_batch([line], DEFAULTS)
+    with pytest.raises(ValueError, match="отрицательными"):
+        compute(*ref.to_arrays([line]), settings=DEFAULTS)
+
+
 def test_heating_evenly_by_last_years_heat_meters():
     """Формула 3(4) (ПП 354 п.42(1)), heating paid evenly, every premises metered the whole
     last year: own 6.0 Gcal / 12 + (16.0 − 14.0) / 12 × 54 / 100 = 0.5 + 0.09 = 0.59 Gcal

@@ -284,6 +284,14 @@ def batches(
                         heat_meters_total=(
                             units(draw(ints(0, 3_000_000_000)), 6) if bit(b_flags, 2) else None
                         ),
+                        # rules.md §14: averaged months before the reading — the catch-up,
+                        # at times more than the reading's volume (a reduction)
+                        heat_meter_catch_up=units(
+                            draw(ints(0, 4_000_000)) if bit(flags, 6) else 0, 6
+                        ),
+                        heat_meters_catch_up_total=units(
+                            draw(ints(0, 4_000_000_000)) if bit(b_flags, 5) else 0, 6
+                        ),
                         # формула 3(4): every premises metered the whole last year (or not)
                         heat_meter_volume_last_year=(
                             units(draw(ints(0, 40_000_000)), 6) if bit(b_flags, 4) else None

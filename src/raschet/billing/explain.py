@@ -91,6 +91,18 @@ def heat_substitute_note(basis: int, months: int) -> str:
     return "показаний прибора учёта тепла нет сверх срока п.59: объём помещения по нормативу"
 
 
+def heat_catch_up_note(reading: int, averaged: int) -> str:
+    """The own heat volume of формула 3(3) in the month a reading arrives after months
+    charged at the п.59 average (rules.md §14): the reading's volume less the averages
+    (both VOLUME_SCALE)."""
+    return (
+        f"показание прибора учёта тепла после месяцев по среднему: объём помещения "
+        f"{_dec(reading, VOLUME_SCALE)} Гкал − начислено по среднему "
+        f"{_dec(averaged, VOLUME_SCALE)} Гкал = {_dec(reading - averaged, VOLUME_SCALE)} Гкал "
+        "(ПП 354 п.61, rules.md §14)"
+    )
+
+
 REDUCTION_REASONS_RU: dict[int, str] = {
     ReductionReason.ABSENCE: "временное отсутствие (ПП 354 п.86–97)",
     ReductionReason.QUALITY: (

@@ -10,7 +10,10 @@ Conventions (docs/billing.md, «Heat meters: a missing reading»):
 - the norm after the limit is ``N_T × S_i`` (the building's heating norm per m² in force on
   the month's last day, or the organization's), without the increasing coefficient;
 - the condition of the premises' meters is read as for every other meter (broken, lost,
-  verification expired → «а»; no access → «в»; otherwise «б»).
+  verification expired → «а»; no access → «в»; otherwise «б»);
+- the catch-up when the reading arrives (rules.md §14, `heat_catch_ups`): a heat meter's
+  reading is cumulative, its ``volume`` the difference from the previous accepted one, so it
+  covers the averaged months too; they are taken off it.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from decimal import Decimal
 
 import numpy as np
 
+from raschet.billing.models import BillingRun, ChargeLine, RunState
 from raschet.core import billing as core
 from raschet.core.fixedpoint import AREA_SCALE, NORM_SCALE, VOLUME_SCALE, round_half_up_int
 from raschet.core.heating_meters import HeatBasis, heat_meter_volumes
 from raschet.core.periods import Month
-from raschet.housing.models import Building, Premises, PremisesKind
+from raschet.housing.models import Account, Building, Premises, PremisesKind
 from raschet.metering.models import Meter, MeterStateChange, Reading, ReadingKind
-from raschet.tariffs.models import Norm
+from raschet.tariffs.models import Norm, Service
 
 HISTORY_MONTHS = 36
 """How far back the base of a heating-season average is looked for (six season months)."""
@@ -146,6 +150,114 @@ def heat_substitutes(
         for row, v, k in zip(rows, volume.tolist(), basis.tolist(), strict=True)
         if k != HeatBasis.NONE
     }
+
+
+def heat_catch_ups(
+    *,
+    premises: list[Premises],
+    month: Month,
+    settings: core.Settings,
+    season_start: int,
+) -> dict[int, int]:
+    """Σ of the heat volumes (VOLUME_SCALE) each premises of ``premises`` (read in ``month``,
+    in a building heated in season) was charged at its п.59 average in the season months
+    since its last accepted reading — what rules.md §14 "Late readings after averaged
+    months" takes off the reading's volume (``R_new − R_last_accepted``, the difference of
+    the cumulative readings). A premises without such months is absent.
+
+    The averaged volumes are not kept on the posted lines (a heating line's volume is the own
+    volume plus the share of the common part), so each is recomputed from the same base by
+    `heat_substitutes` as of its month — no reading came in between, so the base, the spell
+    and the limits are those the month was billed with — and counted only for a month whose
+    posted heating line of the premises says формула 3(3) (`core.Method.HEATING_INDIVIDUAL`):
+    a month billed by формула 3 or the norm charged no average of this meter. Months past
+    the п.59 limit (billed at the norm, п.60) are not averaged and are not taken off, as for
+    every other meter (`raschet.billing.snapshot._posted_averages`).
+    """
+    # the usual case first: a reading last month leaves no month in between
+    previous = month.previous().start
+    read_before = set(
+        Reading.objects.filter(
+            meter__premises_id__in=[p.pk for p in premises],
+            meter__service__code="heating",
+            period=previous,
+            is_current=True,
+            kind__in=[ReadingKind.REGULAR, ReadingKind.INITIAL],
+        )
+        .exclude(state="rejected")
+        .values_list("meter__premises_id", flat=True)
+    )
+    premises = [p for p in premises if p.pk not in read_before]
+    ids = [p.pk for p in premises]
+    if not ids:
+        return {}
+    earliest = date(month.start.year - HISTORY_MONTHS // 12, month.start.month, 1)
+    last: dict[int, date] = {}
+    for premises_id, period in (
+        Reading.objects.filter(
+            meter__premises_id__in=ids,
+            meter__service__code="heating",
+            period__gte=earliest,
+            period__lt=month.start,
+            is_current=True,
+            kind__in=[ReadingKind.REGULAR, ReadingKind.INITIAL],
+        )
+        .exclude(state="rejected")
+        .values_list("meter__premises_id", "period")
+    ):
+        last[premises_id] = max(last.get(premises_id, period), period)
+    buildings = {b.pk: b for b in Building.objects.filter(pk__in={p.building_id for p in premises})}
+    gaps: dict[int, list[date]] = {}
+    for p in premises:
+        if p.pk not in last:
+            continue
+        in_season = _season(season_start, buildings[p.building_id].heating_season_months or 0)
+        months, m = [], _next_month(last[p.pk])
+        while m < month.start:
+            if m.month in in_season:
+                months.append(m)
+            m = _next_month(m)
+        if months:
+            gaps[p.pk] = months
+    if not gaps:
+        return {}
+    account_premises = dict(
+        Account.objects.filter(premises_id__in=list(gaps)).values_list("pk", "premises_id")
+    )
+    orgs = {p.organization_id for p in premises}
+    posted = BillingRun.objects.filter(organization_id__in=orgs, state=RunState.POSTED).values_list(
+        "pk", flat=True
+    )
+    heating_services = Service.objects.filter(organization_id__in=orgs, code="heating")
+    billed: set[tuple[int, date]] = {
+        (account_premises[account_id], period)
+        for account_id, period in ChargeLine.objects.filter(
+            run_id__in=list(posted),
+            account_id__in=list(account_premises),
+            service_id__in=list(heating_services.values_list("pk", flat=True)),
+            method=int(core.Method.HEATING_INDIVIDUAL),
+            corrects_period__in=sorted({m for ms in gaps.values() for m in ms}),
+        ).values_list("account_id", "corrects_period")
+    }
+    by_pk = {p.pk: p for p in premises}
+    out: dict[int, int] = {}
+    for pid, months in gaps.items():
+        total = 0
+        for m in months:
+            if (pid, m) not in billed:
+                continue
+            sub = heat_substitutes(
+                premises=[by_pk[pid]],
+                read=set(),
+                month=Month.of(m),
+                settings=settings,
+                season_start=season_start,
+            ).get(pid)
+            if sub is not None and sub.basis == HeatBasis.AVERAGE:
+                total += sub.volume
+        if total:
+            out[pid] = total
+    return out
 
 
 def _next_month(day: date) -> date:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from raschet.billing import explain
 from raschet.billing.exemptions import BuildingExemptions, ExemptPeriod, load_exemptions, note
-from raschet.billing.heat_meters import Substitute, heat_substitutes
+from raschet.billing.heat_meters import Substitute, heat_catch_ups, heat_substitutes
 from raschet.billing.models import (
     Absence,
     ActState,
@@ -376,6 +376,11 @@ class HeatMeters:
     buildings: dict[int, int] = field(default_factory=dict)
     # ПП 354 п.59, п.60: premises taken at an average or the norm instead of a reading
     substitutes: dict[int, Substitute] = field(default_factory=dict)
+    # rules.md §14: Σ heat volumes a premises read this month was charged at its п.59
+    # average since its last accepted reading, taken off its reading's volume (formula
+    # 3(3)); ``buildings`` sums the volumes less these — what each premises is charged
+    catch_up: dict[int, int] = field(default_factory=dict)
+    buildings_catch_up: dict[int, int] = field(default_factory=dict)
     premises_last_year: dict[int, int] = field(default_factory=dict)
     buildings_last_year: dict[int, int] = field(default_factory=dict)
 
@@ -419,6 +424,25 @@ def load_heat_meters(
             volume, VOLUME_SCALE
         )
         by_building[building_id].add(premises_id)
+    # rules.md §14 "Late readings after averaged months": a heat meter's reading is
+    # cumulative (its volume the difference from the last accepted one), so after months
+    # charged at the п.59 average the averages are taken off (`heat_catch_ups`)
+    season = set(
+        Building.objects.filter(pk__in=list(by_building), heating_mode="season").values_list(
+            "pk", flat=True
+        )
+    )
+    if season:
+        out.catch_up = heat_catch_ups(
+            premises=list(
+                Premises.objects.filter(
+                    pk__in=[p for b in season for p in by_building[b]]
+                ).order_by("pk")
+            ),
+            month=month,
+            settings=settings or core.Settings(),
+            season_start=season_start,
+        )
     # формула 3(4): the previous calendar year, for the buildings heated evenly
     year_rows = (
         Reading.objects.filter(
@@ -479,11 +503,17 @@ def load_heat_meters(
         for p in unread:
             if p.pk in out.substitutes:
                 by_building[p.building_id].add(p.pk)
+    # ПП 354 п.42(1), формула 3(3): Σ V_ИПУ is the heat "determined by the premises' meters"
+    # of the month — for a premises read after averaged months the volume it is charged this
+    # month (the reading's volume less the averages, which entered Σ V_ИПУ of their months
+    # already), so over the months the building's common part counts the meter's volume
+    # once: the core takes ``buildings_catch_up`` off ``buildings`` (the difference may be < 0)
     for bid, metered in by_building.items():
         if len(metered) == counts[bid]:
             out.buildings[bid] = sum(
                 out.premises[p] if p in out.premises else out.substitutes[p].volume for p in metered
             )
+            out.buildings_catch_up[bid] = sum(out.catch_up.get(p, 0) for p in metered)
     for pid, sub in out.substitutes.items():
         out.premises.setdefault(pid, sub.volume)
     for bid, metered in year_building.items():
@@ -771,9 +801,11 @@ def concat(a: Batch, b: Batch) -> Batch:
         **{
             name: cat(getattr(a.lines, name), getattr(b.lines, name))
             for name in core.Lines.__dataclass_fields__
-            if name != "own_heating"
+            if name not in ("own_heating", "heat_meter_catch_up", "heat_meters_catch_up_total")
         },
         own_heating=cat(a.lines.own_heating_flags, b.lines.own_heating_flags),
+        heat_meter_catch_up=cat(a.lines.heat_catch_up, b.lines.heat_catch_up),
+        heat_meters_catch_up_total=cat(a.lines.heat_catch_up_total, b.lines.heat_catch_up_total),
     )
     role_a = a.parts.role if a.parts.role is not None else np.zeros(n_parts, dtype=np.int8)
     role_b = (
@@ -1207,15 +1239,24 @@ class _Builder:
         L["heating_area_num"].append(h_num)
         L["heating_area_den"].append(h_den)
         own_heat, heat_total = -1, f.heat.buildings.get(building.pk, -1)
+        heat_catch_up = 0
         if rule == core.Rule.HEATING and heat_total >= 0:
             own_heat = self.heat_share(account, f.heat.premises.get(premises.pk, 0))
+            # rules.md §14: the averages the account's share of the premises was charged
+            heat_catch_up = self.heat_share(account, f.heat.catch_up.get(premises.pk, 0))
         L["heat_meter_volume"].append(own_heat)
+        L["heat_meter_catch_up"].append(heat_catch_up)
         substitute = f.heat.substitutes.get(premises.pk)
         if own_heat >= 0 and substitute is not None:
             self.notes[line_no] = explain.heat_substitute_note(
                 int(substitute.basis), substitute.base_months
             )
+        elif own_heat >= 0 and heat_catch_up:
+            self.notes[line_no] = explain.heat_catch_up_note(own_heat, heat_catch_up)
         L["heat_meters_total"].append(heat_total if rule == core.Rule.HEATING else -1)
+        L["heat_meters_catch_up_total"].append(
+            f.heat.buildings_catch_up.get(building.pk, 0) if own_heat >= 0 else 0
+        )
         own_year, year_total = -1, f.heat.buildings_last_year.get(building.pk, -1)
         if rule != core.Rule.HEATING:
             year_total = -1

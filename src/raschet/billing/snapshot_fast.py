@@ -217,8 +217,11 @@ class FastLoader:
             engine_settings(org),
             int(extra.get("heating_season_start_month", 10)),
         )
-        if self.heat.substitutes:
-            substituted = np.asarray(sorted(self.heat.substitutes), dtype=np.int64)
+        if self.heat.substitutes or self.heat.catch_up:
+            # and one read after such months (rules.md §14 catch-up): the note of it too
+            substituted = np.asarray(
+                sorted(set(self.heat.substitutes) | set(self.heat.catch_up)), dtype=np.int64
+            )
             complex_acc |= np.isin(acc["premises"], substituted)
         # a premises heated by its own installation (rules.md §1.5) → general builder
         own_heating = Premises.objects.filter(
@@ -531,6 +534,14 @@ class FastLoader:
             [heat.premises.get(p, 0) for p in line_premises.tolist()], dtype=np.int64
         )
         heat_own = np.where(heat_total >= 0, heat_own, -1).astype(np.int64)
+        heat_catch_up = np.asarray(
+            [heat.catch_up.get(p, 0) for p in line_premises.tolist()], dtype=np.int64
+        )
+        heat_catch_up = np.where(heat_total >= 0, heat_catch_up, 0).astype(np.int64)
+        heat_catch_up_total = np.asarray(
+            [heat.buildings_catch_up.get(b, 0) for b in building.tolist()], dtype=np.int64
+        )
+        heat_catch_up_total = np.where(heat_total >= 0, heat_catch_up_total, 0).astype(np.int64)
         # формула 3(4): the previous year's, when every premises metered all of it
         year_total = np.asarray(
             [heat.buildings_last_year.get(b, -1) for b in building.tolist()], dtype=np.int64
@@ -595,6 +606,8 @@ class FastLoader:
             heating_area_den=np.ones(n, dtype=np.int64),
             heat_meter_volume=heat_own,
             heat_meters_total=heat_total,
+            heat_meter_catch_up=heat_catch_up,
+            heat_meters_catch_up_total=heat_catch_up_total,
             heat_meter_volume_last_year=year_own,
             heat_meters_total_last_year=year_total,
             common_carry=np.where(

@@ -238,6 +238,15 @@ class Lines:
     # with an approved project) and pays only the common-property share of the building's
     # heat (`own_source_heating`); None: no such premises in the batch
     own_heating: Bool | None = None
+    # rules.md §14 "Late readings after averaged months" for формула 3(3): Σ of the heat
+    # volumes (VOLUME_SCALE, ≥ 0) the premises was charged at its п.59 average in the season
+    # months since its last accepted reading, taken off ``heat_meter_volume`` (the difference
+    # of the cumulative readings) in the month the reading arrives; None: none in the batch
+    heat_meter_catch_up: I64 | None = None
+    # Σ ``heat_meter_catch_up`` of every premises of the building: Σ V_ИПУ of формула 3(3) is
+    # ``heat_meters_total`` less it — each premises' volume as charged this month (the
+    # averages entered Σ V_ИПУ of their own months; ПП 354 п.42(1)); it may exceed the total
+    heat_meters_catch_up_total: I64 | None = None
 
     @property
     def own_heating_flags(self) -> Bool:
@@ -245,6 +254,20 @@ class Lines:
         if self.own_heating is None:
             return np.zeros(len(self.rule), dtype=np.bool_)
         return np.asarray(self.own_heating, dtype=np.bool_)
+
+    @property
+    def heat_catch_up(self) -> I64:
+        """``heat_meter_catch_up`` as an array, all 0 when not given."""
+        if self.heat_meter_catch_up is None:
+            return np.zeros(len(self.rule), dtype=np.int64)
+        return np.asarray(self.heat_meter_catch_up, dtype=np.int64)
+
+    @property
+    def heat_catch_up_total(self) -> I64:
+        """``heat_meters_catch_up_total`` as an array, all 0 when not given."""
+        if self.heat_meters_catch_up_total is None:
+            return np.zeros(len(self.rule), dtype=np.int64)
+        return np.asarray(self.heat_meters_catch_up_total, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -508,6 +531,8 @@ def _check(lines: Lines, parts: Parts, segments: Segments, method: I8) -> None:
         ("upkeep_days", "дни невыполнения работ по содержанию"),
         ("overcharge", "сумма незаконного начисления"),
         ("common_carry", "перенесённый отрицательный объём КР на СОИ"),
+        ("heat_catch_up", "объёмы тепла, начисленные по среднему (доначисление, rules.md §14)"),
+        ("heat_catch_up_total", "объёмы тепла дома, начисленные по среднему (rules.md §14)"),
     ):
         if np.any(getattr(lines, name) < 0):
             raise ValueError(f"{what} не могут быть отрицательными")
@@ -637,10 +662,15 @@ def compute(
         _prorate([h_num, np.maximum(b_vol, 0)], b_area * h_den, days, dim),
     )
     # формула 3(3): the own heat meter's volume split by days, plus the share of the common
-    # part (V_D − Σ V_ИПУ) × S_i / S_ob, that part never below zero.
-    own_heat = np.maximum(lines.heat_meter_volume[parts.line], 0)
+    # part (V_D − Σ V_ИПУ) × S_i / S_ob, that part never below zero. After months charged at
+    # the п.59 average the own volume is the catch-up (rules.md §14), negative when the
+    # averages exceeded the reading's volume (then the line's reduction, `catch_up_reduction`).
+    own_heat = catch_up_volume(
+        np.maximum(lines.heat_meter_volume[parts.line], 0), lines.heat_catch_up[parts.line]
+    )
     own_heat_q = prorate_cumulative(own_heat, days, segments.part, part_days)
-    common_heat = np.maximum(b_vol - lines.heat_meters_total[seg_line], 0)
+    heat_charged_total = lines.heat_meters_total[seg_line] - lines.heat_catch_up_total[seg_line]
+    common_heat = np.maximum(b_vol - heat_charged_total, 0)
     heat_ind_q = own_heat_q + _prorate([h_num, common_heat], b_area * h_den, days, dim)
     # формула 3(4) (ПП 354 п.42(1)), heating paid evenly: the average month of the previous
     # year — the own meter's year / 12 plus the area share of (V_D,year − Σ V_ИПУ,year) / 12,
@@ -882,7 +912,8 @@ def catch_up_reduction(amount: I64) -> tuple[I64, I64]:
     """``(max(amount, 0), min(amount, 0))``: a line's amount and its catch-up reduction.
 
     Only the catch-up after averaged months (rules.md §1.2, §14: ``(R_new − R_last) −
-    Σ averaged volumes``, and wastewater derived from it) can make a line's amount negative;
+    Σ averaged volumes``, and wastewater derived from it; for формула 3(3) the premises' own
+    heat volume less ``heat_meter_catch_up``) can make a line's amount negative;
     §14 calls the negative result a reduction, so it is posted as one (a `reduction` ledger
     entry, the ЕПД's reduction column) with the reason `ReductionReason.CATCH_UP` and the
     amount is 0. Every other reduction and the benefits were capped at ``max(amount, 0)``

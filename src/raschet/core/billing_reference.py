@@ -146,6 +146,12 @@ class ReferenceLine:
     # None: not every premises of the building has one
     heat_meter_volume: Decimal | None = None
     heat_meters_total: Decimal | None = None
+    # rules.md §14 for формула 3(3): Σ heat volumes charged at the п.59 average since the last
+    # accepted reading, taken off ``heat_meter_volume`` (≥ 0)
+    heat_meter_catch_up: Decimal = ZERO
+    # Σ ``heat_meter_catch_up`` of the building's premises: Σ V_ИПУ is ``heat_meters_total``
+    # less it (each premises' volume as charged this month)
+    heat_meters_catch_up_total: Decimal = ZERO
     # формула 3(4), heating 'evenly' (ПП 354 п.42(1)): own heat-meter volume of the previous
     # calendar year and Σ of all the building's premises; None: not every premises of the
     # building has a reading for all twelve months of that year
@@ -484,11 +490,13 @@ def own_source_heating_volume(line: ReferenceLine, norm: Decimal, days: int) -> 
 
 def heating_common_share(line: ReferenceLine, days: int) -> Decimal:
     """Формула 3(3): the premises' share of the building's heat not measured by the
-    premises' meters, ``(V_D − Σ V_ИПУ) × S_i / S_ob`` for the days, never below zero."""
+    premises' meters, ``(V_D − Σ V_ИПУ) × S_i / S_ob`` for the days, never below zero;
+    Σ V_ИПУ is each premises' volume as charged this month (less its catch-up, §14)."""
     _check_month(line.days_in_month)
     _check_building_area(line.building_area)
     with _context():
-        common = max((line.building_volume or ZERO) - (line.heat_meters_total or ZERO), ZERO)
+        charged_total = (line.heat_meters_total or ZERO) - line.heat_meters_catch_up_total
+        common = max((line.building_volume or ZERO) - charged_total, ZERO)
         return _round_quantity(
             heating_area(line) * common * days / (line.building_area * line.days_in_month)
         )
@@ -727,6 +735,11 @@ def charge_line(
     the building's premises for the resource). `charge_batch` supplies both.
     """
     _check_month(line.days_in_month)
+    if line.heat_meter_catch_up < 0 or line.heat_meters_catch_up_total < 0:
+        raise ValueError(
+            "объёмы тепла, начисленные по среднему (доначисление, rules.md §14), "
+            "не могут быть отрицательными"
+        )
     method = select_method(line, settings)
     segments = line.segments
     dim = line.days_in_month
@@ -738,7 +751,11 @@ def charge_line(
             base.extend(split_by_days(part.meter_volume, [s.days for s in part.segments]))
     elif method == Method.HEATING_INDIVIDUAL:
         for part in line.parts:
-            own = split_by_days(line.heat_meter_volume or ZERO, [s.days for s in part.segments])
+            # rules.md §14: after averaged months, the reading's volume − Σ the averages
+            own_volume = catch_up_volume(
+                line.heat_meter_volume or ZERO, (line.heat_meter_catch_up,)
+            )
+            own = split_by_days(own_volume, [s.days for s in part.segments])
             base.extend(
                 o + heating_common_share(line, s.days)
                 for o, s in zip(own, part.segments, strict=True)
@@ -1152,6 +1169,15 @@ def to_arrays(lines: Sequence[ReferenceLine]) -> tuple[Lines, Parts, Segments, B
         heating_area_den=_i64([_heating_den(x) for x in lines]),
         heat_meter_volume=_i64([_optional_volume(x.heat_meter_volume, "ИПУ тепла") for x in lines]),
         common_carry=_i64([_scaled(x.common_carry, VOLUME_SCALE, "перенос") for x in lines]),
+        heat_meter_catch_up=_i64(
+            [_scaled(x.heat_meter_catch_up, VOLUME_SCALE, "доначисление тепла") for x in lines]
+        ),
+        heat_meters_catch_up_total=_i64(
+            [
+                _scaled(x.heat_meters_catch_up_total, VOLUME_SCALE, "доначисление тепла дома")
+                for x in lines
+            ]
+        ),
         own_heating=_bool([x.own_heating for x in lines]),
         heat_meters_total=_i64(
             [_optional_volume(x.heat_meters_total, "ИПУ тепла дома") for x in lines]
