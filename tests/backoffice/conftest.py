@@ -24,7 +24,14 @@ from raschet.registry.models import (
     Registration,
     TemporaryResidentAct,
 )
-from raschet.tariffs.models import AccountService, Norm, Service, ServiceContract, Tariff
+from raschet.tariffs.models import (
+    AccountService,
+    CapitalRepairMinimum,
+    Norm,
+    Service,
+    ServiceContract,
+    Tariff,
+)
 from raschet.tariffs.services import services_install_catalogue
 
 D = date
@@ -129,6 +136,9 @@ def make_stock(organization: Organization, address: str, account_number: str) ->
     )
     connected = AccountService.objects.create(
         organization=org, account=account, service=water, valid_from=D(2020, 1, 1)
+    )
+    CapitalRepairMinimum.objects.create(  # the region's minimum contribution (an admin page)
+        organization=org, rate=Decimal("9.5000"), act="постановление № 1", valid_from=D(2020, 1, 1)
     )
     return Stock(
         organization=org,
