@@ -20,9 +20,11 @@ from raschet.billing.models import (
     QualityKind,
     RunState,
 )
+from raschet.billing.snapshot import FactsError, load_acts
 from raschet.core.billing import METHOD_CODES, InterruptionAct, Method, interruption_pools
 from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import kopecks_to_decimal
+from raschet.core.periods import Month
 from raschet.housing.models import Account
 from raschet.tariffs.models import Service
 
@@ -101,6 +103,21 @@ def _limits_of(
             pools = []
         texts += [quality_pool_ru(pool) for pool in pools if pool.acts > 1]
     return "; ".join(texts)
+
+
+def line_quality_units(act: QualityAct) -> int:
+    """The quality reduction of the month of the line ``act`` concerns, in 1/10 000 of the
+    month's charge, with all its confirmed acts — the interruptions pooled against the
+    month's limits (`raschet.billing.snapshot.ActFacts.for_line`). An act of the whole
+    building is shown for itself; so is any act when another act of the month cannot be
+    used (the run names that one)."""
+    if act.account_id is None:
+        return act.units()
+    try:
+        facts = load_acts([act.building_id], Month.of(act.period))
+    except FactsError:
+        return act.units()
+    return facts.for_line(act.building_id, act.account_id, act.service_id).quality_units
 
 
 def account_lines(
