@@ -910,9 +910,9 @@ def interruption_pools(
     An accident on a dead-end main is a pool of its own (24 h in a row; 24 h a month as for
     a single act): Приложение 1 п.1, п.4 permit "8 часов (суммарно) в течение 1 месяца, 4 часа
     единовременно, а при аварии на тупиковой магистрали — 24 часа подряд" (rules.md §1.8,
-    [M]) — the accident is an exception with its own limit, so its hours are not counted into the ordinary 8 h,
-    and the ordinary interruptions of the month are not measured against the accident's
-    24 h. The pools' reductions add up.
+    [M]) — the accident is an exception with its own limit, so its hours are not counted
+    into the ordinary 8 h, and the ordinary interruptions of the month are not measured
+    against the accident's 24 h. The pools' reductions add up.
 
     Solid waste removal has no monthly total: each deviation is measured against the
     permitted deviation of its own act (24 h, 72 h at 0 °C and below), the hours beyond are
