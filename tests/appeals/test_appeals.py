@@ -393,6 +393,29 @@ def test_a_confirmed_report_reduces_the_charge_in_the_next_run(stock, tenant, of
     assert "15/01" in seen
 
 
+def test_reports_confirmed_as_several_acts_give_one_pooled_reduction(stock):
+    """Three reports of 3 h of cold water in January, each confirmed as its own act: each is
+    within 8 h a month, the month's 9 h are 1 h beyond → 0.15 % (rules.md §14)."""
+    from raschet.appeals.services import ActFigures, act_confirm
+
+    org = stock.organization
+    for day in (10, 15, 20):
+        appeal = report(
+            stock, aware(2025, 1, day, 8, 0), aware(2025, 1, day, 11, 0), now=aware(2025, 1, 25)
+        )
+        act = appeal.acts.get()
+        assert act.events_hours == [3]
+        act_confirm(appeal, act, None, ActFigures([3], 0, 0, f"{day}/01"))
+    events = [e.text for e in appeal.events.all()]
+    assert any("0,15 %" in e for e in events)  # the third act: the month's pooled reduction
+    billing_run(organization=org, period=JAN)
+    line = ChargeLine.objects.get(
+        account_id=stock.account.pk, service_id=stock.service.pk, kind=LineKind.CHARGE
+    )
+    assert line.amount > 0
+    assert line.reduction == -((line.amount * 15 + 5_000) // 10_000) < 0
+
+
 def test_a_rejected_draft_is_never_applied(stock, office):
     org = stock.organization
     appeal = report(

@@ -1,6 +1,7 @@
 """Quality acts under their conditions (rules.md §1.8): what `QualityAct.clean` refuses at
 entry, and what `load_acts` gives the billing run — the building's electricity supply, the
-heating room temperature, the dead-end main accident, solid-waste removal deviations."""
+heating room temperature, the dead-end main accident, solid-waste removal deviations — and
+how the month's interruption acts of a line are pooled (rules.md §14)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from raschet.billing.models import QualityAct
+from raschet.billing.selectors import _limits_of, quality_limits
 from raschet.billing.snapshot import FactsError, load_acts
 from raschet.core.periods import Month
 from raschet.tariffs.models import Service
@@ -96,3 +98,55 @@ def test_a_stored_act_the_engine_cannot_use_fails_with_its_name(stock):
     act(stock, "solid_waste", events_hours=[30], act_number="7-ТКО").save()
     with pytest.raises(FactsError, match=r"7-ТКО.*наружного воздуха"):
         load_acts([stock.building.pk], Month.of(JAN))
+
+
+def test_interruption_acts_of_a_line_are_pooled_over_the_month(stock):
+    """Three reports of 3 h confirmed as three acts — one of the whole building, two of the
+    account: 9 h − 8 h a month = 1 h (rules.md §14), though each act alone is within 8 h."""
+    act(stock, "cold_water", events_hours=[3]).save()  # the building's
+    assert units_of(stock, "cold_water") == 0
+    act(stock, "cold_water", events_hours=[3], account=stock.account).save()
+    act(stock, "cold_water", events_hours=[3], account=stock.account).save()
+    assert units_of(stock, "cold_water") == 15
+    # a draft, a rejected act and an act of another month are not pooled
+    act(stock, "cold_water", events_hours=[3], account=stock.account, state="draft").save()
+    act(stock, "cold_water", events_hours=[3], account=stock.account, state="rejected").save()
+    other = act(stock, "cold_water", events_hours=[3], account=stock.account)
+    other.period = date(2025, 2, 1)
+    other.save()
+    assert units_of(stock, "cold_water") == 15
+
+
+def test_heating_acts_at_different_room_temperatures_are_pooled(stock):
+    # 24 h a month; at once 16 h at +13 °C, 8 h at +11, 4 h at +9 (each act's own):
+    # total 26 − 24 = 2, at once 0 + 2 + 2 = 4 → 4 h
+    for hours, temperature in ((10, "13"), (10, "11"), (6, "9")):
+        act(stock, "heating", events_hours=[hours], temperature_c=Decimal(temperature)).save()
+    assert units_of(stock, "heating") == 15 * 4
+
+
+def test_temperature_acts_add_up_beside_pooled_interruptions(stock):
+    act(stock, "heating", kind="temperature", hours=10, degrees=2).save()
+    act(stock, "heating", kind="temperature", hours=5, degrees=1, account=stock.account).save()
+    act(stock, "heating", events_hours=[14]).save()
+    act(stock, "heating", events_hours=[14], account=stock.account).save()
+    # 15 × (10 × 2 + 5 × 1) for the temperature; 28 − 24 = 4 h of interruption
+    assert units_of(stock, "heating") == 15 * 25 + 15 * 4
+
+
+def test_the_derivation_names_the_pooled_hours(stock):
+    service = Service.objects.get(organization=stock.organization, code="cold_water")
+    act(stock, "cold_water", events_hours=[3]).save()
+    limits = quality_limits(stock.organization.pk, JAN)
+    one = _limits_of(limits, stock.building.pk, stock.account.pk, service.pk)
+    assert one == "допустимо 8 ч в месяц и 4 ч подряд"  # a single act: as before
+    act(stock, "cold_water", events_hours=[3], account=stock.account).save()
+    act(
+        stock, "cold_water", events_hours=[20], account=stock.account, dead_end_accident=True
+    ).save()
+    limits = quality_limits(stock.organization.pk, JAN)
+    text = _limits_of(limits, stock.building.pk, stock.account.pk, service.pk)
+    assert text == (
+        "допустимо 8 ч в месяц и 4 ч подряд; допустимо 24 ч в месяц и 24 ч подряд; "
+        "перерывы за месяц сложены (актов: 2): 3 + 3 = 6 ч, сверх допустимого 0 ч"
+    )

@@ -18,6 +18,7 @@ from raschet.core.billing import (
     BenefitBase,
     CommonMode,
     HeatingMode,
+    InterruptionAct,
     MeterCondition,
     Method,
     ReductionReason,
@@ -28,7 +29,9 @@ from raschet.core.billing import (
     catch_up_volume,
     compute,
     excess_hours,
+    interruption_pools,
     maintenance_split,
+    pooled_interruption_units,
     quality_units,
     social_norm_area,
 )
@@ -497,6 +500,75 @@ def test_absence_is_capped_at_the_whole_month():
 def test_excess_hours_of_cold_water(events, hours):
     assert excess_hours(events, 8, 4) == hours == ref.excess_hours(events, 8, 4)
     assert quality_units("interruption", "cold_water", events_hours=events) == 15 * hours
+
+
+def _act(*events, temperature=None, accident=False):
+    return InterruptionAct(
+        tuple(events), None if temperature is None else Decimal(temperature), accident
+    )
+
+
+def _reference(service, acts, two_sources=False):
+    triples = [(a.events_hours, a.temperature, a.dead_end_accident) for a in acts]
+    return ref.pooled_quality_percent(service, triples, two_sources=two_sources)
+
+
+@pytest.mark.parametrize(
+    ("service", "acts", "units"),
+    [
+        # three residents' reports confirmed as three acts of 3 h: 9 − 8 = 1 h → 0.15 %
+        ("cold_water", [_act(3), _act(3), _act(3)], 15),
+        # each act alone would be max(3 − 8, 0) = 0: the month, not the act, has the limit
+        ("cold_water", [_act(3)], 0),
+        # 6 h and 5 h in two acts: total 11 − 8 = 3, at once 2 + 1 = 3 → 3 h
+        ("cold_water", [_act(6), _act(5)], 45),
+        # heating, 24 h a month; at once by each act's room temperature:
+        # 10 h at +13 (16 h at once), 10 h at +11 (8 h), 6 h at +9 (4 h)
+        # total 26 − 24 = 2; at once 0 + 2 + 2 = 4 → 4 h → 0.6 %
+        (
+            "heating",
+            [_act(10, temperature="13"), _act(10, temperature="11"), _act(6, temperature="9")],
+            60,
+        ),
+        # heating: 20 h at +7 (none permitted at once) and 10 h at +12: at once 20 + 0 = 20;
+        # total 30 − 24 = 6 → 20 h
+        ("heating", [_act(20, temperature="7"), _act(10, temperature="12")], 300),
+        # an accident on a dead-end main is apart: 20 h (24 h in a row) → 0, and the ordinary
+        # 3 + 3 + 3 = 9 h → 1 h; pooling the accident's 20 h into 8 h would give 21 h
+        ("cold_water", [_act(20, accident=True), _act(3), _act(3), _act(3)], 15),
+        # two accidents: 20 + 10 = 30 − 24 = 6 h (as one act with both events)
+        ("hot_water", [_act(20, accident=True), _act(10, accident=True)], 90),
+        # solid waste: each deviation against its own act's allowance (24 h, 72 h at ≤ 0 °C),
+        # the hours beyond summed over the acts: (30 − 24) + (80 − 72) = 14 h → 1 started day
+        ("solid_waste", [_act(30, temperature="5"), _act(80, temperature="-3")], 330),
+        # (50 − 24) + (40 − 24) = 42 h → 2 started days
+        ("solid_waste", [_act(50, temperature="1"), _act(40, temperature="1")], 660),
+    ],
+)
+def test_interruption_acts_of_a_month_are_pooled(service, acts, units):
+    assert pooled_interruption_units(service, acts) == units
+    assert _reference(service, acts) == Decimal(units) / 100
+
+
+def test_pools_of_a_month_name_their_limits_and_hours():
+    pools = interruption_pools("cold_water", [_act(3), _act(20, accident=True), _act(3), _act(3)])
+    assert [(p.total_limit, p.acts, p.events_hours, p.excess_hours) for p in pools] == [
+        (8, 3, (3, 3, 3), 1),
+        (24, 1, (20,), 0),
+    ]
+    assert [p.dead_end_accident for p in pools] == [False, True]
+    heating = interruption_pools("heating", [_act(10, temperature="11"), _act(6, temperature="9")])
+    assert heating[0].once_limits == (8, 4)
+
+
+def test_pooled_acts_are_refused_like_a_single_act():
+    with pytest.raises(ValueError, match="температура наружного воздуха"):
+        pooled_interruption_units("solid_waste", [_act(30, temperature="5"), _act(30)])
+    with pytest.raises(ValueError, match="тупиковой"):
+        pooled_interruption_units("gas", [_act(3), _act(3, accident=True)])
+    with pytest.raises(ValueError, match="отрицательными"):
+        pooled_interruption_units("cold_water", [_act(3), _act(-1)])
+    assert pooled_interruption_units("cold_water", []) == 0
 
 
 def test_quality_units_of_temperature_acts():

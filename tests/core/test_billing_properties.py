@@ -22,6 +22,7 @@ from raschet.core.billing import (
     BenefitBase,
     CommonMode,
     HeatingMode,
+    InterruptionAct,
     MeterCondition,
     Method,
     ReductionReason,
@@ -34,6 +35,7 @@ from raschet.core.billing import (
     compute,
     excess_hours,
     maintenance_split,
+    pooled_interruption_units,
     quality_units,
     social_norm_area,
 )
@@ -565,6 +567,84 @@ def test_quality_units_of_interruptions_under_conditions(
         return
     got = quality_units("interruption", service, events_hours=events, **conditions)  # type: ignore[arg-type]
     assert got == int(percent * 100)
+
+
+POOL_ACTS = st.lists(
+    st.builds(
+        InterruptionAct,
+        st.lists(st.integers(0, 200), max_size=4).map(tuple),
+        st.none() | st.decimals(-40, 30, places=1),
+        st.booleans(),
+    ),
+    max_size=5,
+)
+
+
+@FAST
+@given(
+    POOL_ACTS,
+    st.sampled_from(sorted({*ref.INTERRUPTION_LIMITS, "solid_waste", "internet"})),
+    st.booleans(),
+)
+def test_pooled_interruptions_against_the_reference(
+    acts: list[InterruptionAct], service: str, two_sources: bool
+) -> None:
+    """A line's month of interruption acts pooled (rules.md §14): both statements agree and
+    refuse the same months; one act alone is `quality_units` of the act."""
+    triples = [(a.events_hours, a.temperature, a.dead_end_accident) for a in acts]
+    try:
+        percent = ref.pooled_quality_percent(service, triples, two_sources=two_sources)
+    except ValueError:
+        with pytest.raises(ValueError):
+            pooled_interruption_units(service, acts, two_sources=two_sources)
+        return
+    assert pooled_interruption_units(service, acts, two_sources=two_sources) == int(percent * 100)
+    if len(acts) == 1:
+        (act,) = acts
+        single = quality_units(
+            "interruption",
+            service,
+            events_hours=list(act.events_hours),
+            temperature=act.temperature,
+            dead_end_accident=act.dead_end_accident,
+            two_sources=two_sources,
+        )
+        assert single == int(percent * 100)
+
+
+@FAST
+@given(
+    st.lists(st.integers(0, 200), max_size=8),
+    st.sampled_from(sorted({*ref.INTERRUPTION_LIMITS, "solid_waste"})),
+    st.data(),
+)
+def test_how_events_are_split_into_acts_does_not_matter(
+    events: list[int], service: str, data: st.DataObject
+) -> None:
+    """Events under the same conditions give the same reduction whether one act records them
+    or several (three residents' reports confirmed as three acts), in any order."""
+    temperature = Decimal(5) if service in ("solid_waste", "heating") else None
+    cuts = sorted(data.draw(st.sets(st.integers(0, len(events)), max_size=4)))
+    parts = [events[a:b] for a, b in zip([0, *cuts], [*cuts, len(events)], strict=True)]
+    acts = [InterruptionAct(tuple(p), temperature) for p in parts]
+    order = data.draw(st.permutations(acts))
+    whole = quality_units("interruption", service, events_hours=events, temperature=temperature)
+    assert pooled_interruption_units(service, acts) == whole
+    assert pooled_interruption_units(service, list(order)) == whole
+
+
+@FAST
+@given(POOL_ACTS, st.sampled_from(sorted(ref.INTERRUPTION_LIMITS)))
+def test_pooling_never_reduces_less_than_the_acts_alone(
+    acts: list[InterruptionAct], service: str
+) -> None:
+    """``max(Σ h − L, Σ over at once)`` of the month is at least the sum of the acts' own
+    (the at-once part adds up, the monthly one is taken once): pooling only adds."""
+    acts = [InterruptionAct(a.events_hours, None, False) for a in acts]
+    alone = sum(
+        quality_units("interruption", service, events_hours=list(a.events_hours)) for a in acts
+    )
+    assert pooled_interruption_units(service, acts) >= alone
 
 
 @FAST

@@ -33,6 +33,7 @@ from raschet.appeals.models import (
     AppealState,
 )
 from raschet.billing.models import RESIDENT_QUALITY_KINDS, ActState, QualityAct, QualityKind
+from raschet.billing.selectors import line_quality_units
 from raschet.core.billing import INTERRUPTION_SERVICES
 from raschet.core.calendar import add_working_days
 from raschet.core.periods import Month
@@ -426,7 +427,7 @@ def act_confirm(
         act.dead_end_accident = figures.dead_end_accident
     try:
         act.clean()  # what the billing run could not use is refused here
-        units = act.units()
+        act.units()
     except ValidationError as exc:
         act.refresh_from_db()
         raise AppealError(" ".join(exc.messages)) from exc
@@ -439,6 +440,8 @@ def act_confirm(
         act.state = ActState.CONFIRMED
         act.confirmed_at = now
         act.save()
+        # the month's reduction of the line: its interruption acts are pooled (rules.md §14)
+        units = line_quality_units(act)
         _event(
             appeal,
             _(

@@ -12,6 +12,7 @@ from raschet.core.billing import (
     WASTE_UNITS_PER_DAY,
     BenefitBase,
     HeatingMode,
+    InterruptionPool,
     Method,
     ReductionReason,
 )
@@ -136,6 +137,26 @@ def quality_limit_ru(service: str, month: int | None, once: int) -> str:
     if service == "solid_waste":
         return f"вывоз ТКО: допустимо отклонение {once} ч, 3,3 % за начатые 24 ч сверх"
     return f"допустимо {month} ч в месяц и {once} ч подряд"
+
+
+def quality_pool_ru(pool: InterruptionPool) -> str:
+    """How the month's interruption acts of a line were pooled (rules.md §14: the limits are
+    the month's, `raschet.core.billing.interruption_pools`) — said only for a pool of
+    several acts: their hours added up and the hours beyond the limits."""
+    hours = sum(pool.events_hours)
+    terms = " + ".join(str(h) for h in pool.events_hours)
+    shown = f"{terms} = {hours} ч" if 1 < len(pool.events_hours) <= 12 else f"{hours} ч"
+    if pool.total_limit is None:
+        days = -(-pool.excess_hours // 24)
+        return (
+            f"отклонения вывоза ТКО за месяц сложены (актов: {pool.acts}): {shown}, сверх "
+            f"допустимых {pool.excess_hours} ч, начатых суток: {days}"
+        )
+    what = "перерывы при аварии на тупиковой магистрали" if pool.dead_end_accident else "перерывы"
+    return (
+        f"{what} за месяц сложены (актов: {pool.acts}): {shown}, сверх допустимого "
+        f"{pool.excess_hours} ч"
+    )
 
 
 def reduction_reasons_ru(bits: int) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from raschet.core.billing import (
     DEAD_END_SERVICES,
     INTERRUPTION_SERVICES,
+    InterruptionAct,
     interruption_limits,
     waste_once_hours,
 )
@@ -243,6 +244,17 @@ class QualityAct(TenantModel):
             temperature=self.temperature_c if with_temperature else None,
             dead_end_accident=bool(self.dead_end_accident),
             two_sources=two_sources,
+        )
+
+    def interruption(self) -> InterruptionAct:
+        """The events and conditions of an ``interruption`` act as the billing run pools them
+        with the month's other interruption acts of the line
+        (`raschet.core.billing.interruption_pools`)."""
+        code = self.service.code
+        return InterruptionAct(
+            tuple(int(h) for h in (self.events_hours or [])),
+            self.temperature_c if code in TEMPERATURE_OF else None,
+            bool(self.dead_end_accident),
         )
 
     def limits(self) -> tuple[int | None, int]:

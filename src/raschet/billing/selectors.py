@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from raschet.billing.derivation import charge_line_details
-from raschet.billing.explain import LineDetails, explain_line, quality_limit_ru
+from raschet.billing.explain import LineDetails, explain_line, quality_limit_ru, quality_pool_ru
 from raschet.billing.models import (
     ActState,
     BillingRun,
@@ -20,9 +21,11 @@ from raschet.billing.models import (
     QualityKind,
     RunState,
 )
-from raschet.core.billing import METHOD_CODES, Method
+from raschet.billing.snapshot import FactsError, load_acts
+from raschet.core.billing import METHOD_CODES, InterruptionAct, Method, interruption_pools
 from raschet.core.fixedpoint import RATE_SCALE, VOLUME_SCALE
 from raschet.core.money import kopecks_to_decimal
+from raschet.core.periods import Month
 from raschet.housing.models import Account
 from raschet.organizations.models import Organization
 from raschet.tariffs.models import Service
@@ -42,12 +45,22 @@ def runs_for(organization_ids: list[int]) -> QuerySet[BillingRun]:
     )
 
 
+@dataclass(frozen=True)
+class _Interruption:
+    """A confirmed interruption act as the derivation needs it."""
+
+    service: str
+    act: InterruptionAct
+    two_sources: bool
+    limits_ru: str
+
+
 def quality_limits(
     organization_id: int, period: date, *, building_id: int | None = None
-) -> dict[tuple[int, int | None, int], str]:
-    """The limits the month's confirmed interruption acts were checked against, in Russian,
-    per ``(building, account or None for the whole building, service)`` — for the derivation
-    (`explain_line`). An act the engine cannot use is left out (the run names it)."""
+) -> dict[tuple[int, int | None, int], list[_Interruption]]:
+    """The month's confirmed interruption acts per ``(building, account or None for the
+    whole building, service)`` — for the derivation (`explain_line`, via `_limits_of`). An
+    act the engine cannot use is left out (the run names it)."""
     acts = (
         QualityAct.objects.filter(
             organization_id=organization_id,
@@ -60,23 +73,53 @@ def quality_limits(
     )
     if building_id is not None:
         acts = acts.filter(building_id=building_id)
-    out: dict[tuple[int, int | None, int], list[str]] = defaultdict(list)
+    out: dict[tuple[int, int | None, int], list[_Interruption]] = defaultdict(list)
     for act in acts:
         try:
             text = quality_limit_ru(act.service.code, *act.limits())
         except ValueError:
             continue
         key = (act.building_id, act.account_id, act.service_id)
-        if text not in out[key]:
-            out[key].append(text)
-    return {k: "; ".join(v) for k, v in out.items()}
+        two_sources = bool(act.building.electricity_two_sources)
+        out[key].append(_Interruption(act.service.code, act.interruption(), two_sources, text))
+    return out
 
 
 def _limits_of(
-    limits: dict[tuple[int, int | None, int], str], building: int, account: int, service: int
+    limits: dict[tuple[int, int | None, int], list[_Interruption]],
+    building: int,
+    account: int,
+    service: int,
 ) -> str:
-    texts = [limits.get((building, a, service), "") for a in (None, account)]
-    return "; ".join(dict.fromkeys(t for t in texts if t))
+    """The limits the line's interruption acts (the building's and the account's) were
+    checked against and, where several acts were pooled, their hours added up
+    (`raschet.core.billing.interruption_pools`, as the run computes them)."""
+    acts = [x for a in (None, account) for x in limits.get((building, a, service), [])]
+    texts = list(dict.fromkeys(x.limits_ru for x in acts))
+    if len(acts) > 1:
+        try:
+            pools = interruption_pools(
+                acts[0].service, [x.act for x in acts], two_sources=acts[0].two_sources
+            )
+        except ValueError:
+            pools = []
+        texts += [quality_pool_ru(pool) for pool in pools if pool.acts > 1]
+    return "; ".join(texts)
+
+
+def line_quality_units(act: QualityAct) -> int:
+    """The quality reduction of the month of the line ``act`` concerns, in 1/10 000 of the
+    month's charge, with all its confirmed acts — the interruptions pooled against the
+    month's limits (`raschet.billing.snapshot.ActFacts.for_line`). An act of the whole
+    building is shown for itself; so is any act when another act of the month cannot be
+    used (the run names that one)."""
+    if act.account_id is None:
+        return act.units()
+    try:
+        facts = load_acts([act.building_id], Month.of(act.period))
+    except FactsError:
+        return act.units()
+    return facts.for_line(act.building_id, act.account_id, act.service_id).quality_units
 
 
 def account_lines(

@@ -288,6 +288,11 @@ class ActFacts:
     loaders, so both give every line the same figures."""
 
     units: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
+    interruptions: dict[tuple[int, int | None, int], list[core.InterruptionAct]] = field(
+        default_factory=dict
+    )
+    service_codes: dict[int, str] = field(default_factory=dict)
+    two_sources: dict[int, bool] = field(default_factory=dict)  # per building
     cold_hours: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
     upkeep_days: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
     overcharge: dict[tuple[int, int | None, int], int] = field(default_factory=dict)
@@ -299,14 +304,19 @@ class ActFacts:
         out = set()
         for table in (self.units, self.cold_hours, self.upkeep_days, self.overcharge):
             out |= {(b, sv) for b, _, sv in table}
+        out |= {(b, sv) for b, _, sv in self.interruptions}
         out |= {(b, sv) for b, _, sv in self.maintenance}
         return out
 
     def for_line(self, building: int, account: int, service: int) -> LineActs:
-        """The acts of the building and of the account, added up. The ГВС maintenance
-        outage is split against the yearly allowance of 14 days counted over the year's
-        earlier acts of the building and of the account (ПП 354 Приложение 1 п.4): hours
-        beyond it are an interruption (0.15 % per hour)."""
+        """The acts of the building and of the account, added up. Interruption acts are
+        pooled, not added: the limits of Приложение 1 are the month's, so all interruptions
+        of the line's month — the account's acts and the building's — are checked together
+        (`raschet.core.billing.interruption_pools`, rules.md §14). Temperature acts add up
+        (their reduction is per hour already). The ГВС maintenance outage is split against
+        the yearly allowance of 14 days counted over the year's earlier acts of the building
+        and of the account (ПП 354 Приложение 1 п.4): hours beyond it are an interruption
+        (0.15 % per hour), all of them beyond a limit, so they are not pooled."""
         keys = ((building, None, service), (building, account, service))
 
         def total(table: dict[tuple[int, int | None, int], int]) -> int:
@@ -316,6 +326,11 @@ class ActFacts:
             total(self.maintenance_before), total(self.maintenance)
         )
         units = total(self.units)
+        pooled = [act for k in keys for act in self.interruptions.get(k, [])]
+        if pooled:
+            units += core.pooled_interruption_units(
+                self.service_codes[service], pooled, two_sources=self.two_sources[building]
+            )
         if beyond:
             units += core.quality_units("maintenance", "hot_water", events_hours=[], hours=beyond)
         return LineActs(
@@ -353,13 +368,20 @@ def load_acts(building_ids: list[int], month: Month) -> ActFacts:
             out.overcharge[key] = out.overcharge.get(key, 0) + to_scaled(qa.overcharge, 100)
         else:
             try:
-                units = qa.units()  # the limits under the act's and the building's conditions
+                # the act alone is checked so that a bad one is named; interruptions are
+                # pooled per line in `for_line`
+                units = qa.units()
             except ValueError as exc:  # entered before `QualityAct.clean` refused such acts
                 raise FactsError(
                     f"акт качества {qa.act_number or qa.pk} ({qa.service.name}, "
                     f"{qa.period:%m.%Y}) не может быть учтён: {exc}"
                 ) from exc
-            out.units[key] = out.units.get(key, 0) + units
+            if qa.kind == QualityKind.INTERRUPTION:
+                out.interruptions.setdefault(key, []).append(qa.interruption())
+                out.service_codes[qa.service_id] = qa.service.code
+                out.two_sources[qa.building_id] = bool(qa.building.electricity_two_sources)
+            else:
+                out.units[key] = out.units.get(key, 0) + units
     return out
 
 

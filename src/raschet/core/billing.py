@@ -967,9 +967,127 @@ HOT_WATER_TEMPERATURE_UNITS = 10  # 0.1 % per hour for each 3 °C beyond
 
 def excess_hours(events_hours: list[int], total_limit: int, once_limit: int) -> int:
     """``max(Σ h − L_total, Σ max(0, h − L_once))`` — rules.md §14 "Quality reductions"."""
-    over_total = sum(events_hours) - total_limit
-    over_once = sum(max(0, h - once_limit) for h in events_hours)
+    return pooled_excess_hours([(h, once_limit) for h in events_hours], total_limit)
+
+
+def pooled_excess_hours(events: list[tuple[int, int]], total_limit: int) -> int:
+    """Hours beyond the limits of a month's pooled interruptions (rules.md §14): ``events``
+    are ``(hours, limit at once of that event)`` — events of one line may have different
+    limits at once (heating at different room temperatures) but share the monthly limit:
+    ``max(Σ h − L_total, Σ max(0, h − L_once,e))``."""
+    over_total = sum(h for h, _ in events) - total_limit
+    over_once = sum(max(0, h - once) for h, once in events)
     return max(over_total, over_once, 0)
+
+
+@dataclass(frozen=True)
+class InterruptionAct:
+    """The events of one confirmed interruption act and the act's conditions
+    (`interruption_limits`): the room temperature of heating or the outdoor one of solid
+    waste removal, an accident on a dead-end main (water)."""
+
+    events_hours: tuple[int, ...]
+    temperature: Decimal | None = None
+    dead_end_accident: bool = False
+
+
+@dataclass(frozen=True)
+class InterruptionPool:
+    """Interruptions of one line and month checked together (`interruption_pools`).
+
+    ``total_limit`` is the monthly limit they share (None for solid waste, which has none);
+    ``once_limits`` the limit at once of each event of ``events_hours`` (its act's);
+    ``excess_hours`` the hours beyond the limits (solid waste: the sum of the deviations
+    beyond each one's permitted deviation); ``units`` the reduction in 1/10 000."""
+
+    total_limit: int | None
+    acts: int
+    events_hours: tuple[int, ...]
+    once_limits: tuple[int, ...]
+    excess_hours: int
+    units: int
+    dead_end_accident: bool = False
+
+
+def interruption_pools(
+    service: str, acts: list[InterruptionAct], *, two_sources: bool = False
+) -> list[InterruptionPool]:
+    """The month's interruption acts of one line (account × service: the acts of the
+    account and those of its whole building) pooled as ПП 354 Приложение 1 counts them
+    (rules.md §1.8, §14; docs/billing.md «Quality: limits per event»).
+
+    The limits are the month's, not an act's: all events of the line that share a monthly
+    limit are one pool — ``max(Σ h − L_month, Σ_e max(0, h_e − L_once,e))``, each event
+    against the limit at once of its own act's conditions (`pooled_excess_hours`). Three
+    acts of 3 h of cold water are 9 h, 1 h beyond 8 h a month.
+
+    An accident on a dead-end main is a pool of its own (24 h in a row; 24 h a month as for
+    a single act): Приложение 1 п.1, п.4 permit "8 часов (суммарно) в течение 1 месяца, 4 часа
+    единовременно, а при аварии на тупиковой магистрали — 24 часа подряд" (rules.md §1.8,
+    [M]) — the accident is an exception with its own limit, so its hours are not counted
+    into the ordinary 8 h, and the ordinary interruptions of the month are not measured
+    against the accident's 24 h. The pools' reductions add up.
+
+    Solid waste removal has no monthly total: each deviation is measured against the
+    permitted deviation of its own act (24 h, 72 h at 0 °C and below), the hours beyond are
+    summed over all acts of the month and counted in started 24-hour periods, 3.3 % each.
+
+    Raises `ValueError` (Russian) for negative hours or a condition the service does not
+    have (`interruption_limits`, `waste_once_hours`).
+    """
+    if any(h < 0 for act in acts for h in act.events_hours):
+        raise ValueError("часы и градусы акта качества не могут быть отрицательными")
+    if service == "solid_waste":
+        if any(act.dead_end_accident for act in acts):
+            raise ValueError("авария на тупиковой магистрали бывает только у водоснабжения")
+        hours: list[int] = []
+        limits: list[int] = []
+        for act in acts:
+            once = waste_once_hours(act.temperature)
+            hours += act.events_hours
+            limits += [once] * len(act.events_hours)
+        beyond = sum(max(0, h - once) for h, once in zip(hours, limits, strict=True))
+        days = -(-beyond // 24)
+        return [
+            InterruptionPool(
+                None, len(acts), tuple(hours), tuple(limits), beyond, WASTE_UNITS_PER_DAY * days
+            )
+        ]
+    grouped: dict[tuple[bool, int], list[list[tuple[int, int]]]] = {}
+    for act in acts:
+        total_limit, once_limit = interruption_limits(
+            service,
+            temperature=act.temperature,
+            dead_end_accident=act.dead_end_accident,
+            two_sources=two_sources,
+        )
+        events = [(h, once_limit) for h in act.events_hours]
+        grouped.setdefault((act.dead_end_accident, total_limit), []).append(events)
+    pools = []
+    for (accident, total_limit), members in sorted(grouped.items()):
+        events = [e for evs in members for e in evs]
+        excess = pooled_excess_hours(events, total_limit)
+        pools.append(
+            InterruptionPool(
+                total_limit,
+                len(members),
+                tuple(h for h, _ in events),
+                tuple(once for _, once in events),
+                excess,
+                INTERRUPTION_UNITS_PER_HOUR * excess,
+                accident,
+            )
+        )
+    return pools
+
+
+def pooled_interruption_units(
+    service: str, acts: list[InterruptionAct], *, two_sources: bool = False
+) -> int:
+    """The reduction of a line's month of interruption acts in 1/10 000 of the month's charge
+    (`interruption_pools`): 15 per hour beyond the limits, 330 per started 24 h of solid
+    waste deviations beyond the permitted ones."""
+    return sum(pool.units for pool in interruption_pools(service, acts, two_sources=two_sources))
 
 
 def interruption_limits(
@@ -1019,15 +1137,6 @@ def waste_once_hours(temperature: Decimal | None) -> int:
     return WASTE_COLD_ONCE_HOURS if temperature <= 0 else WASTE_ONCE_HOURS
 
 
-def waste_days(events_hours: list[int], once_limit: int) -> int:
-    """Started 24-hour periods of the month's deviations beyond the permitted one:
-    ``⌈Σ max(0, h − L) / 24⌉`` (each deviation measured against its own limit; the 24-hour
-    periods counted over the month's sum; a started one counts, like a started hour of an
-    interruption — docs/billing.md «Quality: limits per event»)."""
-    beyond = sum(max(0, h - once_limit) for h in events_hours)
-    return -(-beyond // 24)
-
-
 def quality_units(
     kind: str,
     service: str,
@@ -1040,10 +1149,12 @@ def quality_units(
     two_sources: bool = False,
 ) -> int:
     """Reduction of one act in 1/10 000 of the month's charge (ПП 354 Приложение 1).
+    The billing run pools a line's interruption acts of the month
+    (`pooled_interruption_units`); for one act alone the two agree.
 
     ``interruption``: 15 per hour beyond the limits of the service under the act's
     conditions (`interruption_limits`); for solid waste 330 per started 24 h of deviation
-    from the schedule beyond the permitted one (`waste_days`);
+    from the schedule beyond the permitted one (`interruption_pools`);
     ``temperature`` of heating: 15 per hour per degree of deviation;
     ``temperature`` of hot water: 10 per hour for each full 3 °C beyond the allowed deviation;
     ``maintenance`` of hot water: 15 per hour of the outage beyond the yearly allowance
@@ -1051,19 +1162,9 @@ def quality_units(
     """
     if any(h < 0 for h in events_hours) or hours < 0 or degrees < 0:
         raise ValueError("часы и градусы акта качества не могут быть отрицательными")
-    if kind == "interruption" and service == "solid_waste":
-        if dead_end_accident:
-            raise ValueError("авария на тупиковой магистрали бывает только у водоснабжения")
-        days = waste_days(events_hours, waste_once_hours(temperature))
-        return WASTE_UNITS_PER_DAY * days
-    if kind == "interruption":
-        total_limit, once_limit = interruption_limits(
-            service,
-            temperature=temperature,
-            dead_end_accident=dead_end_accident,
-            two_sources=two_sources,
-        )
-        return INTERRUPTION_UNITS_PER_HOUR * excess_hours(events_hours, total_limit, once_limit)
+    if kind == "interruption":  # one act alone; a line's month pools its acts
+        act = InterruptionAct(tuple(events_hours), temperature, dead_end_accident)
+        return pooled_interruption_units(service, [act], two_sources=two_sources)
     if kind == "maintenance" and service == "hot_water":
         return INTERRUPTION_UNITS_PER_HOUR * hours  # hours beyond the yearly allowance
     if kind == "temperature" and service == "heating":

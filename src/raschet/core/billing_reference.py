@@ -1002,6 +1002,47 @@ def quality_percent(
     raise ValueError(f"неизвестный вид акта качества «{kind}» для услуги {service}")
 
 
+def pooled_quality_percent(
+    service: str,
+    acts: Sequence[tuple[Sequence[int], Decimal | None, bool]],
+    *,
+    two_sources: bool = False,
+) -> Decimal:
+    """A line's month of interruption acts ``(events hours, temperature, dead-end accident)``
+    taken together, in percent of the month's charge (rules.md §1.8, §14).
+
+    Solid waste: every deviation against its act's permitted one (24 h, 72 h at 0 °C and
+    below), 3.3 % per started 24 h of their sum beyond. Otherwise the events whose acts have
+    the same monthly limit — an accident on a dead-end main kept apart — are one month:
+    0.15 % × max(Σ h − monthly limit, Σ over each event's own limit at once), the months
+    added up.
+    """
+    if any(h < 0 for events, _, _ in acts for h in events):
+        raise ValueError("отрицательные часы")
+    if service == "solid_waste":
+        beyond = 0
+        for events, temperature, accident in acts:
+            if accident:
+                raise ValueError("авария на тупиковой магистрали — только водоснабжение")
+            if temperature is None:
+                raise ValueError("нет температуры наружного воздуха")
+            allowed = 72 if temperature <= 0 else 24
+            beyond += sum(h - allowed for h in events if h > allowed)
+        return Decimal("3.3") * (Decimal(beyond) / 24).to_integral_value(rounding=ROUND_CEILING)
+    months: dict[tuple[bool, int], list[tuple[int, int]]] = {}
+    for events, temperature, accident in acts:
+        month, once = interruption_limits(
+            service, temperature=temperature, dead_end_accident=accident, two_sources=two_sources
+        )
+        months.setdefault((accident, month), []).extend((h, once) for h in events)
+    percent = ZERO
+    for (_, month), pooled in months.items():
+        monthly = sum(h for h, _ in pooled) - month
+        per_event = sum(h - once for h, once in pooled if h > once)
+        percent += Decimal("0.15") * max(monthly, per_event, 0)
+    return percent
+
+
 def maintenance_split(hours_before: int, hours: int) -> tuple[int, int]:
     """A month's ГВС maintenance outage: hours within the 14 days a year (336 h) left after
     the year's earlier outages, and hours beyond them (Приложение 1 п.4)."""
