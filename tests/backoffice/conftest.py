@@ -137,8 +137,10 @@ def make_stock(organization: Organization, address: str, account_number: str) ->
     connected = AccountService.objects.create(
         organization=org, account=account, service=water, valid_from=D(2020, 1, 1)
     )
-    CapitalRepairMinimum.objects.create(  # the region's minimum contribution (an admin page)
-        organization=org, rate=Decimal("9.5000"), act="постановление № 1", valid_from=D(2020, 1, 1)
+    CapitalRepairMinimum.objects.get_or_create(  # the region's minimum (an admin page)
+        organization=org,
+        valid_from=D(2020, 1, 1),
+        defaults={"rate": Decimal("9.5000"), "act": "постановление № 1"},
     )
     return Stock(
         organization=org,
