@@ -135,3 +135,23 @@ def test_the_demo_has_a_building_exempt_from_capital_repair_by_days():
     )
     assert lines.exists()
     assert all("не начислено дней: 17" in line.reason for line in lines)
+
+
+@pytest.mark.django_db
+def test_both_paths_pass_the_rounding_point():
+    """The organization's `rounding_point` (rules.md §0, §14 "Rounding") reaches the engine
+    by both loaders: the golden line rounded once is 715.94 (715.95 per component) either
+    way, and the fast path does carry that line."""
+    scenario = parse_file(Path(__file__).parent.parent / "scenarios" / "rounding_line_total.yaml")
+    org = scenario_load(scenario).organization
+    assert org.billing_settings["rounding_point"] == core.RoundingPoint.LINE
+    month = Month.of(scenario.periods[0])
+    buildings = list(Building.objects.filter(organization=org).values_list("pk", flat=True))
+    assert len(FastLoader(org, month, buildings).build().lines.rule) == 1
+    for fast in (True, False):
+        batch = load_batch(organization=org, month=month, building_ids=buildings, fast=fast)
+        assert batch.settings.rounding_point == core.RoundingPoint.LINE
+        result = core.compute(
+            batch.lines, batch.parts, batch.segments, batch.benefits, batch.settings
+        )
+        assert result.total.tolist() == [71594]

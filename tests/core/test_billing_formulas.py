@@ -23,6 +23,7 @@ from raschet.core.billing import (
     Method,
     ReductionReason,
     Resource,
+    RoundingPoint,
     Rule,
     Settings,
     average_volume,
@@ -1330,3 +1331,73 @@ def test_heating_of_a_premises_heated_individually_is_the_common_share_only():
     )
     assert (off.method, off.amount) == (Method.NONE, 0)
     assert (neighbour.method, neighbour.volume) == (Method.HEATING_BUILDING, 7_200_000)
+
+
+# ---------------------------------------------------------------------------------------
+# rules.md §0, §14 "Rounding": each component (the default) or the line's total once
+
+LINE = Settings(rounding_point=RoundingPoint.LINE)
+
+
+def test_c2_with_a_benefit_rounded_per_component_and_per_line():
+    """C2 (3 persons × 4.9 m³ × 50.93 ₽, × 1.5) with a 20 % benefit for all three:
+    base 748.671, coefficient part 374.3355, benefit 20 % of 748.671 = 149.7342.
+    Each component rounded: 748.67 + 374.34 − 149.73 = 973.28. The line once:
+    748.671 + 374.3355 − 149.7342 = 973.2723 → 973.27; the coefficient part and the benefit
+    are still 374.34 and 149.73, so the base amount shows 973.27 − 374.34 + 149.73 = 748.66.
+    """
+    benefit = ReferenceBenefit(base=BenefitBase.PER_PERSON_SHARE, covered=3, percent=D(20))
+    line = cold_by_norm(residents=3, benefits=(benefit,))
+    (per_component,) = charge(line)
+    (per_line,) = charge(line, settings=LINE)
+    assert (per_component.amount, per_component.coefficient_amount) == (112301, 37434)
+    assert per_component.benefit == -14973
+    assert per_component.total == 97328
+    assert per_line.total == 97327
+    assert (per_line.coefficient_amount, per_line.benefit) == (37434, -14973)
+    assert per_line.amount - per_line.coefficient_amount == 74866
+    assert per_line.amount + per_line.reduction + per_line.benefit == per_line.total
+
+
+def test_c2_without_anything_to_subtract_rounds_the_same_either_way():
+    """1 123.0065 rounded once is 1 123.01, as is 748.67 + 374.34: the modes only differ
+    where the rounding errors of the components add up past half a kopeck."""
+    (per_component,) = charge(cold_by_norm())
+    (per_line,) = charge(cold_by_norm(), settings=LINE)
+    assert per_component == per_line
+    assert per_line.total == 112301
+
+
+def test_line_rounding_of_a_quality_reduction():
+    """C2 with a 0.15 % quality reduction: 0.15 % of 1 123.0065 = 1.68450975.
+    Each component: 1 123.01 − round(0.15 % of 1 123.01 = 1.6845150) = 1 123.01 − 1.68
+    = 1 121.33. Once: 1 123.0065 − 1.68450975 = 1 121.32199025 → 1 121.32; the reduction
+    shows 1.68, the coefficient part 374.34, the base 1 121.32 + 1.68 − 374.34 = 748.66."""
+    line = cold_by_norm(quality_percent=D("0.15"))
+    (per_component,) = charge(line)
+    (per_line,) = charge(line, settings=LINE)
+    assert (per_component.total, per_component.reduction) == (112133, -168)
+    assert (per_line.total, per_line.reduction) == (112132, -168)
+    assert per_line.amount - per_line.coefficient_amount == 74866
+    assert per_line.reduction_reasons == ReductionReason.QUALITY
+
+
+def test_line_rounding_of_the_cash_benefit_is_its_own():
+    """The ЕДК is not part of the total; its categories' exact shares are added and rounded
+    once. Three cash categories, one person of three each, 50 %, of 100.005: each share is
+    100.005 / 3 × 50 % = 16.6675. Each rounded: 3 × 16.67 = 50.01; once: 50.0025 → 50.00."""
+    shares = tuple(
+        ReferenceBenefit(base=BenefitBase.PER_PERSON_SHARE, covered=1, percent=D(50), cash=True)
+        for _ in range(3)
+    )
+    line = metered("1.000", seg(rate="100.005"), residents=3, benefits=shares)
+    (per_component,) = charge(line)
+    (per_line,) = charge(line, settings=LINE)
+    assert per_component.benefit_cash == -5001
+    assert per_line.benefit_cash == -5000
+    assert per_line.total == per_component.total == 10001
+
+
+def test_an_unknown_rounding_point_is_refused():
+    with pytest.raises(ValueError, match="точка округления"):
+        compute(*ref.to_arrays([cold_by_norm()]), settings=Settings(rounding_point=7))

@@ -27,6 +27,7 @@ from raschet.core.billing import (
     Method,
     ReductionReason,
     Resource,
+    RoundingPoint,
     Rule,
     Settings,
     average_volume,
@@ -342,6 +343,7 @@ engine_settings = st.builds(
     coefficient_denominator=st.integers(1, 4),
     hot_water_maintenance_reduction=st.integers(0, 1),
     no_access_norm_coefficient=st.integers(0, 1),
+    rounding_point=st.sampled_from(list(RoundingPoint)),
 )
 
 
@@ -805,3 +807,83 @@ def test_sum_by(rows: list[tuple[int, int]]) -> None:
     values = np.asarray([r[1] for r in rows], dtype=np.int64)
     expected = [sum(v for k, v in rows if k == g) for g in range(5)]
     assert sum_by(values, index, 5).tolist() == expected
+
+
+# ---------------------------------------------------------------------------------------
+# rules.md §0, §14 "Rounding": the line rounded once (`RoundingPoint.LINE`)
+
+
+def _half_up(kopecks: Decimal) -> int:
+    return int(kopecks.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@st.composite
+def norm_lines_with_reductions_and_benefits(draw: st.DrawFn) -> ReferenceLine:
+    """A norm line × 1.5 (C2's shape) with a quality reduction and per-person benefits,
+    discount and ЕДК — a line whose exact figures the test can state on its own."""
+    persons = draw(st.integers(1, 6))
+    segment = ReferenceSegment(
+        days=31,
+        rate=units(draw(ints(1, 5_000_000)), 4),
+        norm=units(draw(ints(1, 20_000_000)), 6),
+        persons=persons,
+    )
+    benefits = tuple(
+        ReferenceBenefit(
+            base=BenefitBase.PER_PERSON_SHARE,
+            covered=draw(st.integers(1, persons)),
+            percent=units(draw(ints(0, 10_000)), 2),
+            cash=draw(st.booleans()),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    )
+    return ReferenceLine(
+        rule=Rule.VOLUME,
+        resource=Resource.COLD_WATER,
+        coefficient_service=True,
+        residents=persons,
+        quality_percent=units(draw(ints(0, 10_000)), 2),
+        parts=(ReferencePart(segments=(segment,)),),
+        benefits=benefits,
+    )
+
+
+@FAST
+@given(norm_lines_with_reductions_and_benefits())
+def test_line_mode_rounds_the_exact_total_once(line: ReferenceLine) -> None:
+    """In `RoundingPoint.LINE` the total is ``round_half_up`` of the exact total; the
+    coefficient part, the reduction, the benefit and the ЕДК are each their exact figure
+    rounded; the base amount takes the rest, within two kopecks of its exact figure. The
+    per-component mode (the default) is not touched by the setting."""
+    (s,) = line.segments
+    with localcontext(prec=60):
+        base = s.persons * s.norm * s.rate * 100
+        # the coefficient's volume is a quantity, rounded to 1e-6 m³ like every volume
+        extra = (s.persons * s.norm / 2).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+        coefficient = extra * s.rate * 100
+        amount = base + coefficient
+        reduction = amount * line.quality_percent / 100
+        # the benefit's base: the base amount after the reduction (which is taken of the
+        # coefficient part too, so it may pass the base), never below zero
+        net = max(base - reduction, Decimal(0))
+        shares = [
+            (net * b.covered * b.percent / (100 * line.residents), b.cash) for b in line.benefits
+        ]
+        discount = min(sum((x for x, cash in shares if not cash), Decimal(0)), net)
+        cash = min(sum((x for x, cash in shares if cash), Decimal(0)), net - discount)
+        exact_total = amount - reduction - discount
+    (r,) = assert_same([line], Settings(rounding_point=RoundingPoint.LINE))
+    assert r.method == Method.NORM_COEFFICIENT
+    assert r.total == _half_up(exact_total)
+    assert r.amount + r.reduction + r.benefit == r.total
+    assert r.coefficient_amount == _half_up(coefficient)
+    assert r.reduction == -_half_up(reduction)
+    assert r.benefit == -_half_up(discount)
+    assert r.benefit_cash == -_half_up(cash)
+    assert abs(r.amount - r.coefficient_amount - base) <= 2
+    # The default is each component rounded, and the setting's 0 is that default.
+    (default,) = assert_same([line])
+    assert charge([line], Settings(rounding_point=RoundingPoint.COMPONENT)) == [default]
+    assert default.coefficient_amount == r.coefficient_amount
+    assert default.amount - default.coefficient_amount == _half_up(base)
+    assert (default.method, default.volume, default.fine) == (r.method, r.volume, r.fine)

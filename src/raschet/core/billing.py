@@ -45,6 +45,7 @@ from raschet.core.fixedpoint import (
     KOPECKS_SCALE,
     SAFE_BOUND,
     VOLUME_SCALE,
+    div_round,
     magnitude,
     mul_div_round,
     prorate_cumulative,
@@ -152,6 +153,18 @@ class CommonMode(IntEnum):
     ACTUAL = 1
 
 
+class RoundingPoint(IntEnum):
+    """Where a charge line is rounded to the kopeck (rules.md §0, §14 "Rounding").
+
+    ``COMPONENT`` (the §14 default): each component — the base amount, the coefficient part,
+    the reductions, the benefit — is rounded, and the line's total is their sum.
+    ``LINE``: the line's total is rounded once from the exact figures (`line_rounding`).
+    """
+
+    COMPONENT = 0
+    LINE = 1
+
+
 class BenefitBase(IntEnum):
     PER_PERSON_SHARE = 1
     SOCIAL_NORM_AREA = 2
@@ -180,6 +193,9 @@ class Settings:
     # × 1.5 once the consumer has twice refused access. 1 = apply the increasing coefficient
     # (формула 4(1)) after the «в» limit where a meter is required, as after the «а» limit.
     no_access_norm_coefficient: int = 0
+    # rules.md §0, §14 "Rounding": regional billing centres differ in where a line is rounded;
+    # `RoundingPoint`: 0 = each component (the default), 1 = the line's total once.
+    rounding_point: int = RoundingPoint.COMPONENT
 
 
 @dataclass(frozen=True)
@@ -766,6 +782,14 @@ def compute(
     discount, cash = benefit_split(
         lines, benefits, amount - coef_amount + reduction, line_volume, net_exact=net_exact
     )
+    if settings.rounding_point == RoundingPoint.LINE:
+        base_amount, coef_amount, reduced, discount, cash, reasons = line_rounding(
+            lines, method, benefits, exact, exact_coef, seg_line, line_volume, coef_volume, settings
+        )
+        amount = base_amount + coef_amount
+        reduction = -reduced
+    elif settings.rounding_point != RoundingPoint.COMPONENT:
+        raise ValueError(f"неизвестная точка округления {settings.rounding_point}")
     benefit = -discount
     fine = fine_amounts(lines.overcharge)
     reasons = reasons | np.where(fine > 0, int(ReductionReason.FINE), 0)
@@ -853,9 +877,18 @@ FINE_PERCENT = 50
 
 
 def reduction_parts(
-    lines: Lines, method: I8, amount: I64, volume: I64, settings: Settings
+    lines: Lines,
+    method: I8,
+    amount: I64,
+    volume: I64,
+    settings: Settings,
+    *,
+    amount_scale: int = 1,
 ) -> tuple[I64, I64]:
     """The month's reduction (≥ 0) per line, capped at the amount, and its reasons.
+
+    ``amount`` is in kopecks × ``amount_scale`` and so is the result: 1 (kopecks), or
+    ``KOPECKS_SCALE`` for the exact figures of `line_rounding`.
 
     Each part is rounded to the kopeck, then the parts are added and capped:
 
@@ -889,7 +922,9 @@ def reduction_parts(
     month_hours = 24 * dim
     cold_h = np.minimum(lines.cold_hours, month_hours)
     hot_part = mul_div_round([amount, cold_h], month_hours)
-    cold_part = mul_div_round([volume, lines.cold_rate, cold_h], month_hours * KOPECKS_SCALE)
+    cold_part = mul_div_round(
+        [volume, lines.cold_rate, cold_h], month_hours * (KOPECKS_SCALE // amount_scale)
+    )
     below_40 = np.maximum(hot_part - cold_part, 0)
     granted = np.isin(method, NORM_METHODS) & bool(settings.hot_water_maintenance_reduction)
     maint_h = np.where(granted, np.minimum(lines.maintenance_hours, month_hours), 0)
@@ -920,6 +955,70 @@ def catch_up_reduction(amount: I64) -> tuple[I64, I64]:
     = 0 already, so the line's total is unchanged. Call it last, after the benefits.
     """
     return np.maximum(amount, 0).astype(np.int64), np.minimum(amount, 0).astype(np.int64)
+
+
+def line_rounding(
+    lines: Lines,
+    method: I8,
+    benefits: Benefits,
+    exact: I64,
+    exact_coef: I64,
+    seg_line: I64,
+    volume: I64,
+    coef_volume: I64,
+    settings: Settings,
+) -> tuple[I64, I64, I64, I64, I64, I64]:
+    """The line rounded once (`RoundingPoint.LINE`, rules.md §0, §14 "Rounding").
+
+    Every component is first taken exactly, in 1e-8 kopeck (``KOPECKS_SCALE``): the base
+    amount ``Σ volume × rate`` and the coefficient part (``exact``, ``exact_coef`` per
+    segment, as `compute` has them), each reduction of `reduction_parts` taken of that exact
+    amount and capped at it, each benefit category's share of the exact base after the exact
+    reduction (`benefit_split`, capped the same way). The line's total to pay — amount + the
+    coefficient part − reductions − the discount benefit — is rounded half-up once. The
+    components shown are kopecks too, so each is rounded on its own, and the kopeck or two
+    the single rounding differs from their sum is absorbed by the **base amount**
+    (``amount − coefficient_amount``):
+
+    * the coefficient part cannot take it: the ЕПД shows it as its own figure (ПП 354
+      п.69 «г»), which must be its own exact figure rounded;
+    * a reduction and a benefit are checked against other documents (the act of
+      recalculation, the social protection body's register) and are zero on most lines,
+      so a kopeck put there would be a reduction or a benefit nobody granted;
+    * the base amount is there whenever the line charges anything and is its largest
+      figure; the cost is that volume × tariff on the ЕПД may differ from it by at most two
+      kopecks (each of the three other components is within half a kopeck of its exact
+      figure, and the total within half a kopeck of the exact total) — which is what the
+      centres that round per line accept.
+
+    The ЕДК (``benefit_cash``, not part of the total) follows the same rule within itself:
+    the sum of its categories' exact shares, rounded once. The fine (`fine_amounts`) is not
+    a component of the service's charge and stays its own rounded figure; the catch-up move
+    (`catch_up_reduction`) comes after and changes no total.
+
+    Returns ``(base amount, coefficient part, reduction ≥ 0, discount ≥ 0, ЕДК ≥ 0,
+    reduction reasons)``, in kopecks.
+    """
+    n_lines = len(lines.rule)
+    base_exact, big_base = _exact_sums(exact, seg_line, n_lines)
+    coef_exact, big_coef = _exact_sums(exact_coef, seg_line, n_lines)
+    if np.any(big_base | big_coef):
+        raise OverflowError("строка вне допустимого диапазона (больше 9·10⁸ ₽)")
+    amount_exact = base_exact + coef_exact
+    reduced_exact, reasons = reduction_parts(
+        lines, method, amount_exact, volume + coef_volume, settings, amount_scale=KOPECKS_SCALE
+    )
+    net_exact = base_exact - reduced_exact
+    discount_exact, cash_exact = benefit_split(
+        lines, benefits, net_exact, volume, net_exact=net_exact, scale=1
+    )
+    total = div_round(amount_exact - reduced_exact - discount_exact, KOPECKS_SCALE)
+    coef = div_round(coef_exact, KOPECKS_SCALE)
+    reduced = div_round(reduced_exact, KOPECKS_SCALE)
+    discount = div_round(discount_exact, KOPECKS_SCALE)
+    cash = div_round(cash_exact, KOPECKS_SCALE)
+    base = total - coef + reduced + discount
+    return base, coef, reduced, discount, cash, reasons
 
 
 def fine_amounts(overcharge: I64) -> I64:
@@ -1198,13 +1297,22 @@ def _exact_sums(values: I64, index: I64, size: int) -> tuple[I64, Bool]:
 
 
 def benefit_split(
-    lines: Lines, benefits: Benefits, net: I64, volume: I64, *, net_exact: I64 | None = None
+    lines: Lines,
+    benefits: Benefits,
+    net: I64,
+    volume: I64,
+    *,
+    net_exact: I64 | None = None,
+    scale: int = KOPECKS_SCALE,
 ) -> tuple[I64, I64]:
     """Discount and cash (ЕДК) benefit per line (each ≥ 0), each category's share rounded.
 
     ``net`` is the line's amount in kopecks without the coefficient part, after reductions;
     ``net_exact`` the same before rounding, in 1e-8 kopeck (``KOPECKS_SCALE``) — when
-    given, the shares are taken of it, so the benefit is rounded only once. Shares:
+    given, the shares are taken of it, so the benefit is rounded only once. ``scale``
+    (``KOPECKS_SCALE``, i.e. kopecks) is what the shares are divided by; `line_rounding`
+    passes ``net`` and ``net_exact`` both in 1e-8 kopeck and ``scale=1``, so the results
+    (and the caps) stay in 1e-8 kopeck, unrounded. Shares:
     per-person share ``covered / n``; social norm of area ``min(S, S_norm) / S × covered /
     n``; consumption norm ``min(V, N × n) / V × covered / n``.
 
@@ -1242,9 +1350,7 @@ def benefit_split(
     )
     valid = den > 0
     den = np.where(valid, den, 1)
-    each = mul_div_round(
-        [net_b, num, covered, benefits.percent], [den, n, 100 * 100, KOPECKS_SCALE]
-    )
+    each = mul_div_round([net_b, num, covered, benefits.percent], [den, n, 100 * 100, scale])
     each = np.where(valid, each, 0)
     is_cash = benefits.cash_flags
     if len(is_cash) != len(li):

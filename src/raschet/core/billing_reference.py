@@ -41,12 +41,14 @@ from raschet.core.billing import (
     ReductionReason,
     Resource,
     Result,
+    RoundingPoint,
     Rule,
     Segments,
     Settings,
 )
 from raschet.core.fixedpoint import (
     AREA_SCALE,
+    KOPECKS_SCALE,
     NORM_SCALE,
     PERCENT_SCALE,
     RATE_SCALE,
@@ -594,12 +596,14 @@ def quality_reduction(line: ReferenceLine, amount: int) -> int:
         return _round_kopecks(amount * percent / 100)
 
 
-def below_40_reduction(line: ReferenceLine, amount: int, volume: Decimal) -> int:
+def below_40_reduction(line: ReferenceLine, amount: int, volume: Decimal, scale: int = 1) -> int:
     """Hot water below 40 °C (Приложение 1 п.5): its hours are paid at the cold-water tariff.
 
     The hours are a share of the month's hours; that share of the charge is taken off and
     that share of the volume (``volume``: base and coefficient volume) is charged at the
     cold-water tariff, each rounded to the kopeck; the difference, never below zero.
+    ``amount`` and the result are in kopecks × ``scale`` (``KOPECKS_SCALE``: the exact
+    figures of a line rounded once, `RoundingPoint.LINE`).
     """
     if line.cold_hours <= 0:
         return 0
@@ -607,7 +611,7 @@ def below_40_reduction(line: ReferenceLine, amount: int, volume: Decimal) -> int
         month_hours = 24 * line.days_in_month
         hours = min(line.cold_hours, month_hours)
         hot = _round_kopecks(Decimal(amount) * hours / month_hours)
-        cold = _round_kopecks(volume * line.cold_rate * 100 * hours / month_hours)
+        cold = _round_kopecks(volume * line.cold_rate * 100 * scale * hours / month_hours)
         return max(hot - cold, 0)
 
 
@@ -650,13 +654,16 @@ def reduction_total(
     amount: int,
     volume: Decimal = ZERO,
     settings: Settings = DEFAULT_SETTINGS,
+    scale: int = 1,
 ) -> tuple[int, int]:
     """Every reduction (each rounded), never negative and never more than the charge, and
-    the `ReductionReason` bits of those that are not zero."""
+    the `ReductionReason` bits of those that are not zero. ``amount`` and the result are in
+    kopecks × ``scale`` (1, or ``KOPECKS_SCALE`` for `RoundingPoint.LINE`: every part is
+    then rounded only to 1e-8 kopeck, as the vectorised engine keeps it)."""
     parts = (
         (absence_reduction(line, method, amount), ReductionReason.ABSENCE),
         (quality_reduction(line, amount), ReductionReason.QUALITY),
-        (below_40_reduction(line, amount, volume), ReductionReason.BELOW_40),
+        (below_40_reduction(line, amount, volume, scale), ReductionReason.BELOW_40),
         (maintenance_reduction(line, method, amount, settings), ReductionReason.MAINTENANCE),
         (upkeep_reduction(line, amount), ReductionReason.UPKEEP),
     )
@@ -715,6 +722,63 @@ def benefit_cash_total(
     than what is left to pay after the discount (``net − discount``)."""
     total = sum(benefit_amount(line, b, net_exact, volume) for b in line.benefits if b.cash)
     return min(total, max(net, 0) - discount)
+
+
+# ---------------------------------------------------------------------------------------
+# The line rounded once (rules.md §0, §14 "Rounding", `RoundingPoint.LINE`)
+
+
+def _units(kopecks: Decimal) -> int:
+    """Exact kopecks (Σ volume × tariff) as an integer count of 1e-8 kopeck."""
+    with _context():
+        units = kopecks * KOPECKS_SCALE
+        if units != units.to_integral_value():
+            raise ValueError(f"{kopecks} коп. не кратно 1e-8 копейки")
+        return int(units)
+
+
+def round_line_once(
+    line: ReferenceLine,
+    method: Method,
+    base_kopecks: Decimal,
+    coef_kopecks: Decimal,
+    volume: Decimal,
+    whole_volume: Decimal,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> tuple[int, int, int, int, int, int]:
+    """The line's total rounded once; the components rounded each; the base amount takes
+    the difference (the reasons are in `raschet.core.billing.line_rounding`).
+
+    Every component is taken in 1e-8 kopeck: the exact base and coefficient amounts, each
+    reduction of the exact amount and each benefit share of the exact base after the exact
+    reduction (rounded to 1e-8 kopeck, capped as in the kopeck mode). Returns ``(base
+    amount, coefficient part, reduction, discount, ЕДК, reasons)``, in kopecks.
+    """
+    base_units = _units(base_kopecks)
+    coef_units = _units(coef_kopecks)
+    amount_units = base_units + coef_units
+    reduction_units, reasons = reduction_total(
+        line, method, amount_units, whole_volume, settings, scale=KOPECKS_SCALE
+    )
+    net_units = base_units - reduction_units
+    discount_units = benefit_total(line, net_units, Decimal(net_units), volume)
+    cash_units = benefit_cash_total(line, net_units, Decimal(net_units), volume, discount_units)
+    with _context():
+        total = _round_kopecks(
+            Decimal(amount_units - reduction_units - discount_units) / KOPECKS_SCALE
+        )
+        coefficient = _round_kopecks(Decimal(coef_units) / KOPECKS_SCALE)
+        reduction = _round_kopecks(Decimal(reduction_units) / KOPECKS_SCALE)
+        discount = _round_kopecks(Decimal(discount_units) / KOPECKS_SCALE)
+        cash = _round_kopecks(Decimal(cash_units) / KOPECKS_SCALE)
+    return (
+        total - coefficient + reduction + discount,
+        coefficient,
+        reduction,
+        discount,
+        cash,
+        reasons,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -825,6 +889,13 @@ def charge_line(
         exact_kopecks = sum((q * r for q, r in zip(base, rates, strict=True)), ZERO) * 100
     benefit = benefit_total(line, net, exact_kopecks - reduction, volume)
     benefit_cash = benefit_cash_total(line, net, exact_kopecks - reduction, volume, benefit)
+    if settings.rounding_point == RoundingPoint.LINE:
+        with _context():
+            exact_coef = sum((q * r for q, r in zip(extra, rates, strict=True)), ZERO) * 100
+        base_amount, coefficient_amount, reduction, benefit, benefit_cash, reasons = (
+            round_line_once(line, method, exact_kopecks, exact_coef, volume, whole_volume, settings)
+        )
+        amount = base_amount + coefficient_amount
     fine = fine_amount(line)
     if fine > 0:
         reasons |= int(ReductionReason.FINE)

@@ -58,7 +58,13 @@ SETTINGS_INT: dict[str, tuple[int, int]] = {
     "heating_correction_month": (1, 12),
     "common_negative_carry_over": (0, 1),
 }
-ROUNDING = ("line_half_up",)
+ROUNDING: dict[str, int] = {
+    # rules.md §0, §14 "Rounding" → the organization setting `rounding_point`
+    # (`raschet.core.billing.RoundingPoint`): each component of the line rounded (the
+    # default), or the line's total rounded once from the exact figures
+    "line_half_up": 0,
+    "line_total_half_up": 1,
+}
 ZONES_BY_COUNT: dict[int, tuple[str, ...]] = {
     1: ("single",),
     2: ("day", "night"),
@@ -174,7 +180,7 @@ def _settings(node: Node) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, child in keys.items():
         if key == "rounding":
-            result[key] = child.choice(ROUNDING)
+            result["rounding_point"] = ROUNDING[child.choice(tuple(ROUNDING))]
         else:
             low, high = SETTINGS_INT[key]
             result[key] = child.integer(low=low, high=high)
