@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from raschet.core.periods import Month
 
@@ -90,18 +91,11 @@ def load_exemptions(
 ) -> dict[int, BuildingExemptions]:
     """The exemptions of ``building_ids`` touching ``month``, by building (one query for the
     periods, one for the services; none more when no building has one)."""
-    from raschet.capitalrepair.models import CapitalRepairExemption, CapitalRepairFund
+    from raschet.capitalrepair.models import CapitalRepairFund
     from raschet.tariffs.models import Service
 
-    rows = list(
-        CapitalRepairExemption.objects.filter(
-            organization_id=organization_id,
-            building_id__in=building_ids,
-            valid_from__lt=month.end,
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=month.start))
-        .order_by("building_id", "valid_from")
-    )
+    touching = _touching(organization_id, building_ids, month)
+    rows = list(touching.order_by("building_id", "valid_from"))
     if not rows:
         return {}
     buildings = sorted({r.building_id for r in rows})
@@ -137,16 +131,19 @@ def load_exemptions(
 def exempt_building_ids(organization_id: int, building_ids: list[int], month: Month) -> set[int]:
     """Buildings of ``building_ids`` with an exemption touching ``month`` (the vectorised
     snapshot sends their accounts to the general builder)."""
+    touching = _touching(organization_id, building_ids, month)
+    return set(touching.values_list("building_id", flat=True))
+
+
+def _touching(organization_id: int, building_ids: list[int], month: Month) -> QuerySet[Any]:
+    """The exempt periods of ``building_ids`` with at least one day in ``month``."""
     from raschet.capitalrepair.models import CapitalRepairExemption
 
-    return set(
-        CapitalRepairExemption.objects.filter(
-            organization_id=organization_id,
-            building_id__in=building_ids,
-            valid_from__lt=month.end,
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=month.start))
-        .values_list("building_id", flat=True)
+    return CapitalRepairExemption.objects.filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=month.start),
+        organization_id=organization_id,
+        building_id__in=building_ids,
+        valid_from__lt=month.end,
     )
 
 
